@@ -1,0 +1,5 @@
+"""python -m mbcost"""
+
+from .cli import main
+
+main(prog_name="mbcost")

@@ -1,0 +1,208 @@
+"""The mbcost command line: a thin click layer over the library.
+
+Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
+3 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from functools import wraps
+
+import click
+
+from . import __version__, report
+from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
+from .errors import MbcostError
+from .spec import bundled_dir, bundled_names, load_spec
+
+EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def fail(msg, code=EXIT_BAD_INPUT):
+    """Print one line to stderr and exit."""
+    click.echo(str(msg).replace("\n", " "), err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    """Turn the library's errors into one line and exit code 2; never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MbcostError as e:
+            fail(e, e.exit_code)
+        except RecursionError:
+            fail("mbcost: input nested too deeply", EXIT_BAD_INPUT)
+        except MemoryError:
+            fail("mbcost: input too large to process", EXIT_BAD_INPUT)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug, not bad input: say so on one line
+            fail(f"mbcost: internal error ({type(e).__name__}: {e}); please report it", EXIT_INTERNAL)
+
+    return wrapper
+
+
+def write_output(text, path):
+    """Write text to path atomically (temp file + rename) or to stdout when path is None/-."""
+    if path in (None, "-"):
+        click.echo(text, nl=False)
+        return
+    target = os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise click.UsageError(f"-o {path}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mbcost-", dir=folder)
+    except OSError as e:
+        fail(f"{path}: cannot write: {e.strerror}")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def console(stderr=False):
+    """A rich console: colour and box drawing on a terminal, plain text otherwise."""
+    from rich.console import Console
+
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    width = None if tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
+                   no_color=not tty or "NO_COLOR" in os.environ, force_terminal=tty or None)
+
+
+# ---------------------------------------------------------------- shared options
+
+def point_options(fn):
+    """--alpha, --res, --rho, --convention."""
+    fn = click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)),
+                      default=DEFAULT_CONVENTION, show_default=True,
+                      help="Counting convention (see 'mbcost list --conventions').")(fn)
+    fn = click.option("--rho", type=str, default=None,
+                      help="Resolution multiplier; resolution = round(rho x base).")(fn)
+    fn = click.option("--res", "--resolution", "res", type=click.IntRange(1), default=None,
+                      help="Input resolution in pixels (default: the spec's).")(fn)
+    fn = click.option("--alpha", "-a", type=str, default="1", show_default=True,
+                      help="Width multiplier alpha.")(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="mbcost")
+def main():
+    """Exact mult-adds and parameters of MobileNet-style networks, per layer and in
+    closed form.
+
+    \b
+    Example:
+        mbcost table mobilenet_v1 --alpha 0.5 --res 160
+
+    Exit codes: 0 ok, 1 over budget, 2 bad input, 3 internal error.
+    """
+
+
+@main.command()
+@click.argument("spec")
+@point_options
+@click.option("--by", type=click.Choice(["layer", "kind"]), default="layer", show_default=True,
+              help="One row per layer, or grouped by layer type (the paper's Table 2).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE (atomically) instead of stdout.")
+@click.option("--exact", is_flag=True, help="Exact integers in every row instead of K/M/G units.")
+@click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
+@click.option("--all", "all_layers", is_flag=True,
+              help="Also show layers that cost nothing under the convention (BN, activations...).")
+@handle_errors
+def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers):
+    """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
+
+    \b
+    Examples:
+        mbcost table mobilenet_v1.yaml --alpha 0.5 --res 160
+        mbcost table mobilenet_v1 --by kind --convention weights
+        mbcost table my_net.yaml --format json -o cost.json
+    """
+    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
+    by_kind = by == "kind"
+    if fmt == "json":
+        text = report.to_json(a, flops)
+    elif fmt == "csv":
+        text = report.to_csv(a, flops)
+    elif fmt == "markdown":
+        text = report.to_markdown(a, by_kind, flops, all_layers)
+    else:
+        if output not in (None, "-"):
+            text = render_text(a, by_kind, exact, flops, all_layers, fancy=False)
+        else:
+            c = console()
+            tty = sys.stdout.isatty()
+            c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=tty))
+            note = "" if by_kind else report.hidden_note(a, all_layers)
+            if note:
+                c.print(note)
+            return
+    write_output(text, output)
+
+
+def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
+    """The table as plain text (for files and golden tests)."""
+    from rich.console import Console
+
+    c = Console(width=width, no_color=True, highlight=False, record=True, file=open(os.devnull, "w"))
+    c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=fancy))
+    note = "" if by_kind else report.hidden_note(a, all_layers)
+    if note:
+        c.print(note)
+    return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
+              show_default=True, help="Counting convention.")
+@click.option("--by", type=click.Choice(["total", "kind"]), default="total", show_default=True,
+              help="Totals only, or also grouped by layer type.")
+@click.option("--layers", is_flag=True, help="Also the closed form of every layer.")
+@click.option("--latex", is_flag=True, help="Print LaTeX instead of plain text.")
+@handle_errors
+def formula(spec, convention, by, layers, latex):
+    """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
+
+    \b
+    Example:
+        mbcost formula mobilenet_v1 --by kind --layers
+    """
+    f = closed_form(spec, convention)
+    ratios = dwsep_ratios(f) if layers else ()
+    click.echo(report.formula_text(f, by == "kind", layers, latex, ratios), nl=False)
+
+
+@main.command("list")
+@click.option("--conventions", is_flag=True, help="List the counting conventions instead.")
+@handle_errors
+def list_(conventions):
+    """The bundled specs (or the counting conventions), one line each.
+
+    \b
+    Example:
+        mbcost list
+    """
+    if conventions:
+        for c in CONVENTIONS.values():
+            click.echo(f"{c.name:13} {c.summary}")
+        return
+    for name in bundled_names():
+        s = load_spec(bundled_dir() / f"{name}.yaml")
+        click.echo(f"{name:22} {s.description or s.title}")

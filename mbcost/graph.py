@@ -1,0 +1,772 @@
+"""Spec -> layer graph: expand blocks, repeats and composite layers into primitive
+nodes, and propagate shapes through them.
+
+Shapes are computed in a *domain*. ``ExactDomain`` works on Python integers at a
+concrete width multiplier and resolution; ``SymbolicDomain`` carries, for every
+size, its exact value at the spec's base point (alpha = 1, rho = 1) and a sympy
+expression that scales it continuously in alpha and rho. The same expansion and
+the same shape rules run in both, so structure never differs between them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from . import expr
+from .errors import LimitError, SpecError
+from .layers import ACTIVATIONS, KINDS
+from .spec import Rounding, line_of, suggest
+
+MAX_LAYERS = 100_000  # primitive nodes after expanding blocks and repeats
+MAX_NESTING = 16  # blocks inside blocks
+MAX_RESOLUTION = 16_384  # pixels on a side
+MAX_CHANNELS = 1_000_000  # channels of any tensor
+MAX_KERNEL = 1_024
+
+REQUIRED = object()
+
+
+# ---------------------------------------------------------------- domains
+
+class ExactDomain:
+    """Integer shapes at a concrete width multiplier (alpha)."""
+
+    symbolic = False
+
+    def __init__(self, alpha, spec):
+        self.alpha = Fraction(alpha)
+        self.mult = spec.width_multiplier * self.alpha
+        self.rounding = spec.rounding
+
+    def fixed(self, n):
+        return n
+
+    def v(self, x):
+        return x
+
+    def base(self, x):
+        return x
+
+    def scaled(self, c, mode):
+        """Channels for table value c: scaled by alpha with the spec's rounding rule."""
+        if mode is False:
+            return int(c)
+        m = max(Fraction(1), self.mult) if mode == "up" else self.mult
+        return self.rounding.apply(Fraction(c) * m)
+
+    def rel(self, c_in, ratio, rounding):
+        """Channels derived from an actual channel count (expansion, SE squeeze)."""
+        return rounding.apply(Fraction(c_in) * ratio)
+
+    def spatial(self, h, k, s, pad):
+        return spatial_size(h, k, s, pad)
+
+    def mul_int(self, x, n):
+        return x * n
+
+    def div(self, x, n):
+        """x / n where n is known to divide x."""
+        return x // n
+
+    def sum(self, xs):
+        return sum(xs)
+
+    def prod(self, xs):
+        return math.prod(xs)
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A size known exactly at the base point, and as a closed form in alpha, rho."""
+
+    base: int
+    expr: object  # sympy expression
+
+    def __eq__(self, other):
+        return isinstance(other, Sym) and self.base == other.base
+
+    def __hash__(self):
+        return hash(self.base)
+
+
+class SymbolicDomain:
+    """Sizes as closed forms: exact at alpha = rho = 1, continuous elsewhere."""
+
+    symbolic = True
+
+    def __init__(self, spec):
+        from .symbols import alpha, rho
+
+        self.alpha, self.rho = alpha, rho
+        self.exact = ExactDomain(1, spec)
+        self.approx = set()  # which continuous approximations were made
+
+    def fixed(self, n):
+        import sympy
+
+        return Sym(n, sympy.Integer(n))
+
+    def input_dim(self, n):
+        return Sym(n, n * self.rho)
+
+    def v(self, x):
+        return x.expr
+
+    def base(self, x):
+        return x.base
+
+    def _like(self, b, src):
+        import sympy
+
+        if src.base == 0:
+            return Sym(b, sympy.Integer(b))
+        return Sym(b, sympy.Rational(b, src.base) * src.expr)
+
+    def scaled(self, c, mode):
+        import sympy
+
+        b = self.exact.scaled(c, mode)
+        if mode is False:
+            return Sym(b, sympy.Integer(b))
+        self.approx.add(f"channel rounding {self.exact.rounding.describe()} taken as continuous")
+        if mode == "up":
+            return Sym(b, b * sympy.Max(1, self.alpha))
+        return Sym(b, b * self.alpha)
+
+    def rel(self, c_in, ratio, rounding):
+        b = self.exact.rel(c_in.base, ratio, rounding)
+        if b != c_in.base * ratio:
+            self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
+        return self._like(b, c_in)
+
+    def spatial(self, h, k, s, pad):
+        b = spatial_size(h.base, k, s, pad)
+        if pad != "same" or h.base % s:
+            self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
+                            "(exact only where strides divide the resolution)")
+        return self._like(b, h)
+
+    def mul_int(self, x, n):
+        return Sym(x.base * n, x.expr * n)
+
+    def div(self, x, n):
+        return x / n
+
+    def sum(self, xs):
+        return Sym(sum(x.base for x in xs), sum(x.expr for x in xs))
+
+    def prod(self, xs):
+        return Sym(math.prod(x.base for x in xs), math.prod(x.expr for x in xs))
+
+
+def spatial_size(h, k, s, pad):
+    """Output size: 'same' -> ceil(h/s) (TF SAME, torch pad=(k-1)//2 for odd k);
+    'valid' -> floor((h-k)/s)+1; an integer p -> floor((h+2p-k)/s)+1."""
+    if pad == "same":
+        return -(-h // s)
+    p = 0 if pad == "valid" else pad
+    return (h + 2 * p - k) // s + 1
+
+
+# ---------------------------------------------------------------- nodes
+
+@dataclass
+class Node:
+    """One primitive layer after expansion, with its input and output shapes."""
+
+    name: str
+    kind: str
+    attrs: dict
+    inputs: list  # tensor ids
+    in_shapes: list
+    out_shape: tuple
+    path: str
+    line: int | None
+    source_kind: str  # the spec kind it came from (dwsep, se, a block name...)
+
+
+@dataclass
+class Graph:
+    """The expanded network: primitive nodes in topological order."""
+
+    spec: object
+    nodes: list = field(default_factory=list)
+    input_shape: tuple = ()
+    domain: object = None
+
+
+# ---------------------------------------------------------------- field schemas
+
+COMMON = {"name": None, "when": None}
+CONV_TAIL = {"bn": None, "act": None}
+SCHEMAS = {
+    "conv": {"k": REQUIRED, "stride": 1, "out": None, "expand": None, "groups": 1,
+             "padding": "same", "bias": False, "scale": True, **CONV_TAIL},
+    "dw": {"k": 3, "stride": 1, "multiplier": 1, "padding": "same", "bias": False, **CONV_TAIL},
+    "pw": {"out": None, "expand": None, "stride": 1, "groups": 1, "bias": False, "scale": True,
+           **CONV_TAIL},
+    "dwsep": {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, **CONV_TAIL},
+    "fc": {"out": REQUIRED, "bias": True, "scale": False, "act": None},
+    "pool": {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid"},
+    "bn": {},
+    "act": {"fn": REQUIRED},
+    "dropout": {"p": None},
+    "flatten": {},
+    "se": {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
+           "min": None, "act": "relu", "gate": "sigmoid"},
+    "residual": {},
+    "add": {"from": REQUIRED},
+    "concat": {"from": REQUIRED},
+    "parallel": {"branches": REQUIRED, "merge": "concat"},
+}
+for _a in ACTIVATIONS + ("linear",):
+    SCHEMAS[_a] = {}
+SHORTHAND = {"pool": "type", "add": "from", "concat": "from", "dropout": "p"}
+CONV_KINDS = ("conv", "dw", "pw", "dwsep")
+PADDINGS = ("same", "valid")
+
+
+class _Ctx:
+    """Where we are while expanding: variables, name prefix, block input."""
+
+    def __init__(self, env, prefix, block_in, path, depth, stack):
+        self.env, self.prefix, self.block_in = env, prefix, block_in
+        self.path, self.depth, self.stack = path, depth, stack
+        self.counters = {}
+
+    def child(self, env, prefix, block_in, path):
+        return _Ctx(env, prefix, block_in, path, self.depth + 1, self.stack)
+
+    def auto_name(self, kind):
+        n = self.counters.get(kind, 0) + 1
+        self.counters[kind] = n
+        return f"{self.prefix}{kind}{n}"
+
+
+class Builder:
+    """Expands a Spec into a Graph in one domain."""
+
+    def __init__(self, spec, dom, max_layers=MAX_LAYERS):
+        self.spec, self.dom, self.max_layers = spec, dom, max_layers
+        self.nodes = []
+        self.tensors = []  # tensor id -> (shape, table channels)
+        self.names = {}  # layer name -> tensor id
+
+    # ---- public
+
+    def build(self, input_shape):
+        h, w, c = input_shape
+        d = self.dom
+        shape = (d.input_dim(h), d.input_dim(w), d.fixed(c)) if d.symbolic else (h, w, c)
+        t0 = self._tensor(shape, c)
+        layers, path = self.spec.layers
+        env = {"classes": self.spec.classes, **self.spec.vars}
+        ctx = _Ctx(env, "", t0, path, 0, ())
+        self.names["input"] = t0
+        self._seq(layers, ctx, t0)
+        return Graph(self.spec, self.nodes, shape, d)
+
+    # ---- helpers
+
+    def _tensor(self, shape, table_c):
+        self.tensors.append((shape, table_c))
+        return len(self.tensors) - 1
+
+    def _error(self, msg, ctx, line, layer=None, field=None, got=None, cls=SpecError):
+        return cls(msg, path=ctx.path, line=line, layer=layer, field=field, got=got)
+
+    def _emit(self, kind, name, attrs, ins, ctx, line, source_kind, table_c=None):
+        if len(self.nodes) >= self.max_layers:
+            raise self._error(f"spec expands to more than {self.max_layers} layers", ctx, line,
+                              layer=name, cls=LimitError)
+        if name in self.names:
+            raise self._error("duplicate layer name", ctx, line, layer=name)
+        in_shapes = [self.tensors[t][0] for t in ins]
+        try:
+            out = KINDS[kind].shape(self.dom, in_shapes, attrs)
+        except ZeroDivisionError:
+            raise self._error("invalid sizes", ctx, line, layer=name) from None
+        hb, wb, cb = (self.dom.base(x) for x in out)
+        if hb < 1 or wb < 1:
+            inb = [self.dom.base(x) for x in in_shapes[0]]
+            raise self._error(f"spatial size reaches zero ({inb[0]}x{inb[1]} in, {hb}x{wb} out)",
+                              ctx, line, layer=name)
+        if cb > MAX_CHANNELS:
+            raise self._error(f"more than {MAX_CHANNELS} channels", ctx, line, layer=name, got=cb,
+                              cls=LimitError)
+        tc = self.tensors[ins[0]][1] if table_c is None else table_c
+        node = Node(name, kind, attrs, list(ins), in_shapes, out, ctx.path, line, source_kind)
+        self.nodes.append(node)
+        t = self._tensor(out, tc)
+        self.names[name] = t
+        return t
+
+    def _seq(self, items, ctx, cur):
+        if not isinstance(items, list):
+            raise self._error("layers must be a list", ctx, line_of(items), got=type(items).__name__)
+        for i, item in enumerate(items):
+            cur = self._item(item, line_of(items, i), ctx, cur)
+        return cur
+
+    def _parse_item(self, item, line, ctx):
+        if isinstance(item, str):
+            return item, {}, line
+        if isinstance(item, dict) and len(item) == 1:
+            (kind, fields), = item.items()
+            fline = line_of(item, kind) or line
+            if fields is None:
+                fields = {}
+            if not isinstance(fields, dict):
+                kind_s = str(kind)
+                if kind_s in SHORTHAND and isinstance(fields, (str, int, list)):
+                    fields = {SHORTHAND[kind_s]: fields}
+                else:
+                    raise self._error("fields must be a mapping like {k: 3, out: 64}", ctx, fline,
+                                      layer=str(kind), got=fields)
+            return str(kind), fields, fline
+        if isinstance(item, dict):
+            raise self._error("a layer is a one-key mapping {kind: {fields}}; this one has "
+                              f"{len(item)} keys", ctx, line_of(item), got=", ".join(map(str, item)))
+        raise self._error("a layer must be a kind name or a {kind: {fields}} mapping", ctx, line,
+                          got=item)
+
+    def _item(self, item, line, ctx, cur):
+        kind, fields, line = self._parse_item(item, line, ctx)
+        blocks = self.spec.blocks
+        if kind in blocks:
+            return self._block(kind, fields, line, ctx, cur)
+        if kind not in SCHEMAS:
+            known = list(SCHEMAS) + list(blocks)
+            raise self._error(f"unknown layer kind '{kind}'{suggest(kind, known)}", ctx, line,
+                              layer=fields.get("name") if isinstance(fields.get("name"), str) else None)
+        f = self._fields(kind, fields, SCHEMAS[kind], ctx, line)
+        if f["when"] is not None and not self._when(f, ctx, line):
+            return cur
+        name = f["name"] or ctx.auto_name(kind)
+        return getattr(self, f"_k_{kind}", self._k_act)(kind, f, name, ctx, line, cur)
+
+    def _fields(self, kind, fields, schema, ctx, line):
+        layer = fields.get("name") if isinstance(fields.get("name"), str) else None
+        out = {}
+        full = {**COMMON, **schema}
+        for k in fields:
+            if k not in full:
+                raise self._error(f"unknown field for '{kind}'{suggest(k, full)}", ctx,
+                                  line_of(fields, k) or line, layer=layer, field=str(k))
+        for k, default in full.items():
+            if k in fields:
+                out[k] = fields[k]
+            elif default is REQUIRED:
+                raise self._error(f"'{kind}' needs field '{k}'", ctx, line, layer=layer, field=k)
+            else:
+                out[k] = default
+        if out["name"] is not None:
+            if not isinstance(out["name"], str) or not out["name"] or len(out["name"]) > 200:
+                raise self._error("name must be non-empty text", ctx, line_of(fields, "name") or line,
+                                  field="name", got=out["name"])
+            out["name"] = ctx.prefix + out["name"]
+        if kind in CONV_KINDS:
+            for k in ("bn", "act"):
+                if out[k] is None:
+                    out[k] = self.spec.defaults.get(k)
+        out["_fields"] = fields
+        out["_layer"] = layer or kind
+        return out
+
+    # ---- typed field access (errors name the field and its line)
+
+    def _loc(self, f, key, line):
+        return line_of(f["_fields"], key) or line
+
+    def _num(self, f, key, ctx, line, kind, env=None):
+        try:
+            return expr.value(f[key], ctx.env if env is None else env)
+        except SpecError as e:
+            raise e.located(path=ctx.path, line=self._loc(f, key, line),
+                            layer=f.get("name") or f["_layer"], field=key) from None
+
+    def _when(self, f, ctx, line):
+        """A layer's `when:` condition: true/false or an expression (nonzero = keep)."""
+        if isinstance(f["when"], bool):
+            return f["when"]
+        return self._num(f, "when", ctx, line, f["_layer"]) != 0
+
+    def _int(self, f, key, ctx, line, kind, minimum=1, maximum=None):
+        v = self._num(f, key, ctx, line, kind)
+        if not isinstance(v, int) or v < minimum or (maximum is not None and v > maximum):
+            what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            if maximum is not None:
+                what += f" up to {maximum}"
+            raise self._error(f"must be {what}", ctx, self._loc(f, key, line),
+                              layer=f.get("name") or f["_layer"], field=key, got=f[key])
+        return v
+
+    def _pos(self, f, key, ctx, line, kind):
+        v = self._num(f, key, ctx, line, kind)
+        if v <= 0:
+            raise self._error("must be positive", ctx, self._loc(f, key, line),
+                              layer=f.get("name") or f["_layer"], field=key, got=f[key])
+        return Fraction(v)
+
+    def _bool(self, f, key, ctx, line):
+        v = f[key]
+        if not isinstance(v, bool):
+            raise self._error("must be true or false", ctx, self._loc(f, key, line),
+                              layer=f.get("name") or f["_layer"], field=key, got=v)
+        return v
+
+    def _choice(self, f, key, choices, ctx, line):
+        v = f[key]
+        if v not in choices:
+            raise self._error(f"must be one of {', '.join(map(str, choices))}{suggest(v, map(str, choices))}",
+                              ctx, self._loc(f, key, line), layer=f.get("name") or f["_layer"],
+                              field=key, got=v)
+        return v
+
+    def _padding(self, f, ctx, line, kind):
+        p = f["padding"]
+        if p in PADDINGS:
+            return p
+        if isinstance(p, str) and p.strip() and not p.strip()[0].isalpha():
+            return self._int(f, "padding", ctx, line, kind, minimum=0, maximum=MAX_KERNEL)
+        if isinstance(p, int) and not isinstance(p, bool):
+            return self._int(f, "padding", ctx, line, kind, minimum=0, maximum=MAX_KERNEL)
+        raise self._error("must be same, valid or a non-negative integer", ctx,
+                          self._loc(f, "padding", line), layer=f.get("name") or f["_layer"],
+                          field="padding", got=p)
+
+    def _scale(self, f, ctx, line):
+        v = f["scale"]
+        if v is True or v is False or v == "up":
+            return v
+        raise self._error("must be true, false or up", ctx, self._loc(f, "scale", line),
+                          layer=f.get("name") or f["_layer"], field="scale", got=v)
+
+    def _act_name(self, v, f, key, ctx, line):
+        if v in (None, False, "none", "linear"):
+            return None
+        if v in ACTIVATIONS:
+            return v
+        raise self._error(f"unknown activation{suggest(v, ACTIVATIONS + ('none',))}; one of "
+                          f"{', '.join(ACTIVATIONS)}, none", ctx, self._loc(f, key, line),
+                          layer=f.get("name") or f["_layer"], field=key, got=v)
+
+    def _in_env(self, ctx, cur):
+        return {**ctx.env, "in_c": self.tensors[cur][1], "block_in_c": self.tensors[ctx.block_in][1]}
+
+    def _channels(self, f, ctx, line, kind, cur):
+        """Output channels from `out` (table value, scaled) or `expand` (ratio of actual input)."""
+        has_out, has_exp = f.get("out") is not None, f.get("expand") is not None
+        layer = f.get("name") or f["_layer"]
+        if has_out == has_exp:
+            raise self._error(f"'{kind}' needs exactly one of 'out' and 'expand'", ctx, line,
+                              layer=layer, field="out")
+        env = self._in_env(ctx, cur)
+        if has_out:
+            c = self._num(f, "out", ctx, line, kind, env)
+            if not isinstance(c, int) or c < 1:
+                raise self._error("channels must be a positive integer", ctx, self._loc(f, "out", line),
+                                  layer=layer, field="out", got=f["out"])
+            if c > MAX_CHANNELS:
+                raise self._error(f"more than {MAX_CHANNELS} channels", ctx, self._loc(f, "out", line),
+                                  layer=layer, field="out", got=c, cls=LimitError)
+            return self.dom.scaled(c, self._scale(f, ctx, line)), c
+        r = self._num(f, "expand", ctx, line, kind, env)
+        if r <= 0 or r > MAX_CHANNELS:
+            raise self._error("expansion ratio must be positive", ctx, self._loc(f, "expand", line),
+                              layer=layer, field="expand", got=f["expand"])
+        c_in = self.tensors[cur][0][2]
+        return self.dom.rel(c_in, Fraction(r), self.spec.rounding), self.tensors[cur][1] * r
+
+    def _tail(self, f, name, ctx, line, cur, source):
+        """BN and activation after a conv-like layer, as their own zero-or-more-cost nodes."""
+        if f.get("bn"):
+            cur = self._emit("bn", f"{name}.bn", {}, [cur], ctx, line, source)
+        act = self._act_name(f.get("act"), f, "act", ctx, line)
+        if act:
+            cur = self._emit("act", f"{name}.{act}", {"fn": act}, [cur], ctx, line, source)
+        return cur
+
+    def _conv_attrs(self, f, ctx, line, kind, k=None, stride=None):
+        k = self._int(f, "k", ctx, line, kind, maximum=MAX_KERNEL) if k is None else k
+        s = self._int(f, "stride", ctx, line, kind, maximum=MAX_KERNEL) if stride is None else stride
+        pad = self._padding(f, ctx, line, kind) if "padding" in f else "same"
+        if f.get("bias") is not None and "bias" in f:
+            self._bool(f, "bias", ctx, line)
+        return {"k": k, "stride": s, "padding": pad, "bias": bool(f.get("bias"))}
+
+    def _check_valid(self, a, cur, ctx, line, name):
+        h, w, _ = (self.dom.base(x) for x in self.tensors[cur][0])
+        if a["padding"] == "valid" and (a["k"] > h or a["k"] > w):
+            raise self._error(f"kernel {a['k']} is larger than the {h}x{w} input with valid padding",
+                              ctx, line, layer=name, field="k")
+
+    # ---- kinds
+
+    def _k_conv(self, kind, f, name, ctx, line, cur, k=None, source=None):
+        a = self._conv_attrs(f, ctx, line, kind, k=1 if kind == "pw" else k)
+        g = self._int(f, "groups", ctx, line, kind)
+        c_out, tc = self._channels(f, ctx, line, kind, cur)
+        c_in = self.dom.base(self.tensors[cur][0][2])
+        if c_in % g or self.dom.base(c_out) % g:
+            raise self._error(f"groups {g} must divide input channels {c_in} and output channels "
+                              f"{self.dom.base(c_out)}", ctx, self._loc(f, "groups", line),
+                              layer=name, field="groups")
+        a.update(groups=g, depthwise=False, c_out=c_out)
+        self._check_valid(a, cur, ctx, line, name)
+        cur = self._emit(kind, name, a, [cur], ctx, line, source or kind, tc)
+        return self._tail(f, name, ctx, line, cur, source or kind)
+
+    _k_pw = _k_conv
+
+    def _k_dw(self, kind, f, name, ctx, line, cur, source=None):
+        a = self._conv_attrs(f, ctx, line, kind)
+        mult = self._int(f, "multiplier", ctx, line, kind) if "multiplier" in f else 1
+        c_in = self.tensors[cur][0][2]
+        a.update(groups=c_in, depthwise=True, c_out=self.dom.mul_int(c_in, mult), multiplier=mult)
+        self._check_valid(a, cur, ctx, line, name)
+        cur = self._emit("dw", name, a, [cur], ctx, line, source or "dw", self.tensors[cur][1] * mult)
+        return self._tail(f, name, ctx, line, cur, source or "dw")
+
+    def _k_dwsep(self, kind, f, name, ctx, line, cur):
+        # depthwise separable = depthwise D_K x D_K conv, then pointwise 1x1 (MobileNets §3.1)
+        dwf = {**f, "multiplier": 1}
+        cur = self._k_dw("dw", dwf, f"{name}.dw", ctx, line, cur, source="dwsep")
+        pwf = {**f, "groups": 1, "expand": None, "stride": 1, "padding": "same"}
+        return self._k_conv("pw", pwf, f"{name}.pw", ctx, line, cur, k=1, source="dwsep")
+
+    def _k_fc(self, kind, f, name, ctx, line, cur):
+        if f["bias"] is not None:
+            self._bool(f, "bias", ctx, line)
+        f = {**f, "expand": None}
+        c_out, tc = self._channels(f, ctx, line, kind, cur)
+        a = {"bias": f["bias"], "c_out": c_out}
+        cur = self._emit("fc", name, a, [cur], ctx, line, "fc", tc)
+        act = self._act_name(f.get("act"), f, "act", ctx, line)
+        if act:
+            cur = self._emit("act", f"{name}.{act}", {"fn": act}, [cur], ctx, line, "fc")
+        return cur
+
+    def _k_pool(self, kind, f, name, ctx, line, cur):
+        typ = self._choice(f, "type", ("avg", "max", "global"), ctx, line)
+        glob = self._bool(f, "global", ctx, line) or typ == "global"
+        a = {"type": "avg" if typ == "global" else typ, "global": glob}
+        if not glob:
+            if f["k"] is None:
+                raise self._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
+                                  layer=name, field="k")
+            a["k"] = self._int(f, "k", ctx, line, kind, maximum=MAX_KERNEL)
+            a["stride"] = self._int(f, "stride", ctx, line, kind) if f["stride"] is not None else a["k"]
+            a["padding"] = self._padding(f, ctx, line, kind)
+            self._check_valid(a, cur, ctx, line, name)
+        return self._emit("pool", name, a, [cur], ctx, line, "pool")
+
+    def _k_bn(self, kind, f, name, ctx, line, cur):
+        return self._emit("bn", name, {}, [cur], ctx, line, "bn")
+
+    def _k_act(self, kind, f, name, ctx, line, cur):
+        fn = self._act_name(f["fn"] if kind == "act" else kind, f, "fn", ctx, line)
+        if fn is None:
+            return cur  # linear: no layer at all
+        return self._emit("act", name, {"fn": fn}, [cur], ctx, line, kind)
+
+    def _k_dropout(self, kind, f, name, ctx, line, cur):
+        return self._emit("dropout", name, {}, [cur], ctx, line, "dropout")
+
+    def _k_flatten(self, kind, f, name, ctx, line, cur):
+        return self._emit("flatten", name, {}, [cur], ctx, line, "flatten")
+
+    def _k_se(self, kind, f, name, ctx, line, cur):
+        # squeeze-and-excite: global pool -> 1x1 reduce (bias) -> act -> 1x1 expand (bias)
+        # -> gate -> channel-wise multiply with the SE input (Hu et al.; MobileNetV3 §5.3)
+        ratio = self._pos(f, "ratio", ctx, line, kind)
+        of = self._choice(f, "of", ("input", "block_input"), ctx, line)
+        rnd = self._choice(f, "round", ("make_divisible", "truncate"), ctx, line)
+        div = self._int(f, "divisor", ctx, line, kind)
+        mn = self._int(f, "min", ctx, line, kind) if f["min"] is not None else None
+        base_t = ctx.block_in if of == "block_input" else cur
+        squeeze = self.dom.rel(self.tensors[base_t][0][2], ratio, Rounding(rnd, div, mn))
+        act = self._act_name(f["act"], f, "act", ctx, line)
+        gate = self._act_name(f["gate"], f, "gate", ctx, line)
+        x = cur
+        c = self.tensors[cur][0][2]
+        t = self._emit("pool", f"{name}.pool", {"type": "avg", "global": True}, [cur], ctx, line, "se")
+        red = {"k": 1, "stride": 1, "padding": "same", "bias": True, "groups": 1, "depthwise": False,
+               "c_out": squeeze}
+        t = self._emit("conv", f"{name}.reduce", red, [t], ctx, line, "se")
+        if act:
+            t = self._emit("act", f"{name}.{act}", {"fn": act}, [t], ctx, line, "se")
+        t = self._emit("conv", f"{name}.expand", {**red, "c_out": c}, [t], ctx, line, "se")
+        if gate:
+            t = self._emit("act", f"{name}.{gate}", {"fn": gate}, [t], ctx, line, "se")
+        return self._emit("mul", f"{name}.scale", {}, [x, t], ctx, line, "se",
+                          self.tensors[x][1])
+
+    def _k_residual(self, kind, f, name, ctx, line, cur):
+        # identity shortcut when the block keeps its shape (MobileNetV2 §3.3); otherwise none
+        if cur == ctx.block_in or self.tensors[cur][0] != self.tensors[ctx.block_in][0]:
+            return cur
+        return self._emit("add", name, {}, [cur, ctx.block_in], ctx, line, "residual")
+
+    def _refs(self, f, ctx, line, name):
+        refs = f["from"]
+        refs = [refs] if isinstance(refs, str) else refs
+        if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+            raise self._error("must be a layer name or a list of layer names", ctx,
+                              self._loc(f, "from", line), layer=name, field="from", got=f["from"])
+        out = []
+        for r in refs:
+            if r == "block_input":
+                out.append(ctx.block_in)
+                continue
+            full = ctx.prefix + r if ctx.prefix + r in self.names else r
+            if full not in self.names:
+                raise self._error(f"no earlier layer named '{r}'{suggest(r, self.names)}", ctx,
+                                  self._loc(f, "from", line), layer=name, field="from")
+            out.append(self.names[full])
+        return out
+
+    def _k_add(self, kind, f, name, ctx, line, cur):
+        ins = [cur] + [t for t in self._refs(f, ctx, line, name) if t != cur]
+        return self._merge("add", ins, name, ctx, line)
+
+    def _k_concat(self, kind, f, name, ctx, line, cur):
+        return self._merge("concat", self._refs(f, ctx, line, name), name, ctx, line)
+
+    def _merge(self, kind, ins, name, ctx, line):
+        shapes = [tuple(self.dom.base(x) for x in self.tensors[t][0]) for t in ins]
+        want = shapes[0] if kind == "add" else shapes[0][:2]
+        for s in shapes[1:]:
+            if (s if kind == "add" else s[:2]) != want:
+                shown = " vs ".join("x".join(map(str, s)) for s in shapes)
+                raise self._error(f"cannot {kind} tensors of shapes {shown}", ctx, line, layer=name)
+        tc = sum(self.tensors[t][1] for t in ins) if kind == "concat" else self.tensors[ins[0]][1]
+        return self._emit(kind, name, {}, ins, ctx, line, kind, tc)
+
+    def _k_parallel(self, kind, f, name, ctx, line, cur):
+        branches = f["branches"]
+        merge = self._choice(f, "merge", ("concat", "add"), ctx, line)
+        if not isinstance(branches, list) or len(branches) < 1:
+            raise self._error("must be a list of layer lists", ctx, self._loc(f, "branches", line),
+                              layer=name, field="branches", got=branches)
+        outs = []
+        for i, br in enumerate(branches):
+            sub = ctx.child(ctx.env, f"{name}/b{i + 1}/", ctx.block_in, ctx.path)
+            sub.depth = ctx.depth
+            if not isinstance(br, list):
+                br = [br]
+            outs.append(self._seq(br, sub, cur) if br else cur)
+        return self._merge(merge, outs, name, ctx, line)
+
+    # ---- blocks
+
+    def _block(self, bname, fields, line, ctx, cur):
+        definition, bpath = self.spec.blocks[bname]
+        if bname in ctx.stack:
+            raise self._error(f"block '{bname}' uses itself (recursive definition)", ctx, line,
+                              layer=bname)
+        if ctx.depth + 1 > MAX_NESTING:
+            raise self._error(f"blocks nested deeper than {MAX_NESTING}", ctx, line, layer=bname,
+                              cls=LimitError)
+        if not isinstance(definition, dict) or "layers" not in definition:
+            raise SpecError("a block needs 'layers' (and optional 'args')", path=bpath,
+                            line=line_of(definition), layer=bname)
+        for k in definition:
+            if k not in ("args", "layers", "stride_arg", "description"):
+                raise SpecError(f"unknown block field{suggest(k, ('args', 'layers', 'stride_arg'))}",
+                                path=bpath, line=line_of(definition, k), layer=bname, field=str(k))
+        params = definition.get("args") or {}
+        if not isinstance(params, dict):
+            raise SpecError("block 'args' must be a mapping of names to defaults (null = required)",
+                            path=bpath, line=line_of(definition, "args"), layer=bname, field="args")
+        stride_arg = definition.get("stride_arg", "s" if "s" in params else "stride")
+        reserved = {"n", "name", "when"}
+        for k in fields:
+            if k not in params and k not in reserved:
+                raise self._error(f"block '{bname}' has no argument '{k}'{suggest(k, params)}",
+                                  ctx, line_of(fields, k) or line, layer=bname, field=str(k))
+        f = {"_fields": fields, "_layer": bname, "name": fields.get("name")}
+        if "when" in fields:
+            f["when"] = fields["when"]
+            if not self._when(f, ctx, line):
+                return cur
+        env = dict(ctx.env)
+        for k, default in params.items():
+            if not isinstance(k, str) or not k.isidentifier() or k.startswith("_"):
+                raise SpecError("block argument names must be identifiers", path=bpath,
+                                line=line_of(params, k), layer=bname, field=str(k))
+            raw = fields.get(k, default)
+            if raw is None:
+                raise self._error(f"block '{bname}' needs argument '{k}'", ctx, line, layer=bname, field=k)
+            if isinstance(raw, str) and k in fields:
+                f[k] = raw
+                try:
+                    env[k] = expr.value(raw, ctx.env)
+                except SpecError:
+                    env[k] = raw  # a plain word such as an activation name
+            elif isinstance(raw, str):
+                env[k] = raw
+            elif isinstance(raw, (bool,)) or isinstance(raw, (int, float)):
+                f[k] = raw
+                env[k] = raw if isinstance(raw, bool) else self._num(f, k, ctx, line, bname)
+            else:
+                raise self._error("block arguments must be numbers, expressions or words", ctx,
+                                  line_of(fields, k) or line, layer=bname, field=k, got=raw)
+        n = 1
+        if "n" in fields:
+            f["n"] = fields["n"]
+            n = self._int(f, "n", ctx, line, bname, minimum=0, maximum=MAX_LAYERS)
+        if self.spec.depth_multiplier != 1:
+            n = math.ceil(self.spec.depth_multiplier * n)  # EfficientNet round_repeats
+        inst = f["name"] if isinstance(f["name"], str) else None
+        inst = ctx.prefix + inst if inst else ctx.auto_name(bname)
+        for r in range(n):
+            benv = dict(env)
+            if r > 0 and stride_arg in benv:
+                benv[stride_arg] = 1  # only the first repetition strides (MobileNetV2 Table 2)
+            prefix = f"{inst}.{r + 1}/" if n > 1 else f"{inst}/"
+            sub = ctx.child(benv, prefix, cur, bpath)
+            sub.stack = ctx.stack + (bname,)
+            cur = self._seq_block(definition["layers"], sub, cur, benv, bname)
+        return cur
+
+    def _seq_block(self, layers, sub, cur, benv, bname):
+        # block args that are words (e.g. act: hswish) may be used as field values
+        words = {k: v for k, v in benv.items() if isinstance(v, (str, bool))}
+        sub.env = {k: v for k, v in benv.items() if not isinstance(v, (str, bool))}
+        if words:
+            layers = _substitute(layers, words)
+        return self._seq(layers, sub, cur)
+
+
+def _substitute(obj, words):
+    """Replace field values that are exactly a word-valued block argument's name."""
+    if isinstance(obj, dict):
+        out = type(obj)()
+        out.__dict__.update(getattr(obj, "__dict__", {}))
+        for k, v in obj.items():
+            out[k] = _substitute(v, words)
+        return out
+    if isinstance(obj, list):
+        out = type(obj)()
+        out.__dict__.update(getattr(obj, "__dict__", {}))
+        out.extend(_substitute(v, words) for v in obj)
+        return out
+    if isinstance(obj, str) and obj in words:
+        return words[obj]
+    return obj
+
+
+def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
+    """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho."""
+    if symbolic:
+        dom = SymbolicDomain(spec)
+        return Builder(spec, dom, max_layers).build(spec.input)
+    h, w, c = spec.input
+    if resolution is not None and resolution != h:
+        w = (w * resolution + h // 2) // h
+        h = resolution
+    dom = ExactDomain(alpha, spec)
+    return Builder(spec, dom, max_layers).build((h, w, c))

@@ -1,0 +1,248 @@
+"""Rows -> rich table, plain text, CSV, JSON and Markdown. No cost logic lives here.
+
+The JSON and CSV layouts are a public contract (docs/output-format.md): fields
+are only ever added, never renamed or removed, within a schema version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+
+JSON_SCHEMA = "mbcost.table/1"
+CSV_FIELDS = ("name", "kind", "op", "input", "output", "k", "stride", "madds", "params")
+BAR_WIDTH = 10
+
+
+def number(x):
+    """A Fraction as a JSON-friendly number: int if whole, else float."""
+    if isinstance(x, Fraction):
+        return int(x) if x.denominator == 1 else float(x)
+    return x
+
+
+def fmt_alpha(a):
+    """0.75 -> '0.75', 1 -> '1.0'."""
+    a = Fraction(a)
+    return f"{float(a):g}" if a.denominator != 1 else f"{int(a)}.0"
+
+
+def shape_str(s):
+    """(112, 112, 32) -> '112x112x32'."""
+    return "x".join(str(int(v)) for v in s)
+
+
+def si(n, unit=""):
+    """Human units: 76524800 -> '76.52M'."""
+    n = int(n)
+    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= div:
+            return f"{n / div:.2f}{suffix}{unit}"
+    return f"{n}{unit}"
+
+
+def pct(part, whole):
+    """Share as a percentage (0.0 when whole is 0)."""
+    return 100.0 * part / whole if whole else 0.0
+
+
+def visible_rows(analysis, all_layers=False):
+    """Rows to show: every row, or only those with a non-zero cost."""
+    if all_layers:
+        return list(analysis.rows)
+    return [r for r in analysis.rows if r.madds or r.params]
+
+
+def _scale(analysis, flops):
+    return 2 if flops else 1
+
+
+# ---------------------------------------------------------------- machine formats
+
+def to_dict(analysis, flops=False):
+    """The JSON contract as a plain dict (all layers, exact integers)."""
+    f = _scale(analysis, flops)
+    layers = []
+    for r in analysis.rows:
+        d = {"name": r.name, "kind": r.kind, "op": r.op, "input": [int(v) for v in r.input],
+             "output": [int(v) for v in r.output], "k": r.k, "stride": r.stride,
+             "madds": int(r.madds), "params": int(r.params)}
+        if flops:
+            d["flops"] = int(r.madds) * f
+        layers.append(d)
+    totals = {"madds": int(analysis.madds), "params": int(analysis.params)}
+    if flops:
+        totals["flops"] = int(analysis.madds) * f
+    return {"schema": JSON_SCHEMA, "model": analysis.model, "title": analysis.title,
+            "alpha": number(analysis.alpha), "resolution": analysis.resolution,
+            "input": [int(v) for v in analysis.input], "convention": analysis.convention,
+            "layers": layers, "totals": totals}
+
+
+def to_json(analysis, flops=False):
+    """The JSON contract as text."""
+    return json.dumps(to_dict(analysis, flops), indent=2) + "\n"
+
+
+def to_csv(analysis, flops=False):
+    """One row per layer, then a 'total' row."""
+    buf = io.StringIO()
+    fields = CSV_FIELDS + (("flops",) if flops else ())
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(fields)
+    for r in analysis.rows:
+        row = [r.name, r.kind, r.op, shape_str(r.input), shape_str(r.output),
+               "" if r.k is None else r.k, "" if r.stride is None else r.stride,
+               int(r.madds), int(r.params)]
+        w.writerow(row + ([2 * int(r.madds)] if flops else []))
+    w.writerow(["total", "", "", shape_str(analysis.input), "", "", "", int(analysis.madds),
+                int(analysis.params)] + ([2 * int(analysis.madds)] if flops else []))
+    return buf.getvalue()
+
+
+def by_kind_rows(analysis):
+    """[(op, layers, madds, madds %, params, params %)] like MobileNet v1 Table 2."""
+    out = []
+    for op, m, p, n in analysis.by_kind():
+        if m or p:
+            out.append((op, n, m, pct(m, analysis.madds), p, pct(p, analysis.params)))
+    return out
+
+
+def header_line(analysis, flops=False):
+    """One-line description of what the numbers are."""
+    unit = "FLOPs (2 x mult-adds)" if flops else "mult-adds"
+    return (f"{analysis.title}: alpha {fmt_alpha(analysis.alpha)}, input "
+            f"{shape_str(analysis.input)}, convention '{analysis.convention}', {unit}")
+
+
+def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
+    """A pipe table fit for a pull-request comment."""
+    f = _scale(analysis, flops)
+    unit = "FLOPs" if flops else "Mult-adds"
+    lines = [f"**{header_line(analysis, flops)}**", ""]
+    if by_kind:
+        lines += [f"| Type | Layers | {unit} | % | Parameters | % |", "|---|--:|--:|--:|--:|--:|"]
+        for op, n, m, mp, p, pp in by_kind_rows(analysis):
+            lines.append(f"| {op} | {n} | {m * f:,} | {mp:.2f}% | {p:,} | {pp:.2f}% |")
+    else:
+        lines += [f"| # | Layer | Type | Input | Output | {unit} | % | Parameters | % |",
+                  "|--:|---|---|---|---|--:|--:|--:|--:|"]
+        for i, r in enumerate(visible_rows(analysis, all_layers), 1):
+            lines.append(
+                f"| {i} | {r.name} | {r.op}{_stride(r)} | {shape_str(r.input)} | {shape_str(r.output)} "
+                f"| {r.madds * f:,} | {pct(r.madds, analysis.madds):.2f}% | {r.params:,} "
+                f"| {pct(r.params, analysis.params):.2f}% |")
+    lines.append(f"| **Total** |{' |' * (2 if by_kind else 5)} **{analysis.madds * f:,}** | 100% "
+                 f"| **{analysis.params:,}** | 100% |")
+    return "\n".join(lines) + "\n"
+
+
+def _stride(r):
+    return f" /s{r.stride}" if r.stride and r.stride != 1 else ""
+
+
+# ---------------------------------------------------------------- terminal
+
+def _bar(share, fancy):
+    full = share / 100 * BAR_WIDTH
+    n = int(full)
+    if fancy:
+        eighths = " ▏▎▍▌▋▊▉"
+        rest = int((full - n) * 8)
+        return ("█" * n + (eighths[rest] if rest and n < BAR_WIDTH else "")).ljust(BAR_WIDTH)
+    return ("#" * n).ljust(BAR_WIDTH)
+
+
+def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False, fancy=True):
+    """A rich Table: right-aligned numbers, share bars, totals in the footer."""
+    from rich import box
+    from rich.table import Table
+
+    f = _scale(analysis, flops)
+    unit = "FLOPs" if flops else "Mult-adds"
+    num = (lambda n: f"{int(n):,}") if exact else si
+    t = Table(title=header_line(analysis, flops), show_footer=True,
+              box=box.SIMPLE_HEAD if fancy else box.ASCII2, title_justify="left",
+              header_style="bold" if fancy else "", footer_style="bold" if fancy else "")
+    total_m, total_p = f"{analysis.madds * f:,}", f"{analysis.params:,}"
+    if by_kind:
+        t.add_column("Type", footer="Total")
+        t.add_column("Layers", justify="right",
+                     footer=str(sum(n for _, n, *_ in by_kind_rows(analysis))))
+        t.add_column(unit, justify="right", footer=total_m)
+        t.add_column("%", justify="right", footer="100.00%")
+        t.add_column("Share", footer="")
+        t.add_column("Params", justify="right", footer=total_p)
+        t.add_column("% ", justify="right", footer="100.00%")
+        for op, n, m, mp, p, pp in by_kind_rows(analysis):
+            t.add_row(op, str(n), f"{m * f:,}" if exact or True else num(m * f), f"{mp:.2f}%",
+                      _bar(mp, fancy), f"{p:,}", f"{pp:.2f}%")
+        return t
+    rows = visible_rows(analysis, all_layers)
+    t.add_column("#", justify="right", footer="")
+    t.add_column("Layer", footer="Total", overflow="fold")
+    t.add_column("Type", footer="")
+    t.add_column("Input", justify="right", footer=shape_str(analysis.input))
+    t.add_column("Output", justify="right", footer="")
+    t.add_column(unit, justify="right", footer=total_m)
+    t.add_column("%", justify="right", footer="100%")
+    t.add_column("Share", footer="")
+    t.add_column("Params", justify="right", footer=total_p)
+    t.add_column("% ", justify="right", footer="100%")
+    for i, r in enumerate(rows, 1):
+        mp, pp = pct(r.madds, analysis.madds), pct(r.params, analysis.params)
+        t.add_row(str(i), r.name, r.op + _stride(r), shape_str(r.input), shape_str(r.output),
+                  num(r.madds * f), f"{mp:.1f}", _bar(mp, fancy), num(r.params), f"{pp:.1f}")
+    return t
+
+
+def hidden_note(analysis, all_layers):
+    """A footnote when zero-cost layers were hidden, else ''."""
+    hidden = len(analysis.rows) - len(visible_rows(analysis, all_layers))
+    if hidden:
+        return (f"{hidden} layers with no cost under convention '{analysis.convention}' "
+                "(BN, activations, ...) are hidden; --all shows them.")
+    return ""
+
+
+# ---------------------------------------------------------------- formulas
+
+def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
+    """Closed forms as text (or LaTeX), with the approximations stated."""
+    import sympy
+
+    show = sympy.latex if latex else (lambda e: str(e).replace("**", "^"))
+    out = [f"{formula.model}: closed forms in alpha (width) and rho (resolution), "
+           f"convention '{formula.convention}'", ""]
+    out.append(f"mult-adds = {show(formula.madds)}")
+    out.append(f"params    = {show(formula.params)}")
+    if by_kind:
+        out += ["", "by type:"]
+        for op, m, p in formula.by_kind():
+            if m != 0 or p != 0:
+                out.append(f"  {op}: mult-adds = {show(m)}; params = {show(p)}")
+    if layers:
+        out += ["", "per layer:"]
+        for name, op, m, p, node in formula.layers:
+            if m == 0 and p == 0:
+                continue
+            out.append(f"  {name} [{op}]: mult-adds = {show(m)}; params = {show(p)}")
+    if ratios:
+        out += ["", "depthwise separable vs standard convolution (mult-adds ratio 1/N + 1/D_K^2):"]
+        for name, r in ratios:
+            at1 = r.subs(sympy.Symbol("alpha", positive=True), 1)
+            out.append(f"  {name}: {show(r)}  (= {float(at1):.4f} at alpha = 1, "
+                       f"{float(1 / at1):.1f}x fewer)")
+    out += [""]
+    if formula.approximations:
+        out.append("These closed forms are exact at alpha = 1, rho = 1 "
+                   f"({'checked' if formula.exact_at_base else 'NOT exact there'}) and continuous "
+                   "approximations elsewhere:")
+        out += [f"  - {a}" for a in formula.approximations]
+        out.append("Exact integers at any alpha and resolution: mbcost table.")
+    else:
+        out.append("These closed forms are exact for every alpha and rho.")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,430 @@
+"""YAML spec files -> validated, frozen ``Spec`` objects with a line for every node.
+
+The loader composes YAML with PyYAML's *safe* composer and builds Python values
+itself, so every mapping and list remembers the line it came from; errors can
+then say ``FILE:LINE: layer 'NAME': field 'F': ...``. Aliases are expanded with
+a node budget, so an alias bomb ends with an error instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from . import expr
+from .errors import LimitError, SpecError
+
+SPEC_VERSION = 1
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a spec file larger than this is refused
+MAX_YAML_NODES = 200_000  # scalars + mappings + lists after alias expansion
+MAX_YAML_DEPTH = 64  # nesting of YAML mappings and lists
+MAX_EXTENDS = 8  # length of an `extends:` chain
+
+TOP_KEYS = (
+    "mbcost", "name", "title", "description", "source", "extends", "input", "classes",
+    "width", "depth", "defaults", "vars", "blocks", "layers",
+)
+WIDTH_RULES = ("truncate", "make_divisible")
+
+
+class LDict(dict):
+    """A mapping from YAML that remembers its own line and each key's line."""
+
+    line: int | None = None
+    key_lines: dict
+
+    def line_of(self, key):
+        """The line of key's value, or of the mapping itself."""
+        return self.key_lines.get(key, self.line) if hasattr(self, "key_lines") else self.line
+
+
+class LList(list):
+    """A list from YAML that remembers its own line and each item's line."""
+
+    line: int | None = None
+    item_lines: list
+
+
+def line_of(obj, key=None):
+    """Best line number for obj (or obj[key]) if it came from YAML."""
+    if key is not None and isinstance(obj, LDict):
+        return obj.line_of(key)
+    if isinstance(obj, LList) and isinstance(key, int) and key < len(obj.item_lines):
+        return obj.item_lines[key]
+    return getattr(obj, "line", None)
+
+
+def suggest(name, known):
+    """' (did you mean X?)' for the closest known name, or ''."""
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# ---------------------------------------------------------------- YAML
+
+def _convert(node, path, budget, depth):
+    budget[0] += 1
+    if budget[0] > MAX_YAML_NODES:
+        raise LimitError(
+            f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
+            path=path, line=node.start_mark.line + 1,
+        )
+    if depth > MAX_YAML_DEPTH:
+        raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels",
+                         path=path, line=node.start_mark.line + 1)
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = LDict()
+        out.line, out.key_lines = line, {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                raise SpecError("mapping keys must be plain names", path=path,
+                                line=knode.start_mark.line + 1)
+            key = _scalar(knode, path)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                key = str(key)
+            if key in out:
+                raise SpecError(f"duplicate key '{key}'", path=path, line=knode.start_mark.line + 1)
+            out[key] = _convert(vnode, path, budget, depth + 1)
+            out.key_lines[key] = vnode.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        out = LList()
+        out.line, out.item_lines = line, []
+        for item in node.value:
+            out.append(_convert(item, path, budget, depth + 1))
+            out.item_lines.append(item.start_mark.line + 1)
+        return out
+    return _scalar(node, path)
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node, path):
+    try:
+        return _CONSTRUCTOR.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as e:
+        raise SpecError(f"bad scalar: {str(e).splitlines()[0]}", path=path,
+                        line=node.start_mark.line + 1) from None
+
+
+def parse_yaml(text, path="<spec>"):
+    """Parse YAML text safely into LDict/LList/scalars with line numbers."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        msg = (e.problem or e.context or "invalid YAML").strip()
+        raise SpecError(f"YAML syntax error: {msg}", path=path, line=line) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"YAML error: {str(e).splitlines()[0]}", path=path) from None
+    except RecursionError:
+        raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path) from None
+    if node is None:
+        raise SpecError("the file is empty", path=path, line=1)
+    return _convert(node, path, [0], 0)
+
+
+# ---------------------------------------------------------------- resolving names
+
+def bundled_dir():
+    """The folder of bundled specs installed with the package."""
+    return Path(str(resources.files("mbcost") / "specs"))
+
+
+def bundled_names():
+    """Names of the bundled specs, sorted."""
+    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+
+
+def resolve(name_or_path):
+    """A path that exists is used first, then a bundled name, with or without .yaml."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
+    if str(p.parent) in ("", ".") and stem:
+        cand = bundled_dir() / f"{stem}.yaml"
+        if cand.is_file():
+            return cand
+    raise SpecError(
+        f"no such spec file or bundled spec{suggest(stem, bundled_names())}; "
+        "'mbcost list' shows the bundled ones",
+        path=name_or_path,
+    )
+
+
+def read_text(path):
+    """Read a spec file as UTF-8 text, refusing directories, huge and non-UTF-8 files."""
+    p = Path(path)
+    if p.is_dir():
+        raise SpecError("is a directory, not a spec file", path=path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LimitError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", path=path)
+        data = p.read_bytes()
+    except OSError as e:
+        raise SpecError(f"cannot read file: {e.strerror or e}", path=path) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise SpecError(f"file is not UTF-8 text (byte {e.start})", path=path, line=line) from None
+
+
+# ---------------------------------------------------------------- spec objects
+
+@dataclass(frozen=True)
+class Rounding:
+    """A channel rounding rule: how a real channel count becomes an integer."""
+
+    rule: str = "truncate"  # truncate: max(int(v), min); make_divisible: nearest multiple
+    divisor: int = 8
+    min: int | None = None
+
+    def apply(self, v):
+        """Round a non-negative real channel count to an integer by this rule."""
+        if self.rule == "make_divisible":
+            return expr.make_divisible(v, self.divisor, self.min)
+        return max(int(Fraction(v)), 1 if self.min is None else self.min)
+
+    def describe(self):
+        """Human words for the rule."""
+        if self.rule == "make_divisible":
+            return f"make_divisible(c, {self.divisor})" + (f", min {self.min}" if self.min else "")
+        return f"max(int(c), {1 if self.min is None else self.min})"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated architecture spec; layers and blocks stay as located YAML data
+    and are checked field by field when the graph is built."""
+
+    path: str
+    name: str
+    title: str
+    description: str
+    input: tuple
+    classes: int
+    rounding: Rounding
+    width_multiplier: Fraction
+    depth_multiplier: Fraction
+    defaults: dict
+    vars: dict
+    blocks: dict
+    layers: list
+    source: str = ""
+    raw: dict = field(default=None, repr=False, compare=False)
+
+
+def _err(msg, data, key, path, got=None):
+    return SpecError(msg, path=path, line=line_of(data, key), field=key, got=got)
+
+
+def _positive_int(data, key, path, env=None, allow_zero=False):
+    raw = data[key]
+    try:
+        v = expr.value(raw, env or {})
+    except SpecError as e:
+        raise e.located(path=path, line=line_of(data, key), field=key) from None
+    if not isinstance(v, int) or v < (0 if allow_zero else 1):
+        raise _err("must be a positive integer", data, key, path, got=raw)
+    return v
+
+
+def _number(data, key, path, env=None):
+    raw = data[key]
+    try:
+        v = expr.value(raw, env or {})
+    except SpecError as e:
+        raise e.located(path=path, line=line_of(data, key), field=key) from None
+    if v <= 0:
+        raise _err("must be a positive number", data, key, path, got=raw)
+    return Fraction(v)
+
+
+def _parse_rounding(data, key, path, base=None):
+    w = data.get(key)
+    if w is None:
+        return base or Rounding(), Fraction(1)
+    if not isinstance(w, dict):
+        raise _err("must be a mapping like {rule: make_divisible, divisor: 8}", data, key, path, got=w)
+    for k in w:
+        if k not in ("rule", "divisor", "min", "multiplier"):
+            raise SpecError(f"unknown field{suggest(k, ('rule', 'divisor', 'min', 'multiplier'))}",
+                            path=path, line=line_of(w, k), field=f"{key}.{k}")
+    rule = w.get("rule", base.rule if base else "truncate")
+    if rule not in WIDTH_RULES:
+        raise SpecError(f"must be one of {', '.join(WIDTH_RULES)}", path=path, line=line_of(w, "rule"),
+                        field=f"{key}.rule", got=rule)
+    divisor = _positive_int(w, "divisor", path) if "divisor" in w else (base.divisor if base else 8)
+    mn = _positive_int(w, "min", path) if "min" in w else (base.min if base else None)
+    mult = _number(w, "multiplier", path) if "multiplier" in w else Fraction(1)
+    return Rounding(rule, divisor, mn), mult
+
+
+def spec_from_data(data, path="<spec>", _chain=()):
+    """Validate a parsed spec mapping (from YAML or a dict) into a Spec."""
+    if not isinstance(data, dict):
+        raise SpecError("a spec must be a YAML mapping with name, input and layers",
+                        path=path, line=line_of(data), got=type(data).__name__)
+    for k in data:
+        if k not in TOP_KEYS:
+            raise _err(f"unknown top-level field{suggest(k, TOP_KEYS)}", data, k, path)
+    version = data.get("mbcost", SPEC_VERSION)
+    if version != SPEC_VERSION:
+        raise _err(f"unsupported spec format version; this mbcost reads version {SPEC_VERSION}",
+                   data, "mbcost", path, got=version)
+
+    base = None
+    if "extends" in data:
+        parent = data["extends"]
+        if not isinstance(parent, str):
+            raise _err("must be a spec name or path", data, "extends", path, got=parent)
+        if len(_chain) >= MAX_EXTENDS or parent in _chain:
+            raise _err("extends chain is circular or too long", data, "extends", path, got=parent)
+        ppath = parent
+        if path not in ("<spec>", None) and not Path(parent).is_absolute():
+            sibling = Path(path).parent / parent
+            if sibling.exists():
+                ppath = str(sibling)
+        try:
+            base = load_spec(ppath, _chain=_chain + (parent,))
+        except SpecError as e:
+            if e.path == parent:
+                raise e.located(line=line_of(data, "extends"), field="extends") from None
+            raise
+
+    def pick(key, default):
+        return data[key] if key in data else (getattr(base, key) if base else default)
+
+    name = pick("name", None)
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError("field 'name' is required and must be text", path=path, line=line_of(data, "name"),
+                        field="name", got=name)
+    for key in ("title", "description", "source"):
+        if key in data and not isinstance(data[key], str):
+            raise _err("must be text", data, key, path, got=data[key])
+    title = data.get("title", base.title if base and "name" not in data else name)
+    description = data.get("description", base.description if base else "")
+    source = data.get("source", base.source if base else "")
+
+    if "input" in data:
+        inp = data["input"]
+        if not isinstance(inp, list) or len(inp) != 3:
+            raise _err("must be a list [H, W, C]", data, "input", path, got=inp)
+        dims = []
+        for i, v in enumerate(inp):
+            try:
+                dv = expr.value(v, {})
+            except SpecError as e:
+                raise e.located(path=path, line=line_of(data, "input"), field="input") from None
+            if not isinstance(dv, int) or dv < 1:
+                raise _err("sizes must be positive integers [H, W, C]", data, "input", path, got=v)
+            dims.append(dv)
+        input_shape = tuple(dims)
+    elif base:
+        input_shape = base.input
+    else:
+        raise SpecError("field 'input' is required: [H, W, C]", path=path, line=line_of(data), field="input")
+    from .graph import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
+
+    if max(input_shape[:2]) > MAX_RESOLUTION or input_shape[2] > MAX_CHANNELS:
+        raise _err(f"input exceeds the limits ({MAX_RESOLUTION} px, {MAX_CHANNELS} channels)",
+                   data, "input", path, got=list(input_shape))
+
+    classes = _positive_int(data, "classes", path) if "classes" in data else (base.classes if base else 1000)
+
+    if "width" in data:
+        rounding, wmult = _parse_rounding(data, "width", path, base.rounding if base else None)
+    elif base:
+        rounding, wmult = base.rounding, base.width_multiplier
+    else:
+        rounding, wmult = Rounding(), Fraction(1)
+
+    dmult = base.depth_multiplier if base else Fraction(1)
+    if "depth" in data:
+        d = data["depth"]
+        if not isinstance(d, dict) or set(d) - {"multiplier"}:
+            raise _err("must be a mapping {multiplier: D}", data, "depth", path, got=d)
+        dmult = _number(d, "multiplier", path) if "multiplier" in d else Fraction(1)
+
+    defaults = dict(base.defaults) if base else {}
+    if "defaults" in data:
+        dd = data["defaults"]
+        if not isinstance(dd, dict):
+            raise _err("must be a mapping like {bn: true, act: relu}", data, "defaults", path, got=dd)
+        for k in dd:
+            if k not in ("bn", "act"):
+                raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}", path=path,
+                                line=line_of(dd, k), field=f"defaults.{k}")
+        defaults.update(dd)
+
+    variables = dict(base.vars) if base else {}
+    if "vars" in data:
+        vv = data["vars"]
+        if not isinstance(vv, dict):
+            raise _err("must be a mapping of names to numbers", data, "vars", path, got=vv)
+        env = {"classes": classes, **variables}
+        for k in vv:
+            if not isinstance(k, str) or not k.isidentifier() or k.startswith("_"):
+                raise SpecError("variable names must be identifiers", path=path, line=line_of(vv, k),
+                                field=f"vars.{k}", got=k)
+            try:
+                env[k] = variables[k] = expr.value(vv[k], env)
+            except SpecError as e:
+                raise e.located(path=path, line=line_of(vv, k), field=f"vars.{k}") from None
+
+    blocks = dict(base.blocks) if base else {}
+    if "blocks" in data:
+        bb = data["blocks"]
+        if not isinstance(bb, dict):
+            raise _err("must be a mapping of block names to definitions", data, "blocks", path, got=bb)
+        for k, b in bb.items():
+            if not isinstance(k, str) or not k.isidentifier():
+                raise SpecError("block names must be identifiers", path=path, line=line_of(bb, k),
+                                field=f"blocks.{k}", got=k)
+            blocks[k] = (b, path)
+
+    if "layers" in data:
+        layers = data["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise _err("must be a non-empty list of layers", data, "layers", path, got=layers)
+        layers = (layers, path)
+    elif base:
+        layers = base.layers
+    else:
+        raise SpecError("field 'layers' is required", path=path, line=line_of(data), field="layers")
+
+    return Spec(path=str(path), name=name, title=title, description=description, input=input_shape,
+                classes=classes, rounding=rounding, width_multiplier=wmult, depth_multiplier=dmult,
+                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source, raw=data)
+
+
+def load_spec(name_or_path, _chain=()):
+    """Load a spec from a path or bundled name and validate its top level."""
+    if isinstance(name_or_path, Spec):
+        return name_or_path
+    if isinstance(name_or_path, dict):
+        return spec_from_data(name_or_path)
+    path = resolve(os.fspath(name_or_path))
+    shown = str(name_or_path) if Path(name_or_path).exists() else str(path)
+    text = read_text(path)
+    data = parse_yaml(text, shown)
+    return spec_from_data(data, shown, _chain)
+
+
+def with_input(spec, resolution):
+    """The spec with its input resized to resolution (H), W scaled alike."""
+    h, w, c = spec.input
+    new_w = (w * resolution + h // 2) // h if w != h else resolution
+    return replace(spec, input=(resolution, new_w, c))
