@@ -35,6 +35,8 @@ def test_numbers_are_exact_fractions():
     assert ev("3 * (1 / 3)") == 1 and isinstance(ev("3 * (1 / 3)"), int)
     assert ev("1.5e1") == 15
     assert expr.value(0.75, {}) == Fraction(3, 4)  # a YAML float becomes its decimal fraction
+    assert expr.value(Fraction(1, 4), {}) == Fraction(1, 4)  # Python callers and schema defaults
+    assert expr.value(Fraction(8, 4), {}) == 2 and isinstance(expr.value(Fraction(8, 4), {}), int)
 
 
 def test_floor_division_and_modulo():
