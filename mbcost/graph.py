@@ -745,13 +745,15 @@ def _substitute(obj, words):
     """Replace field values that are exactly a word-valued block argument's name."""
     if isinstance(obj, dict):
         out = type(obj)()
-        out.__dict__.update(getattr(obj, "__dict__", {}))
+        if hasattr(out, "__dict__"):  # LDict/LList keep their lines; plain dicts from Python have none
+            out.__dict__.update(getattr(obj, "__dict__", {}))
         for k, v in obj.items():
             out[k] = _substitute(v, words)
         return out
     if isinstance(obj, list):
         out = type(obj)()
-        out.__dict__.update(getattr(obj, "__dict__", {}))
+        if hasattr(out, "__dict__"):  # LDict/LList keep their lines; plain dicts from Python have none
+            out.__dict__.update(getattr(obj, "__dict__", {}))
         out.extend(_substitute(v, words) for v in obj)
         return out
     if isinstance(obj, str) and obj in words:
