@@ -4,12 +4,18 @@ precision and against the exact counts of /work/shared/reference/paper_tables.md
 Table 4 (Conv MobileNet) belongs to issue 4 and is not tested here.
 """
 
+import json
+import re
+import shlex
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import mbcost
 from mbcost import report
+from mbcost.cli import main
 
 M = 10**6
 
@@ -221,3 +227,35 @@ def test_tf_slim_plus_fc_gives_the_paper_total():
     # 567,716,352 + 1024·1000 = 568,740,352; 3,185,088 + 1,024,000 + 1,000 = 4,210,088
     an = v1()
     assert (an.madds, an.params) == (567_716_352 + 1_024_000, 3_185_088 + 1_025_000)
+
+
+# ---------------------------------------------------------------- the README section
+
+def readme_v1_section():
+    """The README's MobileNet v1 reproduction section."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("<!-- reproducing: MobileNet v1 (issue 2) -->")
+    return text[start:text.index("<!-- reproducing: MobileNetV2", start)]
+
+
+def test_readme_commands_print_the_numbers_shown(tmp_path, monkeypatch):
+    section = readme_v1_section()
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    files = {"table3.yaml": next(b for b in blocks if "name: table3" in b),
+             "dogs.yaml": next(b for b in blocks if "classes: 120" in b)}
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    checked = 0
+    for line in section.splitlines():
+        cmd = re.search(r"`(mbcost table [^`]*)`", line)
+        nums = re.search(r"\| ([\d,]+) / ([\d,]+) \|\s*$", line)
+        if not (cmd and nums) or "..." in line or "(with" in line:
+            continue
+        args = shlex.split(cmd.group(1))[1:] + ["-f", "json"]
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 0, (line, r.output)
+        got = json.loads(r.stdout)["totals"]
+        assert (got["madds"], got["params"]) == tuple(int(n.replace(",", "")) for n in nums.groups()), line
+        checked += 1
+    assert checked >= 7  # Table 3 (1 row), Table 5 (2), Table 10 (4)
