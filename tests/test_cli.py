@@ -214,3 +214,45 @@ def test_unwritable_output_exit_2(tmp_path):
     r = run("table", "mobilenet_v1", "-f", "csv", "-o", str(tmp_path))
     assert r.exit_code == 2 and "is a directory" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch):
+    import mbcost.cli
+
+    target = tmp_path / "out.csv"
+    target.write_text("keep me")
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(mbcost.cli.os, "replace", refuse)
+    r = run("table", "mobilenet_v1", "-f", "csv", "-o", str(target))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.endswith("out.csv: cannot write: Permission denied\n")
+    assert target.read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_no_color_on_a_terminal_has_no_escapes():
+    def on_tty(extra):
+        master, slave = os.openpty()
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+        env.update(extra, TERM="xterm-256color")
+        p = subprocess.Popen([sys.executable, "-m", "mbcost", "table", "mobilenet_v1", "--by", "kind"],
+                             stdout=slave, stderr=slave, env=env)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO once the child has closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        assert p.wait(timeout=60) == 0
+        return out.decode()
+
+    assert ANSI.search(on_tty({}))             # a terminal gets styles (bold headers)...
+    assert not ANSI.search(on_tty({"NO_COLOR": "1"}))  # ...unless NO_COLOR is set
