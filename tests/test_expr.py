@@ -3,6 +3,8 @@
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mbcost import expr
 from mbcost.errors import ExprError
@@ -150,3 +152,26 @@ def test_word_variables_are_not_numbers():
 
 def test_names_lists_referenced_variables():
     assert expr.names(expr.parse("max(a, b * 2) + ceil(c) - 1")) == {"a", "b", "c"}
+
+
+TOKENS = st.sampled_from(list("0123456789.+-*/%()<>=!, eE_abc") +
+                         ["min", "max", "ceil", "floor", "make_divisible", "//", "**", "1e99"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS, max_size=30).map("".join))
+def test_any_text_gives_a_number_or_an_expr_error(text):
+    try:
+        v = expr.value(text, {"a": 3, "b": 0, "c": 16})
+    except ExprError:
+        return
+    assert isinstance(v, (int, Fraction)) and not isinstance(v, bool)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fractions(min_value=Fraction(1, 10), max_value=4096), st.sampled_from([1, 4, 8, 16]))
+def test_make_divisible_properties(v, divisor):
+    r = expr.make_divisible(v, divisor)
+    assert r % divisor == 0 and r >= divisor        # a multiple, at least the minimum
+    assert r >= Fraction(9, 10) * v                  # never more than 10% below v
+    assert abs(r - v) <= divisor or r == divisor     # the nearest multiple, or the one above
