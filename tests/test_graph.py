@@ -212,3 +212,34 @@ def test_symbolic_graph_has_the_same_structure():
     sym = mbcost.build_graph(spec, symbolic=True)
     assert [n.name for n in exact.nodes] == [n.name for n in sym.nodes]
     assert [n.out_shape for n in exact.nodes] == [tuple(x.base for x in n.out_shape) for n in sym.nodes]
+
+
+# ---------------------------------------------------------------- located layer errors
+
+LAYER_FILE = """mbcost: 1
+name: x
+input: [8, 8, 3]
+layers:
+  - conv:
+      name: c1
+      k: 3
+      {field}
+      out: 8
+  - pw: {{name: p, out: "{out}"}}
+"""
+
+
+@pytest.mark.parametrize("field, out, message", [
+    ("stride: -1", "8", "net.yaml:8: layer 'c1': field 'stride': must be a positive integer up to 1024 (got -1)"),
+    ("strde: 2", "8", "net.yaml:8: layer 'c1': field 'strde': unknown field for 'conv' (did you mean 'stride'?)"),
+    ("stride: 1", "2 * q", "net.yaml:10: layer 'p': field 'out': unknown variable 'q' "
+                           "(known: block_in_c, classes, in_c) (got '2 * q')"),
+    ("padding: sme", "8", "net.yaml:8: layer 'c1': field 'padding': must be same, valid or a "
+                          "non-negative integer (got 'sme')"),
+])
+def test_layer_errors_are_one_located_line(tmp_path, monkeypatch, field, out, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.yaml").write_text(LAYER_FILE.format(field=field, out=out))
+    with pytest.raises(SpecError) as e:
+        mbcost.analyze("net.yaml")
+    assert str(e.value) == message
