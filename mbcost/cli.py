@@ -65,9 +65,11 @@ def write_output(text, path):
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):  # disk full, permissions: bad output path, not a bug
+            fail(f"{path}: cannot write: {e.strerror or e}")
         raise
 
 
@@ -77,8 +79,9 @@ def console(stderr=False):
 
     tty = (sys.stderr if stderr else sys.stdout).isatty()
     width = None if tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    plain = not tty or "NO_COLOR" in os.environ  # NO_COLOR: no escape codes at all, not even bold
     return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
-                   no_color=not tty or "NO_COLOR" in os.environ, force_terminal=tty or None)
+                   no_color=plain, force_terminal=False if plain else True)
 
 
 # ---------------------------------------------------------------- shared options

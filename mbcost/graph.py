@@ -17,7 +17,7 @@ from fractions import Fraction
 from . import expr
 from .errors import LimitError, SpecError
 from .layers import ACTIVATIONS, KINDS
-from .spec import Rounding, line_of, suggest
+from .spec import Rounding, key_line, line_of, suggest
 
 MAX_LAYERS = 100_000  # primitive nodes after expanding blocks and repeats
 MAX_NESTING = 16  # blocks inside blocks
@@ -354,7 +354,7 @@ class Builder:
         for k in fields:
             if k not in full:
                 raise self._error(f"unknown field for '{kind}'{suggest(k, full)}", ctx,
-                                  line_of(fields, k) or line, layer=layer, field=str(k))
+                                  key_line(fields, k) or line, layer=layer, field=str(k))
         for k, default in full.items():
             if k in fields:
                 out[k] = fields[k]
@@ -676,7 +676,7 @@ class Builder:
         for k in definition:
             if k not in ("args", "layers", "stride_arg", "description"):
                 raise SpecError(f"unknown block field{suggest(k, ('args', 'layers', 'stride_arg'))}",
-                                path=bpath, line=line_of(definition, k), layer=bname, field=str(k))
+                                path=bpath, line=key_line(definition, k), layer=bname, field=str(k))
         params = definition.get("args") or {}
         if not isinstance(params, dict):
             raise SpecError("block 'args' must be a mapping of names to defaults (null = required)",
@@ -686,7 +686,7 @@ class Builder:
         for k in fields:
             if k not in params and k not in reserved:
                 raise self._error(f"block '{bname}' has no argument '{k}'{suggest(k, params)}",
-                                  ctx, line_of(fields, k) or line, layer=bname, field=str(k))
+                                  ctx, key_line(fields, k) or line, layer=bname, field=str(k))
         f = {"_fields": fields, "_layer": bname, "name": fields.get("name")}
         if "when" in fields:
             f["when"] = fields["when"]
@@ -745,13 +745,15 @@ def _substitute(obj, words):
     """Replace field values that are exactly a word-valued block argument's name."""
     if isinstance(obj, dict):
         out = type(obj)()
-        out.__dict__.update(getattr(obj, "__dict__", {}))
+        if hasattr(out, "__dict__"):  # LDict/LList keep their lines; plain dicts from Python have none
+            out.__dict__.update(getattr(obj, "__dict__", {}))
         for k, v in obj.items():
             out[k] = _substitute(v, words)
         return out
     if isinstance(obj, list):
         out = type(obj)()
-        out.__dict__.update(getattr(obj, "__dict__", {}))
+        if hasattr(out, "__dict__"):  # LDict/LList keep their lines; plain dicts from Python have none
+            out.__dict__.update(getattr(obj, "__dict__", {}))
         out.extend(_substitute(v, words) for v in obj)
         return out
     if isinstance(obj, str) and obj in words:

@@ -135,7 +135,7 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
                 f"| {i} | {r.name} | {r.op}{_stride(r)} | {shape_str(r.input)} | {shape_str(r.output)} "
                 f"| {r.madds * f:,} | {pct(r.madds, analysis.madds):.2f}% | {r.params:,} "
                 f"| {pct(r.params, analysis.params):.2f}% |")
-    lines.append(f"| **Total** |{' |' * (2 if by_kind else 5)} **{analysis.madds * f:,}** | 100% "
+    lines.append(f"| **Total** |{' |' * (1 if by_kind else 4)} **{analysis.madds * f:,}** | 100% "
                  f"| **{analysis.params:,}** | 100% |")
     return "\n".join(lines) + "\n"
 

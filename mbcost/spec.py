@@ -38,6 +38,7 @@ class LDict(dict):
 
     line: int | None = None
     key_lines: dict
+    name_lines: dict
 
     def line_of(self, key):
         """The line of key's value, or of the mapping itself."""
@@ -58,6 +59,12 @@ def line_of(obj, key=None):
     if isinstance(obj, LList) and isinstance(key, int) and key < len(obj.item_lines):
         return obj.item_lines[key]
     return getattr(obj, "line", None)
+
+
+def key_line(obj, key):
+    """The line of key itself (not its value), e.g. for an unknown-key error."""
+    names = getattr(obj, "name_lines", None)
+    return names[key] if names and key in names else line_of(obj, key)
 
 
 def suggest(name, known):
@@ -81,7 +88,7 @@ def _convert(node, path, budget, depth):
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = LDict()
-        out.line, out.key_lines = line, {}
+        out.line, out.key_lines, out.name_lines = line, {}, {}
         for knode, vnode in node.value:
             if not isinstance(knode, yaml.ScalarNode):
                 raise SpecError("mapping keys must be plain names", path=path,
@@ -93,6 +100,7 @@ def _convert(node, path, budget, depth):
                 raise SpecError(f"duplicate key '{key}'", path=path, line=knode.start_mark.line + 1)
             out[key] = _convert(vnode, path, budget, depth + 1)
             out.key_lines[key] = vnode.start_mark.line + 1
+            out.name_lines[key] = knode.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         out = LList()
@@ -261,7 +269,7 @@ def _parse_rounding(data, key, path, base=None):
     for k in w:
         if k not in ("rule", "divisor", "min", "multiplier"):
             raise SpecError(f"unknown field{suggest(k, ('rule', 'divisor', 'min', 'multiplier'))}",
-                            path=path, line=line_of(w, k), field=f"{key}.{k}")
+                            path=path, line=key_line(w, k), field=f"{key}.{k}")
     rule = w.get("rule", base.rule if base else "truncate")
     if rule not in WIDTH_RULES:
         raise SpecError(f"must be one of {', '.join(WIDTH_RULES)}", path=path, line=line_of(w, "rule"),
@@ -279,7 +287,8 @@ def spec_from_data(data, path="<spec>", _chain=()):
                         path=path, line=line_of(data), got=type(data).__name__)
     for k in data:
         if k not in TOP_KEYS:
-            raise _err(f"unknown top-level field{suggest(k, TOP_KEYS)}", data, k, path)
+            raise SpecError(f"unknown top-level field{suggest(k, TOP_KEYS)}", path=path,
+                            line=key_line(data, k), field=k)
     version = data.get("mbcost", SPEC_VERSION)
     if version != SPEC_VERSION:
         raise _err(f"unsupported spec format version; this mbcost reads version {SPEC_VERSION}",
@@ -309,7 +318,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
 
     name = pick("name", None)
     if not isinstance(name, str) or not name.strip():
-        raise SpecError("field 'name' is required and must be text", path=path, line=line_of(data, "name"),
+        raise SpecError("is required and must be text", path=path, line=line_of(data, "name"),
                         field="name", got=name)
     for key in ("title", "description", "source"):
         if key in data and not isinstance(data[key], str):
@@ -335,7 +344,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
     elif base:
         input_shape = base.input
     else:
-        raise SpecError("field 'input' is required: [H, W, C]", path=path, line=line_of(data), field="input")
+        raise SpecError("is required: [H, W, C]", path=path, line=line_of(data), field="input")
     from .graph import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
 
     if max(input_shape[:2]) > MAX_RESOLUTION or input_shape[2] > MAX_CHANNELS:
@@ -366,7 +375,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
         for k in dd:
             if k not in ("bn", "act"):
                 raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}", path=path,
-                                line=line_of(dd, k), field=f"defaults.{k}")
+                                line=key_line(dd, k), field=f"defaults.{k}")
         defaults.update(dd)
 
     variables = dict(base.vars) if base else {}
@@ -403,7 +412,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
     elif base:
         layers = base.layers
     else:
-        raise SpecError("field 'layers' is required", path=path, line=line_of(data), field="layers")
+        raise SpecError("is required: a list of layers", path=path, line=line_of(data), field="layers")
 
     return Spec(path=str(path), name=name, title=title, description=description, input=input_shape,
                 classes=classes, rounding=rounding, width_multiplier=wmult, depth_multiplier=dmult,

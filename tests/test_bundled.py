@@ -1,0 +1,56 @@
+"""Every bundled spec loads, analyzes, has a closed form and is listed."""
+
+import pytest
+from click.testing import CliRunner
+
+import mbcost
+from mbcost.cli import main
+from mbcost.symbols import alpha, rho
+
+NAMES = mbcost.bundled_names()
+
+
+def test_there_are_bundled_specs():
+    assert {"mobilenet_v1", "mobilenet_v1_shallow", "mobilenet_v2"} <= set(NAMES)
+
+
+@pytest.fixture(scope="module")
+def listing():
+    """The output of `mbcost list`."""
+    r = CliRunner().invoke(main, ["list"])
+    assert r.exit_code == 0
+    return r.stdout
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_loads(name):
+    s = mbcost.load_spec(name)
+    assert s.name == name  # the file name is the spec's name
+    assert s.title and s.description and s.source
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_analyzes_at_default_and_half_160(name):
+    full = mbcost.analyze(name)
+    small = mbcost.analyze(name, alpha=0.5, resolution=160)
+    assert full.madds > small.madds > 0
+    assert full.params > small.params > 0
+    assert small.resolution == 160 and small.input[:2] == (160, 160)
+    for a in (full, small):
+        assert sum(r.madds for r in a.rows) == a.madds
+        assert sum(r.params for r in a.rows) == a.params
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_closed_form(name):
+    f = mbcost.closed_form(name)
+    assert f.exact_at_base
+    assert f.madds.free_symbols <= {alpha, rho} and alpha in f.madds.free_symbols
+    assert f.params.free_symbols <= {alpha}  # weights never depend on the resolution
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_listed(name, listing):
+    line = next((ln for ln in listing.splitlines() if ln.split()[:1] == [name]), None)
+    assert line is not None
+    assert mbcost.load_spec(name).description in line

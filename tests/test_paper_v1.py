@@ -1,0 +1,261 @@
+"""MobileNet v1 (arXiv 1704.04861): every table mbcost can check, at the paper's printed
+precision and against the exact counts of /work/shared/reference/paper_tables.md §1.
+
+Table 4 (Conv MobileNet) belongs to issue 4 and is not tested here.
+"""
+
+import json
+import re
+import shlex
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import mbcost
+from mbcost import report
+from mbcost.cli import main
+
+M = 10**6
+
+
+def rounded(n, digits=0):
+    """n / 1e6 rounded half up to the paper's printed digits, as text."""
+    r = int(Fraction(n, M) * 10**digits + Fraction(1, 2))
+    return f"{r // 10**digits}.{r % 10**digits:0{digits}d}" if digits else str(r)
+
+
+def truncated(n):
+    """n / 1e6 truncated to whole millions, as text."""
+    return str(n // M)
+
+
+def v1(a=1, res=None, convention="paper", spec="mobilenet_v1"):
+    """The analysis of a spec at (alpha, resolution)."""
+    return mbcost.analyze(spec, alpha=a, resolution=res, convention=convention)
+
+
+# ---------------------------------------------------------------- Table 2
+
+def shares(convention):
+    """{type: (mult-adds %, params %)} rounded to the paper's 2 decimals."""
+    a = v1(convention=convention)
+    return {op: (round(mp, 2), round(pp, 2)) for op, _, _, mp, _, pp in report.by_kind_rows(a)}
+
+
+def test_table_2_resource_per_layer_type():
+    s = shares("weights")  # Table 2's parameter shares leave out the FC bias
+    assert s == {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06),
+                 "Conv 3x3": (1.91, 0.02), "FC": (0.18, 24.33)}
+    by = {op: (m, p) for op, _, m, _, p, _ in report.by_kind_rows(v1(convention="weights"))}
+    assert by == {"Conv 1x1": (539_492_352, 3_139_584), "Conv DW 3x3": (17_385_984, 44_640),
+                  "Conv 3x3": (10_838_016, 864), "FC": (1_024_000, 1_024_000)}
+    assert sum(p for _, p in by.values()) == 4_209_088
+
+
+def test_table_2_conv_3x3_share_is_a_digit_swap():
+    printed = [Fraction(x) for x in ("94.86", "3.06", "1.19", "0.18")]
+    assert sum(printed) == Fraction("99.29")      # the printed column does not add up
+    fixed = printed[:2] + [Fraction("1.91")] + printed[3:]
+    assert sum(fixed) == Fraction("100.01")       # 100 up to the rounding of four shares
+    a = v1()
+    assert round(100 * 10_838_016 / a.madds, 2) == 1.91
+    assert shares("paper")["Conv 3x3"][0] == 1.91
+
+
+def test_table_2_params_with_the_fc_bias():
+    s = shares("paper")  # FC bias counted: 4,210,088 parameters
+    assert {op: p for op, (_, p) in s.items()} == {
+        "Conv 1x1": 74.57, "Conv DW 3x3": 1.06, "Conv 3x3": 0.02, "FC": 24.35}
+
+
+# ---------------------------------------------------------------- Table 3
+
+def table3(layer, a=1, rho=None):
+    """One layer on a 14x14 map of 512 (alpha-thinned: alpha·512) channels, D_K = 3, N = 512."""
+    c = Fraction(512) * Fraction(str(a))  # the input is the output of an alpha-thinned layer
+    spec = {"name": "table3", "input": [14, 14, int(c)], "layers": [{layer: {"k": 3, "out": 512}}]}
+    return mbcost.analyze(spec, alpha=a, rho=rho)
+
+
+@pytest.mark.parametrize("row, printed, exact", [
+    (("conv", 1, None), ("462", "2.36"), (462_422_016, 2_359_296)),
+    (("dwsep", 1, None), ("52.3", "0.27"), (52_283_392, 266_752)),
+    (("dwsep", 0.75, None), ("29.6", "0.15"), (29_578_752, 150_912)),
+    (("dwsep", 0.75, 0.714), ("15.1", "0.15"), (15_091_200, 150_912)),
+])
+def test_table_3_one_layer(row, printed, exact):
+    layer, a, rho = row
+    an = table3(layer, a, rho)
+    assert (an.madds, an.params) == exact
+    madd_digits = len(printed[0].partition(".")[2])
+    assert (rounded(an.madds, madd_digits), rounded(an.params, 2)) == printed
+
+
+def test_table_3_hand_derivation():
+    # D_K·D_K·M·N·D_F² = 3·3·512·512·14²; separable 3·3·512·14² + 512·512·14²
+    assert table3("conv").madds == 3 * 3 * 512 * 512 * 14 * 14
+    assert table3("dwsep").madds == 3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14
+    # alpha 0.75: M = N = 384; rho 0.714: D_F = round(0.714 · 14) = 10 (160/224 · 14)
+    assert table3("dwsep", 0.75).madds == 3 * 3 * 384 * 14 * 14 + 384 * 384 * 14 * 14
+    an = table3("dwsep", 0.75, 0.714)
+    assert an.input[:2] == (10, 10)
+    assert an.madds == 3 * 3 * 384 * 10 * 10 + 384 * 384 * 10 * 10
+
+
+# ---------------------------------------------------------------- Tables 5, 6, 7, 9
+
+def test_table_5_narrow_vs_shallow():
+    narrow = v1(0.75)
+    shallow = v1(spec="mobilenet_v1_shallow")
+    assert (narrow.madds, narrow.params) == (325_400_448, 2_569_144)
+    assert (shallow.madds, shallow.params) == (307_323_392, 2_876_328)
+    assert (rounded(narrow.madds), rounded(narrow.params, 1)) == ("325", "2.6")
+    assert (rounded(shallow.madds), rounded(shallow.params, 1)) == ("307", "2.9")
+    # shallow = full minus five dw+pw pairs at 14x14x512: 5·(3·3·512·14² + 512·512·14²)
+    full = v1()
+    assert full.madds - shallow.madds == 5 * (3 * 3 * 512 * 196 + 512 * 512 * 196)
+    assert full.params - shallow.params == 5 * (3 * 3 * 512 + 512 * 512)
+
+
+@pytest.mark.parametrize("a, printed, exact", [
+    (1, ("569", "4.2"), (568_740_352, 4_210_088)),
+    (0.75, ("325", "2.6"), (325_400_448, 2_569_144)),
+    (0.5, ("149", "1.3"), (149_497_088, 1_320_648)),
+    (0.25, ("41", "0.5"), (41_030_272, 464_600)),
+])
+def test_table_6_width_multiplier(a, printed, exact):
+    an = v1(a)
+    assert (an.madds, an.params) == exact
+    assert (rounded(an.madds), rounded(an.params, 1)) == printed
+
+
+@pytest.mark.parametrize("res, printed, exact", [
+    (224, "569", 568_740_352),
+    (192, "418", 418_121_728),
+    (160, "290", 290_675_200),
+    (128, "186", 186_400_768),
+])
+def test_table_7_resolution(res, printed, exact):
+    an = v1(1, res)
+    assert an.madds == exact
+    assert an.params == 4_210_088  # resolution never changes the weights: "4.2" in every row
+    assert printed in (rounded(an.madds), truncated(an.madds))
+
+
+def test_table_7_rounds_inconsistently():
+    # 568.74 M is printed 569 (rounded), but 290.68 M is printed 290 (truncated);
+    # TF-slim's mobilenet_v1.md prints 291 for 1.0_160
+    assert (rounded(568_740_352), truncated(568_740_352)) == ("569", "568")
+    assert (rounded(290_675_200), truncated(290_675_200)) == ("291", "290")
+
+
+def test_table_9_half_mobilenet_160():
+    an = v1(0.5, 160)
+    assert (an.madds, an.params) == (76_524_800, 1_320_648)
+    assert rounded(an.params, 2) == "1.32"
+    # printed 76: truncated again (rounding gives 77, which TF-slim prints)
+    assert (truncated(an.madds), rounded(an.madds)) == ("76", "77")
+
+
+# ---------------------------------------------------------------- Table 10
+
+@pytest.fixture()
+def dogs(tmp_path):
+    """MobileNet v1 with a 120-class classifier (Stanford Dogs)."""
+    p = tmp_path / "dogs.yaml"
+    p.write_text("extends: mobilenet_v1\nname: mobilenet_v1_dogs\nclasses: 120\n")
+    return p
+
+
+@pytest.mark.parametrize("a, res, printed, exact_120, madds_1000", [
+    (1, 224, ("569", "3.3"), (567_839_232, 3_308_088), 568_740_352),
+    (0.75, 224, ("325", "1.9"), (324_724_608, 1_892_424), 325_400_448),
+    (1, 192, ("418", "3.3"), (417_220_608, 3_308_088), 418_121_728),
+    (0.75, 192, ("239", "1.9"), (238_597_632, 1_892_424), 239_273_472),
+])
+def test_table_10_stanford_dogs(dogs, a, res, printed, exact_120, madds_1000):
+    an = mbcost.analyze(dogs, alpha=a, resolution=res)
+    assert (an.madds, an.params) == exact_120
+    # the FC shrinks from (alpha·1024)·1000 to (alpha·1024)·120 mult-adds
+    assert madds_1000 - an.madds == int(1024 * Fraction(str(a))) * (1000 - 120)
+    assert v1(a, res).madds == madds_1000
+    # the params column is the 120-class model's; the mult-adds column is the 1000-class one's
+    assert rounded(an.params, 1) == printed[1]
+    assert rounded(madds_1000) == printed[0]
+
+
+def test_table_10_mult_adds_are_not_the_120_class_ones():
+    # 567.84 M and 417.22 M would print 568 and 417, not 569 and 418
+    assert rounded(567_839_232) == "568" and rounded(417_220_608) == "417"
+
+
+# ---------------------------------------------------------------- TF-slim docstring (§1.7)
+
+TF_SLIM_ROWS = [  # (layer, params, MACs) from research/slim/nets/mobilenet_v1.py, 1.0/224
+    ("conv1", 864, 10_838_016),
+    ("conv2.dw", 288, 3_612_672), ("conv2.pw", 2_048, 25_690_112),
+    ("conv3.dw", 576, 1_806_336), ("conv3.pw", 8_192, 25_690_112),
+    ("conv4.dw", 1_152, 3_612_672), ("conv4.pw", 16_384, 51_380_224),
+    ("conv5.dw", 1_152, 903_168), ("conv5.pw", 32_768, 25_690_112),
+    ("conv6.dw", 2_304, 1_806_336), ("conv6.pw", 65_536, 51_380_224),
+    ("conv7.dw", 2_304, 451_584), ("conv7.pw", 131_072, 25_690_112),
+] + [(f"conv{i}.{p}", *v) for i in range(8, 13)
+     for p, v in (("dw", (4_608, 903_168)), ("pw", (262_144, 51_380_224)))] + [
+    ("conv13.dw", 4_608, 225_792), ("conv13.pw", 524_288, 25_690_112),
+    ("conv14.dw", 9_216, 451_584), ("conv14.pw", 1_048_576, 51_380_224),
+]
+
+
+def test_tf_slim_per_layer_rows():
+    rows = {r.name: r for r in v1().rows}
+    for name, params, macs in TF_SLIM_ROWS:
+        assert (rows[name].params, rows[name].madds) == (params, macs), name
+
+
+@pytest.mark.parametrize("a, res, params, macs", [
+    (1, 224, 3_185_088, 567_716_352),
+    (0.75, 128, 1_800_144, 106_002_432),
+])
+def test_tf_slim_base_totals_without_the_fc(a, res, params, macs):
+    body = [r for r in v1(a, res).rows if r.kind != "fc"]
+    assert (sum(r.params for r in body), sum(r.madds for r in body)) == (params, macs)
+
+
+def test_tf_slim_plus_fc_gives_the_paper_total():
+    # 567,716,352 + 1024·1000 = 568,740,352; 3,185,088 + 1,024,000 + 1,000 = 4,210,088
+    an = v1()
+    assert (an.madds, an.params) == (567_716_352 + 1_024_000, 3_185_088 + 1_025_000)
+
+
+# ---------------------------------------------------------------- the README section
+
+def readme_v1_section():
+    """The README's MobileNet v1 reproduction section."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("<!-- reproducing: MobileNet v1 (issue 2) -->")
+    return text[start:text.index("<!-- reproducing: MobileNetV2", start)]
+
+
+def test_readme_commands_print_the_numbers_shown(tmp_path, monkeypatch):
+    section = readme_v1_section()
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    files = {"table3.yaml": next(b for b in blocks if "name: table3" in b),
+             "dogs.yaml": next(b for b in blocks if "classes: 120" in b)}
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    checked = 0
+    for line in section.splitlines():
+        cmd = re.search(r"`(mbcost table [^`]*)`", line)
+        nums = re.search(r"\| ([\d,]+) / ([\d,]+) \|\s*$", line)
+        if not (cmd and nums) or "..." in line or "(with" in line:
+            continue
+        args = shlex.split(cmd.group(1))[1:] + ["-f", "json"]
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 0, (line, r.output)
+        got = json.loads(r.stdout)["totals"]
+        assert (got["madds"], got["params"]) == tuple(int(n.replace(",", "")) for n in nums.groups()), line
+        checked += 1
+    assert checked >= 7  # Table 3 (1 row), Table 5 (2), Table 10 (4)
