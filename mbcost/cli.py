@@ -151,6 +151,7 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         else:
             c = console()
             tty = sys.stdout.isatty()
+            c.print(report.header_line(a, flops), style="bold" if tty else None)
             c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=tty))
             note = "" if by_kind else report.hidden_note(a, all_layers)
             if note:
@@ -164,6 +165,7 @@ def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
     from rich.console import Console
 
     c = Console(width=width, no_color=True, highlight=False, record=True, file=open(os.devnull, "w"))
+    c.print(report.header_line(a, flops))
     c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=fancy))
     note = "" if by_kind else report.hidden_note(a, all_layers)
     if note:

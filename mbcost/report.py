@@ -153,7 +153,7 @@ def _bar(share, fancy):
         eighths = " ▏▎▍▌▋▊▉"
         rest = int((full - n) * 8)
         return ("█" * n + (eighths[rest] if rest and n < BAR_WIDTH else "")).ljust(BAR_WIDTH)
-    return ("#" * n).ljust(BAR_WIDTH)
+    return ("#" * round(full)).ljust(BAR_WIDTH)
 
 
 def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False, fancy=True):
@@ -164,8 +164,7 @@ def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     f = _scale(analysis, flops)
     unit = "FLOPs" if flops else "Mult-adds"
     num = (lambda n: f"{int(n):,}") if exact else si
-    t = Table(title=header_line(analysis, flops), show_footer=True,
-              box=box.SIMPLE_HEAD if fancy else box.ASCII2, title_justify="left",
+    t = Table(show_footer=True, box=box.SIMPLE_HEAD if fancy else box.ASCII2,
               header_style="bold" if fancy else "", footer_style="bold" if fancy else "")
     total_m, total_p = f"{analysis.madds * f:,}", f"{analysis.params:,}"
     if by_kind:
@@ -178,7 +177,8 @@ def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
         t.add_column("Params", justify="right", footer=total_p)
         t.add_column("% ", justify="right", footer="100.00%")
         for op, n, m, mp, p, pp in by_kind_rows(analysis):
-            t.add_row(op, str(n), f"{m * f:,}" if exact or True else num(m * f), f"{mp:.2f}%",
+            # the per-type view is the paper's Table 2: always exact integers
+            t.add_row(op, str(n), f"{m * f:,}", f"{mp:.2f}%",
                       _bar(mp, fancy), f"{p:,}", f"{pp:.2f}%")
         return t
     rows = visible_rows(analysis, all_layers)
