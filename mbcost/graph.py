@@ -342,7 +342,7 @@ class Builder:
             raise self._error(f"unknown layer kind '{kind}'{suggest(kind, known)}", ctx, line,
                               layer=fields.get("name") if isinstance(fields.get("name"), str) else None)
         f = self._fields(kind, fields, SCHEMAS[kind], ctx, line)
-        if f["when"] is not None and not self._when(f, ctx, line):
+        if f["when"] is not None and not self._when(f, ctx, line, cur):
             return cur
         name = f["name"] or ctx.auto_name(kind)
         return getattr(self, f"_k_{kind}", self._k_act)(kind, f, name, ctx, line, cur)
@@ -387,11 +387,12 @@ class Builder:
             raise e.located(path=ctx.path, line=self._loc(f, key, line),
                             layer=f.get("name") or f["_layer"], field=key) from None
 
-    def _when(self, f, ctx, line):
-        """A layer's `when:` condition: true/false or an expression (nonzero = keep)."""
+    def _when(self, f, ctx, line, cur):
+        """A layer's `when:` condition: true/false or an expression (nonzero = keep);
+        it may use in_c and block_in_c like `out` and `expand` do."""
         if isinstance(f["when"], bool):
             return f["when"]
-        return self._num(f, "when", ctx, line, f["_layer"]) != 0
+        return self._num(f, "when", ctx, line, f["_layer"], self._in_env(ctx, cur)) != 0
 
     def _int(self, f, key, ctx, line, kind, minimum=1, maximum=None):
         v = self._num(f, key, ctx, line, kind)
@@ -690,7 +691,7 @@ class Builder:
         f = {"_fields": fields, "_layer": bname, "name": fields.get("name")}
         if "when" in fields:
             f["when"] = fields["when"]
-            if not self._when(f, ctx, line):
+            if not self._when(f, ctx, line, cur):
                 return cur
         env = dict(ctx.env)
         for k, default in params.items():
