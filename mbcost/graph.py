@@ -209,7 +209,8 @@ SCHEMAS = {
            **CONV_TAIL},
     "dwsep": {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, **CONV_TAIL},
     "fc": {"out": REQUIRED, "bias": True, "scale": False, "act": None},
-    "pool": {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid"},
+    "pool": {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid",
+             "call": "module"},
     "bn": {},
     "act": {"fn": REQUIRED},
     "dropout": {"p": None},
@@ -553,7 +554,10 @@ class Builder:
     def _k_pool(self, kind, f, name, ctx, line, cur):
         typ = self._choice(f, "type", ("avg", "max", "global"), ctx, line)
         glob = self._bool(f, "global", ctx, line) or typ == "global"
-        a = {"type": "avg" if typ == "global" else typ, "global": glob}
+        a = {"type": "avg" if typ == "global" else typ, "global": glob,
+             # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
+             # counters see only the former (peer_conventions.md)
+             "call": self._choice(f, "call", ("module", "functional"), ctx, line)}
         if not glob:
             if f["k"] is None:
                 raise self._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
