@@ -344,3 +344,48 @@ def test_cli_torchvision_totals_of_v3_large():
     r = CliRunner().invoke(main, ["table", "mobilenet_v3_large.yaml", "--convention", "torchvision"])
     assert r.exit_code == 0, r.output
     assert re.search(r"Total.*216,589,760.*5,483,032", r.output)
+
+
+def test_readme_explain_example_is_current():
+    cmd = "$ mbcost table mobilenet_v3_large --convention fvcore --explain\n"
+    text = README.read_text(encoding="utf-8")
+    shown = text[text.index(cmd) + len(cmd):].split("```")[0]
+    r = CliRunner().invoke(main, ["table", "mobilenet_v3_large", "--convention", "fvcore",
+                                  "--explain"])
+    assert r.output == shown
+
+
+POOL_SPEC = """mbcost: 1
+name: pools
+input: [32, 32, 3]
+defaults: {bn: true}
+layers:
+  - conv: {k: 3, out: 8}
+  - pool: {type: avg, global: true, call: CALL}
+  - fc: {out: 10}
+"""
+
+
+@pytest.mark.parametrize("call,thop_pool,ptflops_pool", [
+    # 32x32x8 = 8192 input elements, 8 output elements
+    ("module", 8192 + 8, 2 * 8192),
+    ("functional", 0, 8192),
+])
+def test_pool_call_attribute(tmp_path, call, thop_pool, ptflops_pool):
+    p = tmp_path / "pools.yaml"
+    p.write_text(POOL_SPEC.replace("CALL", call))
+    macs = 3 * 3 * 3 * 8 * 32 * 32 + 8 * 10
+    bn = 8 * 32 * 32  # the conv's BN output elements (no activation by default)
+    assert analyze(str(p), convention="thop").madds == macs + 4 * bn + thop_pool
+    # ptflops also counts the 10 FC bias adds
+    assert analyze(str(p), convention="ptflops").madds == macs + 10 + 2 * bn + ptflops_pool
+    assert analyze(str(p), convention="fvcore").madds == macs + 2 * bn + 8192
+
+
+def test_pool_call_bad_value(tmp_path):
+    p = tmp_path / "pools.yaml"
+    p.write_text(POOL_SPEC.replace("CALL", "hook"))
+    r = CliRunner().invoke(main, ["table", str(p)])
+    assert r.exit_code == 2
+    assert r.output.strip() == (f"{p}:7: layer 'pool': field 'call': must be one of module, "
+                                "functional (got 'hook')")
