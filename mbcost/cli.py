@@ -171,7 +171,9 @@ def explain_text(ex, fmt, width=160):
     """The --explain view as JSON, Markdown or a plain-text table."""
     if fmt == "json":
         return json.dumps(ex.to_dict(), indent=2) + "\n"
-    if fmt in ("markdown", "csv"):
+    if fmt == "csv":
+        return explain.explain_csv(ex)
+    if fmt == "markdown":
         return explain.explain_markdown(ex)
     from rich.console import Console
 

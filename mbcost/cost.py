@@ -60,7 +60,9 @@ CONVENTIONS = {
     "keras": Convention(
         "keras", "conv+FC multiply-adds; params count BN gamma, beta, moving mean and variance",
         {"mac": 1}, {**_TV_PARAMS, "bn.stats": 1},
-        "Keras `count_params()` and TF variable counts include the BN moving statistics."),
+        "Keras `count_params()` and TF variable counts include the BN moving statistics "
+        "(layers Keras adds around a model, such as EfficientNet's input Normalization, "
+        "are not in the specs)."),
     "fvcore": Convention(
         "fvcore", "fvcore FlopCountAnalysis: BN 2/elem, adaptive avg pool 1/input elem",
         {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,

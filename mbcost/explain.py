@@ -9,6 +9,8 @@ up exactly to the gap between the two totals.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import asdict, dataclass, field
 
 from .cost import analyze, get_convention
@@ -150,3 +152,13 @@ def explain_markdown(ex):
     lines += ["| " + " | ".join(r) + " |" for r in explain_rows(ex)]
     note = explain_note(ex)
     return "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
+
+
+def explain_csv(ex):
+    """The explanation as CSV: a header, one line per category, the two total lines."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(explain_headers(ex))
+    for row in explain_rows(ex):
+        w.writerow([c.replace(",", "") if i >= 3 else c for i, c in enumerate(row)])
+    return buf.getvalue()

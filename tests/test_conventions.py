@@ -389,3 +389,17 @@ def test_pool_call_bad_value(tmp_path):
     assert r.exit_code == 2
     assert r.output.strip() == (f"{p}:7: layer 'pool': field 'call': must be one of module, "
                                 "functional (got 'hook')")
+
+
+def test_cli_explain_csv_rows_add_up():
+    import csv
+    import io
+
+    r = CliRunner().invoke(main, ["table", "efficientnet_b0", "-c", "ptflops", "--explain", "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    md = [row for row in rows if row["measure"] == "mult-adds"]
+    total = md.pop()
+    assert total["category"] == "total"
+    assert sum(int(row["ptflops - paper"]) for row in md) == int(total["ptflops - paper"])
+    assert int(total["ptflops"]) == analyze("efficientnet_b0", convention="ptflops").madds
