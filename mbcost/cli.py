@@ -232,6 +232,8 @@ def list_(conventions):
         for c in CONVENTIONS.values():
             click.echo(f"{c.name:13} {c.summary}")
         return
-    for name in bundled_names():
+    names = bundled_names()
+    width = max(map(len, names), default=0) + 1
+    for name in names:
         s = load_spec(bundled_dir() / f"{name}.yaml")
-        click.echo(f"{name:22} {s.description or s.title}")
+        click.echo(f"{name:{width}} {s.description or s.title}")

@@ -403,3 +403,23 @@ def test_cli_explain_csv_rows_add_up():
     assert total["category"] == "total"
     assert sum(int(row["ptflops - paper"]) for row in md) == int(total["ptflops - paper"])
     assert int(total["ptflops"]) == analyze("efficientnet_b0", convention="ptflops").madds
+
+
+def test_readme_family_totals_agree_with_the_code():
+    # the README's per-convention totals of the family are documentation; keep them current
+    text = README.read_text(encoding="utf-8")
+    head = next(line for line in text.splitlines() if line.startswith("| spec | res | `paper`"))
+    cols = [c.strip() for c in head.strip("|").split("|")]
+    rows = [line for line in text.splitlines() if re.match(r"\| `(mobilenet|efficientnet)\w*` \| \d+ \|", line)]
+    assert len(rows) == 11
+    checked = 0
+    for line in rows:
+        cells = dict(zip(cols, (c.strip() for c in line.strip("|").split("|"))))
+        name = cells["spec"].strip("`")
+        for col, text_value in cells.items():
+            m = re.fullmatch(r"(params )?`(\w+)`( mult-adds)?", col)
+            if m and col != "spec":
+                a = analyze(name, convention=m.group(2))
+                assert int(text_value.replace(",", "")) == (a.params if m.group(1) else a.madds)
+                checked += 1
+    assert checked == 11 * 9  # six mult-add and three parameter columns
