@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -13,7 +14,7 @@ from functools import wraps
 
 import click
 
-from . import __version__, report
+from . import __version__, explain, report
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
 from .errors import MbcostError
 from .spec import bundled_dir, bundled_names, load_spec
@@ -127,8 +128,13 @@ def main():
 @click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
 @click.option("--all", "all_layers", is_flag=True,
               help="Also show layers that cost nothing under the convention (BN, activations...).")
+@click.option("--explain", "explain_other", is_flag=False, flag_value=DEFAULT_CONVENTION,
+              default=None, type=click.Choice(list(CONVENTIONS)), metavar="[OTHER]",
+              help="Instead of the layers, show per cost category how --convention differs "
+                   f"from OTHER (default {DEFAULT_CONVENTION}).")
 @handle_errors
-def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers):
+def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
+          explain_other):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -136,7 +142,12 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         mbcost table mobilenet_v1.yaml --alpha 0.5 --res 160
         mbcost table mobilenet_v1 --by kind --convention weights
         mbcost table my_net.yaml --format json -o cost.json
+        mbcost table mobilenet_v3_large --convention fvcore --explain
     """
+    if explain_other is not None:
+        ex = explain.explain(spec, convention, explain_other, alpha=alpha, resolution=res, rho=rho)
+        write_output(explain_text(ex, fmt), output)
+        return
     a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
     by_kind = by == "kind"
     if fmt == "json":
@@ -158,6 +169,24 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
                 c.print(note)
             return
     write_output(text, output)
+
+
+def explain_text(ex, fmt, width=160):
+    """The --explain view as JSON, Markdown or a plain-text table."""
+    if fmt == "json":
+        return json.dumps(ex.to_dict(), indent=2) + "\n"
+    if fmt == "csv":
+        return explain.explain_csv(ex)
+    if fmt == "markdown":
+        return explain.explain_markdown(ex)
+    from rich.console import Console
+
+    c = Console(width=width, no_color=True, highlight=False, record=True, file=open(os.devnull, "w"))
+    c.print(explain.explain_table(ex))
+    note = explain.explain_note(ex)
+    if note:
+        c.print(note)
+    return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
 
 
 def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
@@ -208,6 +237,8 @@ def list_(conventions):
         for c in CONVENTIONS.values():
             click.echo(f"{c.name:13} {c.summary}")
         return
-    for name in bundled_names():
+    names = bundled_names()
+    width = max(map(len, names), default=0) + 1
+    for name in names:
         s = load_spec(bundled_dir() / f"{name}.yaml")
-        click.echo(f"{name:22} {s.description or s.title}")
+        click.echo(f"{name:{width}} {s.description or s.title}")

@@ -36,35 +36,64 @@ class Convention:
 
 
 _TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1}
+# a pool's elements, counted once whether it runs as a module or a functional call ...
+_POOL_IN = {f"pool.{k}.in": 1 for k in ("global", "avg", "max")}
+# ... and once more when it is a module (ptflops: module hook + its patched F.*pool*)
+_POOL_MODULE_IN = {f"pool.{k}.module.in": 1 for k in ("global", "avg", "max")}
 
+# The peer presets reproduce what each counter reports for the torchvision implementation
+# (rules: /work/shared/reference/peer_conventions.md; fvcore 0.1.5, ptflops 0.7.5, thop 0.1.1,
+# torchprofile 0.1.0). Their parameters are torchvision's: module parameters, no BN buffers.
 CONVENTIONS = {
     "paper": Convention(
         "paper", "conv+FC multiply-adds; weights and biases; BN folded (the papers, TF-slim)",
-        {"mac": 1}, {"weight": 1, "bias": 1}),
+        {"mac": 1}, {"weight": 1, "bias": 1},
+        "The MobileNet v1/v2/v3 and EfficientNet papers, TF-slim's MACs, torchvision's GFLOPS, "
+        "calflops MACs and torch FlopCounterMode / 2."),
     "weights": Convention(
         "weights", "as paper, but biases are not parameters (MobileNet v1 Table 2's shares)",
         {"mac": 1}, {"weight": 1}),
     "torchvision": Convention(
         "torchvision", "conv+FC multiply-adds (its GFLOPS); params count BN gamma and beta",
-        {"mac": 1}, _TV_PARAMS),
+        {"mac": 1}, _TV_PARAMS,
+        "torchvision's weight metadata: `num_params` and `_ops` (GFLOPS, really GMACs)."),
     "keras": Convention(
         "keras", "conv+FC multiply-adds; params count BN gamma, beta, moving mean and variance",
-        {"mac": 1}, {**_TV_PARAMS, "bn.stats": 1}),
+        {"mac": 1}, {**_TV_PARAMS, "bn.stats": 1},
+        "Keras `count_params()` and TF variable counts include the BN moving statistics "
+        "(layers Keras adds around a model, such as EfficientNet's input Normalization, "
+        "are not in the specs)."),
     "fvcore": Convention(
         "fvcore", "fvcore FlopCountAnalysis: BN 2/elem, adaptive avg pool 1/input elem",
-        {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS),
+        {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,
+        "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
+        "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
+        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0."),
     "ptflops": Convention(
         "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
-        "SiLU 1/elem, pool modules 2/input elem",
+        "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
         {"mac": 1, "bias": 1, "bn": 2, "act.relu": 2, "act.relu6": 1, "act.swish": 1,
-         "pool.global.in": 2, "pool.avg.in": 2, "pool.max.in": 2}, _TV_PARAMS),
+         **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
+        "Module hooks plus patched torch.nn.functional: nn.ReLU counts twice (its hook and the "
+        "F.relu it calls), nn.ReLU6 once (F.hardtanh is not patched), nn.SiLU once (F.silu); "
+        "a pool module counts twice, a functional pool (`call: functional`) once. Activations "
+        "are assumed to be modules, as in torchvision. The SE `scale * x` is Tensor.__mul__, "
+        "not patched: 0."),
+    "ptflops_aten": Convention(
+        "ptflops_aten", "ptflops aten backend: conv+FC multiply-adds plus bias adds",
+        {"mac": 1, "bias": 1}, _TV_PARAMS),
     "thop": Convention(
-        "thop", "thop profile: BN 4/elem, adaptive avg pool (k+1)/output elem, no biases or activations",
-        {"mac": 1, "bn": 4, "pool.global.in": 1, "pool.global.out": 1, "pool.avg.out": 1},
-        _TV_PARAMS),
+        "thop", "thop profile: BN 4/elem, adaptive avg pool modules (k+1)/output elem",
+        {"mac": 1, "bn": 4, "pool.global.module.in": 1, "pool.global.module.out": 1,
+         "pool.avg.module.out": 1}, _TV_PARAMS,
+        "Module hooks only: a functional pool (torchvision MobileNetV2's F.adaptive_avg_pool2d, "
+        "`call: functional`) is not seen; nn.AdaptiveAvgPool2d costs (k+1) per output element, "
+        "i.e. input + output elements for a global pool; biases and activations are free."),
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
-        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS),
+        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
+        "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
+        "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped."),
 }
 DEFAULT_CONVENTION = "paper"
 
@@ -250,17 +279,63 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact))
 
 
+# The README's rows: what is counted, and the raw categories (layers.py) behind each row.
+_POOLS = {k: [f"pool.{k}.{e}" for e in ("in", "out", "module.in", "module.out")]
+          for k in ("global", "avg", "max")}
+MADD_ROWS = [
+    ("conv and FC weights (multiply-accumulates)", ["mac"]),
+    ("conv and FC bias adds", ["bias"]),
+    ("BatchNorm (inference)", ["bn"]),
+    ("ReLU", ["act.relu"]),
+    ("ReLU6", ["act.relu6"]),
+    ("h-swish", ["act.hswish"]),
+    ("h-sigmoid", ["act.hsigmoid"]),
+    ("swish / SiLU", ["act.swish"]),
+    ("sigmoid", ["act.sigmoid"]),
+    ("tanh, softmax", ["act.tanh", "act.softmax"]),
+    ("global average pool", _POOLS["global"]),
+    ("windowed average pool", _POOLS["avg"]),
+    ("max pool", _POOLS["max"]),
+    ("SE gate multiply", ["mul"]),
+    ("residual / merge add", ["add"]),
+]
+PARAM_ROWS = [
+    ("conv and FC weights", ["weight"]),
+    ("conv and FC biases", ["bias"]),
+    ("BN gamma, beta", ["bn.affine"]),
+    ("BN running mean, variance", ["bn.stats"]),
+]
+
+
+def _unit(cat, w):
+    """How much one unit of a mult-add category costs, in words ('2/elem')."""
+    if cat == "mac":
+        return "1/MAC" if w == 1 else f"{w}/MAC"
+    if ".module." in cat:
+        return f"{w}/{cat.rsplit('.', 1)[1]} elem if a module"
+    if cat.startswith("pool."):
+        return f"{w}/{cat.rsplit('.', 1)[1]} elem"
+    return f"{w}/elem"
+
+
 def conventions_markdown():
-    """The README's table of conventions, generated from CONVENTIONS."""
-    cats = list(MADD_CATEGORIES)
-    pcats = list(PARAM_CATEGORIES)
-    head = "| convention | what it is | mult-adds count | parameters count |\n|---|---|---|---|\n"
-    lines = []
-    for c in CONVENTIONS.values():
-        m = ", ".join(f"{k}" + (f"×{v}" if v != 1 else "") for k, v in c.madds.items() if k in cats)
-        p = ", ".join(f"{k}" + (f"×{v}" if v != 1 else "") for k, v in c.params.items() if k in pcats)
-        lines.append(f"| `{c.name}` | {c.summary} | {m} | {p} |")
-    return head + "\n".join(lines) + "\n"
+    """The README's table of conventions (one row per counted thing), generated from CONVENTIONS."""
+    convs = list(CONVENTIONS.values())
+    lines = ["| counted as | " + " | ".join(f"`{c.name}`" for c in convs) + " |",
+             "|---" * (len(convs) + 1) + "|"]
+    for title, cats in MADD_ROWS:
+        cells = []
+        for c in convs:
+            parts = [_unit(k, c.madds[k]) for k in cats if c.madds.get(k)]
+            cells.append(" + ".join(parts) if parts else "0")
+        lines.append(f"| mult-adds: {title} | " + " | ".join(cells) + " |")
+    for title, cats in PARAM_ROWS:
+        cells = ["yes" if any(c.params.get(k) for k in cats) else "no" for c in convs]
+        lines.append(f"| parameters: {title} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for c in convs:
+        lines.append(f"- `{c.name}`: {c.summary}." + (f" {c.notes}" if c.notes else ""))
+    return "\n".join(lines) + "\n"
 
 
 def dwsep_ratios(formula):

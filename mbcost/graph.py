@@ -209,7 +209,8 @@ SCHEMAS = {
            **CONV_TAIL},
     "dwsep": {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, **CONV_TAIL},
     "fc": {"out": REQUIRED, "bias": True, "scale": False, "act": None},
-    "pool": {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid"},
+    "pool": {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid",
+             "call": "module"},
     "bn": {},
     "act": {"fn": REQUIRED},
     "dropout": {"p": None},
@@ -342,7 +343,7 @@ class Builder:
             raise self._error(f"unknown layer kind '{kind}'{suggest(kind, known)}", ctx, line,
                               layer=fields.get("name") if isinstance(fields.get("name"), str) else None)
         f = self._fields(kind, fields, SCHEMAS[kind], ctx, line)
-        if f["when"] is not None and not self._when(f, ctx, line):
+        if f["when"] is not None and not self._when(f, ctx, line, cur):
             return cur
         name = f["name"] or ctx.auto_name(kind)
         return getattr(self, f"_k_{kind}", self._k_act)(kind, f, name, ctx, line, cur)
@@ -387,11 +388,12 @@ class Builder:
             raise e.located(path=ctx.path, line=self._loc(f, key, line),
                             layer=f.get("name") or f["_layer"], field=key) from None
 
-    def _when(self, f, ctx, line):
-        """A layer's `when:` condition: true/false or an expression (nonzero = keep)."""
+    def _when(self, f, ctx, line, cur):
+        """A layer's `when:` condition: true/false or an expression (nonzero = keep);
+        it may use in_c and block_in_c like `out` and `expand` do."""
         if isinstance(f["when"], bool):
             return f["when"]
-        return self._num(f, "when", ctx, line, f["_layer"]) != 0
+        return self._num(f, "when", ctx, line, f["_layer"], self._in_env(ctx, cur)) != 0
 
     def _int(self, f, key, ctx, line, kind, minimum=1, maximum=None):
         v = self._num(f, key, ctx, line, kind)
@@ -552,7 +554,10 @@ class Builder:
     def _k_pool(self, kind, f, name, ctx, line, cur):
         typ = self._choice(f, "type", ("avg", "max", "global"), ctx, line)
         glob = self._bool(f, "global", ctx, line) or typ == "global"
-        a = {"type": "avg" if typ == "global" else typ, "global": glob}
+        a = {"type": "avg" if typ == "global" else typ, "global": glob,
+             # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
+             # counters see only the former (peer_conventions.md)
+             "call": self._choice(f, "call", ("module", "functional"), ctx, line)}
         if not glob:
             if f["k"] is None:
                 raise self._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
@@ -690,7 +695,7 @@ class Builder:
         f = {"_fields": fields, "_layer": bname, "name": fields.get("name")}
         if "when" in fields:
             f["when"] = fields["when"]
-            if not self._when(f, ctx, line):
+            if not self._when(f, ctx, line, cur):
                 return cur
         env = dict(ctx.env)
         for k, default in params.items():

@@ -35,6 +35,10 @@ MADD_CATEGORIES = {
     "pool.avg.out": "one output element of a windowed average pool",
     "pool.max.in": "one input element of a max pool",
     "pool.max.out": "one output element of a max pool",
+    # the same elements again, but only for pools run as modules (nn.AdaptiveAvgPool2d...), which
+    # module-hook counters (thop, ptflops) see; a functional call (F.adaptive_avg_pool2d) is not
+    **{f"pool.{k}.module.{e}": f"one {e}put element of a {k} pool run as a module"
+       for k in ("global", "avg", "max") for e in ("in", "out")},
     "add": "one element-wise addition of a residual or merge",
     "mul": "one element-wise multiply (squeeze-and-excite gate)",
 }
@@ -127,7 +131,12 @@ def _act_cost(dom, ins, out, a):
 
 def _pool_cost(dom, ins, out, a):
     kind = "global" if a["global"] else a["type"]
-    return {f"pool.{kind}.in": _elems(dom, ins[0]), f"pool.{kind}.out": _elems(dom, out)}, {}
+    n_in, n_out = _elems(dom, ins[0]), _elems(dom, out)
+    terms = {f"pool.{kind}.in": n_in, f"pool.{kind}.out": n_out}
+    if a.get("call", "module") == "module":
+        terms[f"pool.{kind}.module.in"] = n_in
+        terms[f"pool.{kind}.module.out"] = n_out
+    return terms, {}
 
 
 def _add_cost(dom, ins, out, a):
