@@ -32,14 +32,26 @@ FLOOR_CODE = "import rich.console, rich.table, click, yaml"
 
 @dataclass
 class Case:
-    """One measurement: a name, what it is, a function returning seconds per repetition,
-    and optionally the name of the case it is compared with and a target ratio or time."""
+    """One measurement: a name, what it is, and a setup function that prepares the case
+    and returns a function timing one repetition (in seconds); optionally the case it
+    is compared with, and a target."""
 
     name: str
     what: str
-    run: Callable[[int], list]  # repetitions -> [seconds, ...]
-    baseline: str | None = None  # ratio against this case's median
-    target: str = ""
+    setup: Callable[[], Callable[[], float]]
+    baseline: str | None = None  # ratios against this case
+    max_ratio: float | None = None  # target: median at most this many times the baseline's
+    max_seconds: float | None = None  # target: median at most this many seconds
+
+    def verdict(self, result, results):
+        """'' if the case has no target, else the target and whether the median met it."""
+        if self.max_ratio is not None:
+            ok = result.median <= self.max_ratio * results[self.baseline].median
+            return f"≤ {self.max_ratio:g}x {self.baseline}: {'met' if ok else 'MISSED'}"
+        if self.max_seconds is not None:
+            ok = result.median <= self.max_seconds
+            return f"≤ {self.max_seconds:g} s: {'met' if ok else 'MISSED'}"
+        return ""
 
 
 @dataclass
@@ -62,28 +74,30 @@ class Result:
 
 # ---------------------------------------------------------------- measuring
 
-def process_times(argv, reps):
-    """Wall time of a whole fresh process (startup included), reps times."""
-    out = []
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
-    subprocess.run(argv, check=True, capture_output=True, env=env)  # warm caches and .pyc
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True, env=env)
-        out.append(time.perf_counter() - t0)
-    return out
+def python_process(*args):
+    """A Case setup timing one whole fresh `python ARGS...` process (startup included)."""
+    argv = [sys.executable, *args]
 
+    def setup():
+        # warm the disk cache and .pyc; -X importtime lists every module the process loads
+        done = subprocess.run([sys.executable, "-X", "importtime", *args], check=True,
+                              capture_output=True, text=True)
+        if args[:2] != ("-c", FLOOR_CODE) and " sympy\n" in done.stderr:
+            raise SystemExit(f"bench: {' '.join(args)} imports sympy; keep it lazy (cost.py, graph.py)")
 
-def python_process(code_or_args):
-    """A Case runner for `python -c CODE` or `python ARGS...`."""
-    argv = [sys.executable] + (["-c", code_or_args] if isinstance(code_or_args, str)
-                               else list(code_or_args))
-    return lambda reps: process_times(argv, reps)
+        def once():
+            t0 = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            return time.perf_counter() - t0
+
+        return once
+
+    return setup
 
 
 def table_process(spec):
-    """A Case runner for `mbcost table SPEC --format json` in a fresh process."""
-    return python_process(["-m", "mbcost", "table", spec, "--format", "json"])
+    """A Case setup timing `mbcost table SPEC --format json` in a fresh process."""
+    return python_process("-m", "mbcost", "table", spec, "--format", "json")
 
 
 def largest_bundled_spec():
@@ -95,8 +109,26 @@ def largest_bundled_spec():
     return name, sizes[name]
 
 
-def grid_times(reps, points=100):
-    """Seconds to evaluate MobileNet v1's closed forms on a points x points alpha x rho grid.
+def analyze_setup(spec):
+    """A Case setup timing mbcost.analyze(spec) inside this process (no startup cost)."""
+
+    def setup():
+        import mbcost
+
+        mbcost.analyze(spec)  # warm: modules imported, spec file cached by the OS
+
+        def once():
+            t0 = time.perf_counter()
+            mbcost.analyze(spec)
+            return time.perf_counter() - t0
+
+        return once
+
+    return setup
+
+
+def grid_setup(points=100):
+    """A Case setup timing MobileNet v1's closed forms on a points x points alpha x rho grid.
 
     The closed form is derived and compiled once (sympy.lambdify, pure-Python math);
     only the evaluation of the grid is timed. The compiled function is checked against
@@ -114,60 +146,71 @@ def grid_times(reps, points=100):
         raise SystemExit("bench: the compiled closed form disagrees with analyze() at alpha = rho = 1")
     alphas = [0.25 + 0.75 * i / (points - 1) for i in range(points)]
     rhos = [128 / 224 + (96 / 224) * i / (points - 1) for i in range(points)]
-    out = []
-    for _ in range(reps):
+
+    def once():
         t0 = time.perf_counter()
         grid = [fn(a, r) for a in alphas for r in rhos]
-        out.append(time.perf_counter() - t0)
-    assert len(grid) == points * points
-    return out
+        elapsed = time.perf_counter() - t0
+        assert len(grid) == points * points
+        return elapsed
+
+    return once
 
 
 def build_cases():
     """The benchmark cases, in the order they are reported."""
     big, nlayers = largest_bundled_spec()
     cases = [
-        Case("python", "python -c pass (interpreter startup alone)", python_process("pass")),
-        Case("floor", f"python -c \"{FLOOR_CODE}\"", python_process(FLOOR_CODE)),
-        Case("import mbcost", "python -c \"import mbcost\"", python_process("import mbcost"),
-             baseline="floor", target="< 1x floor"),
+        Case("python", "python -c pass (interpreter startup alone)", python_process("-c", "pass")),
+        Case("floor", f"python -c \"{FLOOR_CODE}\"", python_process("-c", FLOOR_CODE)),
+        Case("import mbcost", "python -c \"import mbcost\"", python_process("-c", "import mbcost"),
+             baseline="floor"),
         Case("table mobilenet_v1", "mbcost table mobilenet_v1 --format json (whole process)",
-             table_process("mobilenet_v1"), baseline="floor", target="< 2x floor"),
+             table_process("mobilenet_v1"), baseline="floor", max_ratio=2),
     ]
     if big != "mobilenet_v1":
         cases.append(Case(f"table {big}", f"mbcost table {big} --format json "
                           f"(largest bundled spec, {nlayers} layers)",
-                          table_process(big), baseline="floor", target="< 2x floor"))
+                          table_process(big), baseline="floor", max_ratio=2))
+    cases.append(Case(f"analyze {big}", f"mbcost.analyze('{big}') in an already running process",
+                      analyze_setup(big)))
     cases.append(Case("closed-form grid", "MobileNet v1 closed forms (mult-adds, params) on a "
-                      "100 x 100 alpha x rho grid, lambdify'd once", grid_times,
-                      target="< 0.1 s"))
+                      "100 x 100 alpha x rho grid, lambdify'd once", grid_setup,
+                      max_seconds=0.1))
     return cases
 
 
 # ---------------------------------------------------------------- reporting
 
 def run(cases, reps):
-    """Run every case; {name: Result}."""
-    results = {}
+    """Set every case up, then time the cases round-robin, reps rounds, so that changes in
+    the machine's load hit every case alike; {name: Result}."""
+    timers = {}
     for c in cases:
-        results[c.name] = Result(c, c.run(reps))
-        print(f"  {c.name}: median {results[c.name].median * 1000:.1f} ms", file=sys.stderr)
+        print(f"  setting up {c.name}", file=sys.stderr)
+        timers[c.name] = c.setup()
+    results = {c.name: Result(c, []) for c in cases}
+    for _ in range(reps):
+        for c in cases:
+            results[c.name].times.append(timers[c.name]())
     return results
 
 
 def markdown(results, reps):
     """The results as a Markdown table."""
-    lines = ["| case | what | median | min | vs floor (median) | target |",
-             "|---|---|--:|--:|--:|---|"]
+    lines = ["| case | what | median | min | vs floor (median) | vs floor (min) | target |",
+             "|---|---|--:|--:|--:|--:|---|"]
     for r in results.values():
         c = r.case
-        ratio = ""
+        ratios = ["", ""]
         if c.baseline:
-            ratio = f"{r.median / results[c.baseline].median:.2f}x"
+            base = results[c.baseline]
+            ratios = [f"{r.median / base.median:.2f}x", f"{r.best / base.best:.2f}x"]
         lines.append(f"| {c.name} | {c.what} | {r.median * 1000:.1f} ms | {r.best * 1000:.1f} ms "
-                     f"| {ratio} | {c.target} |")
+                     f"| {ratios[0]} | {ratios[1]} | {c.verdict(r, results)} |")
     lines.append("")
-    lines.append(f"{reps} repetitions per case (after one warm-up run for processes).")
+    lines.append(f"{reps} rounds; each round times every case once, in this order (processes "
+                 "after one untimed warm-up run).")
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from minischema import errors
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DOC = ROOT / "docs" / "spec-format.md"
 OUTPUT_DOC = ROOT / "docs" / "output-format.md"
+SPEC_SCHEMA = ROOT / "mbcost" / "schema" / "spec.schema.json"
 
 
 def _text(path):
@@ -79,10 +80,10 @@ def test_example_width_rules(example):
 
 def test_example_validates_against_the_schema():
     data = yaml.safe_load(_example_yaml())
-    assert errors(data, json.loads(_text(schemas.schema_path("spec")))) == []
+    assert errors(data, json.loads(_text(SPEC_SCHEMA))) == []
     # its yaml-language-server line points at the committed schema, relative to docs/
     rel = re.search(r"\$schema=(\S+)", _example_yaml()).group(1)
-    assert (SPEC_DOC.parent / rel).resolve() == (ROOT / "mbcost" / "schema" / "spec.schema.json")
+    assert (SPEC_DOC.parent / rel).resolve() == SPEC_SCHEMA
 
 
 def test_every_kind_and_field_is_documented():
@@ -133,3 +134,24 @@ def test_output_fields_are_documented():
     for key in table["properties"]["layers"]["items"]["properties"]:
         assert f"| `{key}` |" in text, key
     assert ",".join(report.CSV_FIELDS) in text  # the CSV header line, verbatim
+
+
+def test_readme_spec_example_loads_and_validates(tmp_path):
+    readme = _text(ROOT / "README.md")
+    section = readme.split("## Spec format", 1)[1].split("\n## ", 1)[0]
+    text = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    assert errors(yaml.safe_load(text), json.loads(_text(SPEC_SCHEMA))) == []
+    p = tmp_path / "my_net.yaml"
+    p.write_text(text, encoding="utf-8")
+    rows = {r.name: r for r in mbcost.analyze(str(p)).rows}
+    # stem 3x3/2, SAME: 224 -> 112; 3*3*3*32 weights
+    assert rows["stem"].output == (112, 112, 32) and rows["stem"].params == 3 * 3 * 3 * 32
+    # second bottleneck, n = 2: stride 2 then 1; 112 -> 56 -> 56
+    assert rows["bottleneck2.1/dw"].output[:2] == (56, 56)
+    assert rows["bottleneck2.2/dw"].output[:2] == (56, 56) and rows["bottleneck2.2/dw"].stride == 1
+    assert "bottleneck2.2/residual1" in rows and "bottleneck2.1/residual1" not in rows
+    # classes defaults to 1000; the FC sees 24 pooled channels: 24*1000 + 1000
+    assert rows["classifier"].params == 24 * 1000 + 1000
+    # its schema line points at the committed schema, relative to the repository root
+    rel = re.search(r"\$schema=(\S+)", text).group(1)
+    assert (ROOT / rel).resolve() == SPEC_SCHEMA

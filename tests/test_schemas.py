@@ -1,6 +1,7 @@
 """The JSON Schemas: committed files are current, bundled specs and real output validate."""
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from mbcost.spec import bundled_dir
 
 from minischema import errors, keywords
 
+COMMITTED = Path(__file__).resolve().parent.parent / "mbcost" / "schema"
 SUPPORTED = {"$schema", "$defs", "$ref", "title", "description", "default", "type", "const", "enum",
              "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
              "minProperties", "maxProperties", "propertyNames", "pattern", "minimum", "anyOf",
@@ -21,18 +23,20 @@ SUPPORTED = {"$schema", "$defs", "$ref", "title", "description", "default", "typ
 
 @pytest.fixture(scope="module")
 def spec_schema():
-    return json.loads(schemas.schema_path("spec").read_text(encoding="utf-8"))
+    return json.loads((COMMITTED / "spec.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def table_schema():
-    return json.loads(schemas.schema_path("table").read_text(encoding="utf-8"))
+    return json.loads((COMMITTED / "table.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("which", sorted(schemas.SCHEMA_FILES))
 def test_committed_schema_is_generated(which):
     # regenerate with: python -m mbcost.schemas
-    assert schemas.schema_path(which).read_text(encoding="utf-8") == schemas.schema_text(which)
+    committed = COMMITTED / schemas.SCHEMA_FILES[which]
+    assert committed.read_text(encoding="utf-8") == schemas.schema_text(which)
+    assert schemas.schema_path(which).is_file()  # installed as package data
 
 
 @pytest.mark.parametrize("which", sorted(schemas.SCHEMA_FILES))
