@@ -260,7 +260,7 @@ def value(raw, env):
     strings are parsed and evaluated. Booleans and other types are errors."""
     if isinstance(raw, bool):
         raise ExprError("expected a number, not a boolean", got=raw)
-    if isinstance(raw, int):
+    if isinstance(raw, (int, Fraction)):  # Fraction: built-in defaults such as se ratio 1/4
         return _check(raw, str(raw))
     if isinstance(raw, float):
         if not math.isfinite(raw):

@@ -94,6 +94,27 @@ KIND_DOCS = {
 }
 
 
+_OUT_OR_EXPAND = {"oneOf": [{"required": ["out"]}, {"required": ["expand"]}]}
+# rules across fields that graph.Builder checks (_channels: exactly one of out and
+# expand; _k_pool: a windowed pool needs k); kinds listed here cannot stand alone
+CONSTRAINTS = {
+    "conv": _OUT_OR_EXPAND,
+    "pw": _OUT_OR_EXPAND,
+    "pool": {"anyOf": [
+        {"required": ["k"]},
+        {"required": ["global"], "properties": {"global": {"const": True}}},
+        {"required": ["type"], "properties": {"type": {"const": "global"}}},
+    ]},
+}
+# inside blocks a word argument may stand for any value, so only structural rules apply
+BLOCK_CONSTRAINTS = {"conv": _OUT_OR_EXPAND, "pw": _OUT_OR_EXPAND}
+
+
+def _bare(kind):
+    """Whether `- kind` alone (no fields) is a valid layer."""
+    return REQUIRED not in SCHEMAS[kind].values() and kind not in CONSTRAINTS
+
+
 def _default(v):
     """A SCHEMAS default as a JSON value (None if there is none to show)."""
     if v is REQUIRED or v is None:
@@ -130,10 +151,13 @@ def _kind(kind, in_block):
     req = [k for k, v in schema.items() if v is REQUIRED]
     if req:
         body["required"] = req
+    body.update((BLOCK_CONSTRAINTS if in_block else CONSTRAINTS).get(kind, {}))
     forms = [body]
-    if not req:
+    if _bare(kind) or (in_block and kind not in BLOCK_CONSTRAINTS and not req):
         forms.append({"type": "null"})
-    if kind in SHORTHAND:
+    if kind == "pool" and not in_block:
+        forms.append({"const": "global", "description": "pool: global, a global average pool"})
+    elif kind in SHORTHAND:
         forms.append(_field(SHORTHAND[kind], None, in_block))
     doc = KIND_DOCS.get(kind, "no activation" if kind == "linear" else f"the {kind} activation")
     value = {"anyOf": forms} if len(forms) > 1 else body
@@ -152,8 +176,8 @@ def _layer(in_block):
         "additionalProperties": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/block_call"}]},
     }
     word = {"type": "string", "description": "a kind with no required field, or a block name",
-            "anyOf": [{"enum": [k for k in kinds if REQUIRED not in SCHEMAS[k].values()]},
-                      {"pattern": IDENT}]}
+            "anyOf": [{"enum": [k for k in kinds if _bare(k)]},
+                      {"pattern": IDENT, "not": {"enum": [k for k in kinds if not _bare(k)]}}]}
     return {"anyOf": [word] + [{"$ref": f"#/$defs/{pre}kind_{k}"} for k in kinds] + [call]}
 
 

@@ -75,6 +75,10 @@ def _spec(layers, **top):
     (_spec(["bn"], mbcost=2), "unknown format version"),
     ({"name": "t", "layers": ["bn"]}, "no input and no extends"),
     (_spec(["bn"], width={"rule": "round"}), "unknown width rule"),
+    (_spec(["pw"]), "pw needs out or expand"),
+    (_spec([{"pw": {"out": 8, "expand": 2}}]), "pw with both out and expand"),
+    (_spec([{"pool": {"type": "max"}}]), "windowed pool without k"),
+    (_spec([{"pool": "max"}]), "shorthand for a windowed pool without k"),
 ])
 def test_schema_rejects_what_the_loader_rejects(spec_schema, bad, why, tmp_path):
     assert errors(bad, spec_schema), why
@@ -88,13 +92,18 @@ def test_schema_accepts_block_word_arguments_and_shorthands(spec_schema, tmp_pat
     # inside a block a field may name a word argument (act: a); shorthands pool: avg, dropout: 0.2
     data = _spec(
         [{"conv": {"k": 3, "stride": 2, "out": 16}}, {"blk": {"a": "hswish", "n": 2}},
+         {"pool": {"type": "max", "k": 2}}, {"pw": {"expand": 2}}, "se",
          {"pool": "global"}, {"dropout": 0.2}, "flatten", {"fc": {"out": "classes"}}],
         blocks={"blk": {"args": {"a": "relu", "s": 1},
                         "layers": [{"dw": {"stride": "s", "act": "a"}}, "residual"]}})
     assert errors(data, spec_schema) == []
     p = tmp_path / "ok.yaml"
     p.write_text(yaml.safe_dump(data), encoding="utf-8")
-    assert mbcost.analyze(str(p)).params > 0
+    rows = {r.name: r for r in mbcost.analyze(str(p)).rows}
+    # the bare se uses its default ratio 1/4: pw expand 2 gives 2*16 = 32 channels,
+    # squeeze make_divisible(32/4, 8) = 8, reduce conv with bias 32*8 + 8
+    assert rows["se1.reduce"].output[2] == 8 and rows["se1.reduce"].params == 32 * 8 + 8
+    assert "dropout1" in rows and "blk1.2/dw1.hswish" in rows
 
 
 @pytest.mark.parametrize("args", [["mobilenet_v1"], ["mobilenet_v2", "--alpha", "0.35", "--flops"]])
