@@ -155,3 +155,19 @@ def test_readme_spec_example_loads_and_validates(tmp_path):
     # its schema line points at the committed schema, relative to the repository root
     rel = re.search(r"\$schema=(\S+)", text).group(1)
     assert (ROOT / rel).resolve() == SPEC_SCHEMA
+
+
+@pytest.mark.parametrize("doc", [SPEC_DOC, OUTPUT_DOC])
+def test_internal_links_resolve(doc):
+    text = _text(doc)
+    # GitHub anchors: lower case, punctuation dropped, spaces to hyphens
+    anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+               for h in re.findall(r"^#{1,6} (.+)$", text, flags=re.M)}
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        path, _, anchor = target.partition("#")
+        if path.startswith("http"):
+            continue
+        if path:
+            assert (doc.parent / path).exists(), target
+        if anchor and not path:
+            assert anchor in anchors, target
