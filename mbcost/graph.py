@@ -321,7 +321,7 @@ class Builder:
                 fields = {}
             if not isinstance(fields, dict):
                 kind_s = str(kind)
-                if kind_s in SHORTHAND and isinstance(fields, (str, int, list)):
+                if kind_s in SHORTHAND and isinstance(fields, (str, int, float, list)):
                     fields = {SHORTHAND[kind_s]: fields}
                 else:
                     raise self._error("fields must be a mapping like {k: 3, out: 64}", ctx, fline,

@@ -1,0 +1,333 @@
+"""JSON Schemas (draft 2020-12) for spec files and for `mbcost table --format json`.
+
+The spec schema is generated from ``graph.SCHEMAS`` (the fields and defaults the
+builder accepts) plus ``FIELDS`` below (each field's JSON type and meaning), so a
+field added to the builder without a type here fails loudly. The committed files
+``mbcost/schema/*.schema.json`` are this module's output; regenerate them with
+
+    python -m mbcost.schemas
+
+and a test checks that they are up to date. Editors that speak yaml-language-server
+complete and check specs given the first line
+``# yaml-language-server: $schema=<path or URL of spec.schema.json>``.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+from .graph import COMMON, REQUIRED, SCHEMAS, SHORTHAND
+from .layers import ACTIVATIONS
+from .report import JSON_SCHEMA
+from .spec import SPEC_VERSION, TOP_KEYS, WIDTH_RULES
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_FILES = {"spec": "spec.schema.json", "table": "table.schema.json"}
+IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
+
+# JSON types of field values; an expression is a string the safe parser evaluates
+INT_EXPR = {"$ref": "#/$defs/int_expr"}
+NUM_EXPR = {"$ref": "#/$defs/num_expr"}
+BOOL = {"type": "boolean"}
+ACT = {"$ref": "#/$defs/activation"}
+TEXT = {"type": "string"}
+
+
+def _enum(*values):
+    return {"enum": list(values)}
+
+
+# field -> (JSON schema of its value, one-line meaning); shared by every kind that has it
+FIELDS = {
+    "name": (TEXT, "layer name (prefixed inside blocks); default: kind + counter, e.g. dwsep3"),
+    "when": ({"type": ["boolean", "number", "string"]},
+             "keep the layer only if true or the expression is nonzero"),
+    "k": (INT_EXPR, "kernel size D_K (square)"),
+    "stride": (INT_EXPR, "stride"),
+    "out": (INT_EXPR, "output channels as in the paper's table; scaled by alpha unless scale: false"),
+    "expand": (NUM_EXPR, "output channels as a ratio of the actual input channels"),
+    "groups": (INT_EXPR, "convolution groups; must divide input and output channels"),
+    "padding": ({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT]},
+                "same (out = ceil(H/s)), valid, or explicit pixels p"),
+    "bias": (BOOL, "the layer has a bias vector"),
+    "scale": ({"enum": [True, False, "up"]},
+              "scale 'out' by alpha: true; never: false; only when alpha > 1: up"),
+    "bn": (BOOL, "BatchNorm after the layer (default: defaults.bn)"),
+    "act": (ACT, "activation after the layer (default: defaults.act for conv-like kinds)"),
+    "multiplier": (INT_EXPR, "depthwise channel multiplier"),
+    "type": (_enum("avg", "max", "global"), "pooling type"),
+    "global": (BOOL, "pool the whole feature map to 1x1"),
+    "fn": (ACT, "the activation function"),
+    "p": (NUM_EXPR, "dropout probability (costs nothing)"),
+    "ratio": (NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')"),
+    "of": (_enum("input", "block_input"), "channels the squeeze ratio applies to"),
+    "round": (_enum("make_divisible", "truncate"), "rounding rule of the squeeze channels"),
+    "divisor": (INT_EXPR, "divisor of make_divisible"),
+    "min": (INT_EXPR, "smallest channel count the rounding may give"),
+    "gate": (ACT, "gating activation of squeeze-and-excite"),
+    "from": ({"anyOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}]},
+             "earlier layer name(s), or block_input"),
+    "branches": ({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/branch"}},
+                 "a list of branches, each a list of layers, run on the same input"),
+    "merge": (_enum("concat", "add"), "how branch outputs are merged"),
+}
+
+KIND_DOCS = {
+    "conv": "standard convolution (+ bn and act)",
+    "dw": "depthwise convolution (+ bn and act)",
+    "pw": "pointwise 1x1 convolution (+ bn and act)",
+    "dwsep": "depthwise separable convolution: dw then pw, each with bn and act",
+    "fc": "fully connected layer on the flattened input",
+    "pool": "average, max or global pooling",
+    "bn": "BatchNorm",
+    "act": "an activation given by fn",
+    "dropout": "dropout (no cost)",
+    "flatten": "flatten (no cost)",
+    "se": "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
+    "residual": "add the block input when the shapes match",
+    "add": "element-wise sum of the current tensor and earlier layers",
+    "concat": "channel concatenation of earlier layers",
+    "parallel": "branches on the same input, merged by concat or add",
+}
+
+
+_OUT_OR_EXPAND = {"oneOf": [{"required": ["out"]}, {"required": ["expand"]}]}
+# rules across fields that graph.Builder checks (_channels: exactly one of out and
+# expand; _k_pool: a windowed pool needs k); kinds listed here cannot stand alone
+CONSTRAINTS = {
+    "conv": _OUT_OR_EXPAND,
+    "pw": _OUT_OR_EXPAND,
+    "pool": {"anyOf": [
+        {"required": ["k"]},
+        {"required": ["global"], "properties": {"global": {"const": True}}},
+        {"required": ["type"], "properties": {"type": {"const": "global"}}},
+    ]},
+}
+# inside blocks a word argument may stand for any value, so only structural rules apply
+BLOCK_CONSTRAINTS = {"conv": _OUT_OR_EXPAND, "pw": _OUT_OR_EXPAND}
+
+
+def _bare(kind):
+    """Whether `- kind` alone (no fields) is a valid layer."""
+    return REQUIRED not in SCHEMAS[kind].values() and kind not in CONSTRAINTS
+
+
+def _default(v):
+    """A SCHEMAS default as a JSON value (None if there is none to show)."""
+    if v is REQUIRED or v is None:
+        return None
+    if isinstance(v, Fraction):
+        return float(v)
+    return v
+
+
+def _field(key, default, in_block):
+    """The schema of one field; inside blocks any field may also name a word argument."""
+    try:
+        typ, doc = FIELDS[key]
+    except KeyError:
+        raise KeyError(f"mbcost.schemas.FIELDS has no type for layer field '{key}'") from None
+    s = {"anyOf": [typ, TEXT]} if in_block and typ.get("type") != "string" else dict(typ)
+    if key == "branches" and in_block:
+        s = {**typ, "items": {"$ref": "#/$defs/block_branch"}}
+    s["description"] = doc
+    d = _default(default)
+    if d is not None:
+        s["default"] = d
+    return s
+
+
+def _kind(kind, in_block):
+    """The schema of `- kind: {...}` (and its shorthand and null forms)."""
+    schema = {**COMMON, **SCHEMAS[kind]}
+    body = {
+        "type": "object",
+        "properties": {k: _field(k, v, in_block) for k, v in schema.items()},
+        "additionalProperties": False,
+    }
+    req = [k for k, v in schema.items() if v is REQUIRED]
+    if req:
+        body["required"] = req
+    body.update((BLOCK_CONSTRAINTS if in_block else CONSTRAINTS).get(kind, {}))
+    forms = [body]
+    if _bare(kind) or (in_block and kind not in BLOCK_CONSTRAINTS and not req):
+        forms.append({"type": "null"})
+    if kind == "pool" and not in_block:
+        forms.append({"const": "global", "description": "pool: global, a global average pool"})
+    elif kind in SHORTHAND:
+        forms.append(_field(SHORTHAND[kind], None, in_block))
+    doc = KIND_DOCS.get(kind, "no activation" if kind == "linear" else f"the {kind} activation")
+    value = {"anyOf": forms} if len(forms) > 1 else body
+    return {"type": "object", "description": doc, "properties": {kind: value},
+            "required": [kind], "additionalProperties": False}
+
+
+def _layer(in_block):
+    """The schema of one list item of `layers:` (at the top level or inside a block)."""
+    pre = "block_" if in_block else ""
+    kinds = list(SCHEMAS)
+    call = {
+        "type": "object", "description": "a block call: {block_name: {args..., n, name, when}}",
+        "minProperties": 1, "maxProperties": 1,
+        "propertyNames": {"pattern": IDENT, "not": {"enum": kinds}},
+        "additionalProperties": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/block_call"}]},
+    }
+    word = {"type": "string", "description": "a kind with no required field, or a block name",
+            "anyOf": [{"enum": [k for k in kinds if _bare(k)]},
+                      {"pattern": IDENT, "not": {"enum": [k for k in kinds if not _bare(k)]}}]}
+    return {"anyOf": [word] + [{"$ref": f"#/$defs/{pre}kind_{k}"} for k in kinds] + [call]}
+
+
+def spec_json_schema():
+    """The JSON Schema of a spec file (format version SPEC_VERSION), generated from SCHEMAS."""
+    defs = {
+        "int_expr": {"anyOf": [{"type": "integer"}, TEXT],
+                     "description": "an integer or an expression such as '2*c' or 'make_divisible(c*1.5)'"},
+        "num_expr": {"anyOf": [{"type": "number"}, TEXT],
+                     "description": "a number or an expression (exact: 0.75 is 3/4)"},
+        "activation": {"anyOf": [{"enum": list(ACTIVATIONS) + ["none", "linear"]},
+                                 {"enum": [False, None]}],
+                       "description": "an activation name; none, linear, false or null: no activation"},
+        "block_call": {
+            "type": "object", "description": "block arguments, plus n (repeats), name and when",
+            "properties": {"n": {**INT_EXPR, "description": "repeats (times the depth multiplier, "
+                                 "rounded up); only the first keeps the stride argument"},
+                           "name": {"type": "string", "description": "instance name (prefix)"},
+                           "when": FIELDS["when"][0]},
+            "additionalProperties": {"type": ["number", "string", "boolean"]},
+        },
+        "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
+        "branch": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/layer"}},
+                             {"$ref": "#/$defs/layer"}]},
+        "block_branch": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/block_layer"}},
+                                   {"$ref": "#/$defs/block_layer"}]},
+        "layer": _layer(False),
+        "block_layer": _layer(True),
+        "block": {
+            "type": "object", "required": ["layers"], "additionalProperties": False,
+            "properties": {
+                "args": {"type": "object", "propertyNames": {"pattern": IDENT},
+                         "description": "argument names and defaults (null: required)",
+                         "additionalProperties": {"type": ["number", "string", "boolean", "null"]}},
+                "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/block_layer"}},
+                "stride_arg": {"type": "string", "description":
+                               "the argument set to 1 after the first repeat (default s, else stride)"},
+                "description": TEXT,
+            },
+        },
+    }
+    for k in SCHEMAS:
+        defs[f"kind_{k}"] = _kind(k, False)
+        defs[f"block_kind_{k}"] = _kind(k, True)
+    rounding = {"enum": list(WIDTH_RULES), "description": "channel rounding rule"}
+    props = {
+        "mbcost": {"const": SPEC_VERSION, "description": "spec format version"},
+        "name": {"type": "string", "description": "short name of the model"},
+        "title": {"type": "string", "description": "title shown above tables (default: name)"},
+        "description": TEXT, "source": TEXT,
+        "extends": {"type": "string", "description": "a spec (path or bundled name) to inherit from"},
+        "input": {"type": "array", "minItems": 3, "maxItems": 3, "items": INT_EXPR,
+                  "description": "[H, W, C] at rho = 1"},
+        "classes": {**INT_EXPR, "default": 1000, "description": "number of classes (a variable)"},
+        "width": {"type": "object", "additionalProperties": False, "properties": {
+            "rule": {**rounding, "default": "truncate"},
+            "divisor": {**INT_EXPR, "default": 8}, "min": INT_EXPR, "multiplier": NUM_EXPR}},
+        "depth": {"type": "object", "additionalProperties": False,
+                  "properties": {"multiplier": NUM_EXPR}},
+        "defaults": {"type": "object", "additionalProperties": False,
+                     "properties": {"bn": BOOL, "act": ACT}},
+        "vars": {"type": "object", "propertyNames": {"pattern": IDENT},
+                 "additionalProperties": NUM_EXPR},
+        "blocks": {"type": "object", "propertyNames": {"pattern": IDENT},
+                   "additionalProperties": {"$ref": "#/$defs/block"}},
+        "layers": {"$ref": "#/$defs/layers"},
+    }
+    assert list(props) == list(TOP_KEYS), "spec.TOP_KEYS changed: update spec_json_schema"
+    return {
+        "$schema": DRAFT,
+        "title": f"mbcost spec, format version {SPEC_VERSION}",
+        "description": "An architecture for mbcost (docs/spec-format.md).",
+        "type": "object",
+        "properties": props,
+        "additionalProperties": False,
+        "anyOf": [{"required": ["extends"]}, {"required": ["name", "input", "layers"]}],
+        "$defs": defs,
+    }
+
+
+def table_json_schema():
+    """The JSON Schema of `mbcost table --format json` output (schema mbcost.table/1)."""
+    count = {"type": "integer", "minimum": 0}
+    shape = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "maxItems": 3}
+    opt_int = {"type": ["integer", "null"]}
+    layer = {
+        "type": "object",
+        "required": ["name", "kind", "op", "input", "output", "k", "stride", "madds", "params"],
+        "properties": {
+            "name": {"type": "string", "description": "layer name, unique"},
+            "kind": {"type": "string", "description": "primitive kind: conv, dw, pw, fc, bn, act, "
+                     "pool, add, mul, concat, dropout, flatten"},
+            "op": {"type": "string", "description": "the type label used by --by kind"},
+            "input": {**shape, "description": "first input [H, W, C]"},
+            "output": {**shape, "description": "output [H, W, C]"},
+            "k": {**opt_int, "description": "kernel size, null if none"},
+            "stride": {**opt_int, "description": "stride, null if none"},
+            "madds": {**count, "description": "mult-adds under the convention"},
+            "params": {**count, "description": "parameters under the convention"},
+            "flops": {**count, "description": "2 x madds; only with --flops"},
+        },
+    }
+    totals = {"type": "object", "required": ["madds", "params"],
+              "properties": {"madds": count, "params": count, "flops": count}}
+    return {
+        "$schema": DRAFT,
+        "title": f"mbcost table JSON output, {JSON_SCHEMA}",
+        "description": "Fields are only added within a schema version, never renamed or removed; "
+                       "consumers should ignore fields they do not know (docs/output-format.md).",
+        "type": "object",
+        "required": ["schema", "model", "title", "alpha", "resolution", "input", "convention",
+                     "layers", "totals"],
+        "properties": {
+            "schema": {"const": JSON_SCHEMA},
+            "model": {"type": "string", "description": "the spec's name"},
+            "title": {"type": "string"},
+            "alpha": {"type": "number", "description": "width multiplier"},
+            "resolution": {"type": "integer", "minimum": 1, "description": "input height"},
+            "input": {**shape, "description": "network input [H, W, C]"},
+            "convention": {"type": "string", "description": "counting convention"},
+            "layers": {"type": "array", "items": layer},
+            "totals": totals,
+        },
+    }
+
+
+GENERATORS = {"spec": spec_json_schema, "table": table_json_schema}
+
+
+def schema_text(which):
+    """The committed text of a generated schema: 2-space indented JSON in definition order, final newline."""
+    return json.dumps(GENERATORS[which](), indent=2, ensure_ascii=False) + "\n"
+
+
+def schema_path(which):
+    """Where the installed schema file lives."""
+    return Path(str(resources.files("mbcost") / "schema" / SCHEMA_FILES[which]))
+
+
+def write_schemas(folder=None):
+    """Regenerate the schema files (in the package, or in folder); return their paths."""
+    out = []
+    for which, fname in SCHEMA_FILES.items():
+        target = Path(folder) / fname if folder else schema_path(which)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(schema_text(which), encoding="utf-8")
+        out.append(target)
+    return out
+
+
+if __name__ == "__main__":
+    for p in write_schemas():
+        print(p)

@@ -1,0 +1,52 @@
+"""bench/run.py's harness logic (the benchmark itself is run by hand, not by the tests)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import mbcost
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = mod  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_targets_and_ratios_in_the_table():
+    b = _bench()
+    floor = b.Case("floor", "the floor", setup=None)
+    fast = b.Case("fast", "1.5x the floor", setup=None, baseline="floor", max_ratio=2)
+    slow = b.Case("slow", "2.5x the floor", setup=None, baseline="floor", max_ratio=2)
+    grid = b.Case("grid", "0.2 s", setup=None, max_seconds=0.1)
+    results = {"floor": b.Result(floor, [0.10, 0.12, 0.08]), "fast": b.Result(fast, [0.15, 0.3, 0.12]),
+               "slow": b.Result(slow, [0.25, 0.2, 0.4]), "grid": b.Result(grid, [0.2])}
+    text = b.markdown(results, 3)
+    # medians: floor 0.10, fast 0.15 (1.50x), slow 0.25 (2.50x); minima 0.08, 0.12 (1.50x), 0.20 (2.50x)
+    assert "| fast | 1.5x the floor | 150.0 ms | 120.0 ms | 1.50x | 1.50x | ≤ 2x floor: met |" in text
+    assert "| slow | 2.5x the floor | 250.0 ms | 200.0 ms | 2.50x | 2.50x | ≤ 2x floor: MISSED |" in text
+    assert "| grid | 0.2 s | 200.0 ms | 200.0 ms |  |  | ≤ 0.1 s: MISSED |" in text
+
+
+def test_round_robin_runs_every_case_each_round():
+    b = _bench()
+    order = []
+
+    def setup(name):
+        return lambda: (lambda: order.append(name) or 0.001)
+
+    cases = [b.Case(n, n, setup(n)) for n in ("a", "b", "c")]
+    results = b.run(cases, 2)
+    assert order == ["a", "b", "c", "a", "b", "c"]
+    assert all(len(r.times) == 2 for r in results.values())
+
+
+def test_largest_bundled_spec_has_the_most_layers():
+    name, n = _bench().largest_bundled_spec()
+    assert name in mbcost.bundled_names()
+    assert n == len(mbcost.analyze(name).rows)
+    assert all(len(mbcost.analyze(other).rows) <= n for other in mbcost.bundled_names())
