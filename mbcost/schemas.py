@@ -60,6 +60,8 @@ FIELDS = {
     "multiplier": (INT_EXPR, "depthwise channel multiplier"),
     "type": (_enum("avg", "max", "global"), "pooling type"),
     "global": (BOOL, "pool the whole feature map to 1x1"),
+    "call": (_enum("module", "functional"),
+             "module or functional pool in the reference implementation (what hook counters see)"),
     "fn": (ACT, "the activation function"),
     "p": (NUM_EXPR, "dropout probability (costs nothing)"),
     "ratio": (NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')"),
