@@ -124,8 +124,10 @@ def main():
 @click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
 @click.option("--all", "all_layers", is_flag=True,
               help="Also show layers that cost nothing under the convention (BN, activations...).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Also draw a per-layer bar chart to FILE (.svg/.png); pip install 'mbcost[plot]'.")
 @handle_errors
-def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers):
+def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers, plot):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -134,7 +136,14 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         mbcost table mobilenet_v1 --by kind --convention weights
         mbcost table my_net.yaml --format json -o cost.json
     """
+    from .cli_design import require_plot
+
+    require_plot(plot)
     a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
+    if plot:
+        from .design_report import plot_layers
+
+        plot_layers(a, plot)
     by_kind = by == "kind"
     if fmt == "json":
         text = report.to_json(a, flops)
@@ -206,3 +215,10 @@ def list_(conventions):
     for name in bundled_names():
         s = load_spec(bundled_dir() / f"{name}.yaml")
         click.echo(f"{name:22} {s.description or s.title}")
+
+
+# the design commands (check, fit, sweep, compare, layer) live in cli_design
+from . import cli_design  # noqa: E402
+
+for _command in cli_design.COMMANDS:
+    main.add_command(_command)

@@ -184,7 +184,12 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     conv = get_convention(convention)
     a = parse_alpha(alpha)
     res = resolve_resolution(spec, resolution, rho)
-    g = build_graph(spec, a, res)
+    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv)
+
+
+def analyze_graph(spec, g, alpha, resolution, convention):
+    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified)."""
+    conv, a, res = get_convention(convention), alpha, resolution
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
         m, p, mt, pt = layer_cost(n, g.domain, conv)
