@@ -318,6 +318,7 @@ class BudgetEntry:
     convention: str
     limits: dict
     line: int | None = None
+    spec_line: int | None = None
 
 
 def load_budget(path):
@@ -407,7 +408,7 @@ def load_budget(path):
             except UsageError as e:
                 raise BudgetFileError(str(e), path=shown, line=where(key), field=key) from None
         alpha = parse_alpha(item.get("alpha", 1))
-        out.append(BudgetEntry(spec, alpha, res, item.get("rho"), conv, limits, line))
+        out.append(BudgetEntry(spec, alpha, res, item.get("rho"), conv, limits, line, where("spec")))
     return out
 
 
@@ -420,6 +421,11 @@ def check_budget_file(path, top=3):
                                         e.convention, top))
         except UsageError as err:
             raise BudgetFileError(str(err), path=str(path), line=e.line) from None
+        except SpecError as err:
+            if err.path != e.spec or err.line is not None:
+                raise  # an error inside the spec file: it names that file and line
+            raise BudgetFileError(err.message, path=str(path), line=e.spec_line, field="spec",
+                                  got=e.spec) from None
     return results
 
 
