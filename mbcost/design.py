@@ -285,7 +285,8 @@ def check_budget(spec, limits, alpha=1, resolution=None, rho=None,
         contrib[c.quantity] = [Contributor(r.name, r.op, getattr(r, c.quantity),
                                            100.0 * getattr(r, c.quantity) / total if total else 0.0)
                                for r in rows]
-    return BudgetResult(a.model, a.title, str(a.spec_path), a.alpha, a.resolution, a.input,
+    shown = spec if isinstance(spec, str) else str(a.spec_path)  # as the user named it
+    return BudgetResult(a.model, a.title, shown, a.alpha, a.resolution, a.input,
                         a.convention, checks, contrib)
 
 

@@ -91,10 +91,11 @@ def check_text(results):
             if line:
                 out.append("  " + line)
         out.append("")
-    over = sum(not r.ok for r in results)
-    out.append(f"{len(results) - over} of {len(results)} within budget" if over
-               else f"all {len(results)} within budget")
-    return "\n".join(out) + "\n"
+    if len(results) > 1:
+        over = sum(not r.ok for r in results)
+        out.append(f"{len(results) - over} of {len(results)} within budget" if over
+                   else f"all {len(results)} within budget")
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def check_dict(results):
