@@ -134,8 +134,8 @@ class GridEvaluator:
         self.exact_only = bool(self.conv.madds.get("add"))
 
     def _weighted(self, node, dom):
-        _, _, mt, pt = layer_cost(node, dom, self.conv)
-        return any(self.conv.madds.get(c) for c in mt) or any(self.conv.params.get(c) for c in pt)
+        return _counts(KINDS[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs),
+                       self.conv)
 
     def _channels(self, alpha):
         if alpha not in self._chan:
@@ -462,6 +462,21 @@ def _within(point, limits):
     return all(point.value(q) <= v for q, v in limits.items())
 
 
+class _BaseView:
+    """Reads symbolic sizes at their exact base value (to see which categories a node emits)."""
+
+    def v(self, x):
+        return x.base
+
+    def div(self, x, n):
+        return x // n
+
+
+def _counts(terms, conv):
+    mt, pt = terms
+    return any(conv.madds.get(c) for c in mt) or any(conv.params.get(c) for c in pt)
+
+
 def closed_form_totals(spec, convention=DEFAULT_CONVENTION):
     """{'madds': expr, 'params': expr}: the totals as sympy expressions in alpha and rho
     (one symbolic build, one sum; exact at alpha = rho = 1, continuous elsewhere)."""
@@ -471,7 +486,10 @@ def closed_form_totals(spec, convention=DEFAULT_CONVENTION):
     conv = get_convention(convention)
     g = build_graph(spec, symbolic=True)
     ms, ps = [], []
+    at_base = _BaseView()
     for n in g.nodes:
+        if not _counts(KINDS[n.kind].cost(at_base, n.in_shapes, n.out_shape, n.attrs), conv):
+            continue  # nothing this convention counts: skip the sympy arithmetic
         m, p, _, _ = layer_cost(n, g.domain, conv)
         ms.append(sympy.sympify(m))
         ps.append(sympy.sympify(p))

@@ -355,3 +355,27 @@ def test_spec_errors_pass_through(tmp_path):
     bad.write_text("name: bad\ninput: [224, 224, 3]\nlayers:\n  - conv: {k: 0, out: 8}\n")
     with pytest.raises(SpecError, match="bad.yaml:4"):
         design.sweep(str(bad), [1], [224])
+
+
+@pytest.mark.parametrize("spec", ["mobilenet_v1", "mobilenet_v2"])
+@pytest.mark.parametrize("convention", ["paper", "fvcore", "thop"])
+def test_closed_form_totals_equal_the_engines_closed_form(spec, convention):
+    import sympy
+
+    mine = design.closed_form_totals(spec, convention)
+    ref = mbcost.closed_form(spec, convention)
+    assert sympy.expand(mine["madds"] - ref.madds) == 0
+    assert sympy.expand(mine["params"] - ref.params) == 0
+
+
+def test_closed_form_totals_mobilenet_v1_by_hand():
+    import sympy
+
+    from mbcost.symbols import alpha, rho
+
+    f = design.closed_form_totals("mobilenet_v1")
+    # 1x1 convs 539,492,352 alpha^2 rho^2 (Table 2's 94.86%); 3x3 stem (10,838,016) and
+    # depthwise (17,385,984) scale with alpha rho^2; the FC's 1,024,000 with alpha only
+    want = 539_492_352 * alpha**2 * rho**2 + (10_838_016 + 17_385_984) * alpha * rho**2 \
+        + 1_024_000 * alpha
+    assert sympy.expand(f["madds"] - want) == 0
