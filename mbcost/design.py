@@ -22,7 +22,7 @@ from fractions import Fraction
 from .cost import (DEFAULT_CONVENTION, analyze, analyze_graph, get_convention, layer_cost,
                    parse_alpha, resolve_resolution)
 from .errors import BudgetFileError, MbcostError, SpecError, UsageError
-from .graph import MAX_RESOLUTION, ExactDomain, Graph, Node, build_graph
+from .graph import MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph
 from .layers import KINDS
 from .spec import line_of, load_spec, parse_yaml, read_text, suggest
 
@@ -119,9 +119,91 @@ class Point:
         return getattr(self, quantity)
 
 
+@dataclass(frozen=True, eq=False)
+class _Traced:
+    """A size while tracing: its value at alpha = 1 and its place on the channel tape
+    (-1 for spatial sizes, which come from the per-resolution graphs instead)."""
+
+    base: int
+    index: int
+
+    def __eq__(self, other):
+        return isinstance(other, _Traced) and self.base == other.base
+
+    def __hash__(self):
+        return hash(self.base)
+
+
+class ChannelTape:
+    """A graph domain that records how every channel count follows from alpha (table
+    value scaled and rounded, expansion of an actual count, sums, multiples), so the
+    channels at any alpha are a replay of the tape rather than a rebuild of the graph."""
+
+    symbolic = True
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.exact = ExactDomain(1, spec)
+        self.tape = []
+
+    def _record(self, base, op, *args):
+        self.tape.append((op, args))
+        return _Traced(base, len(self.tape) - 1)
+
+    def fixed(self, n):
+        return self._record(n, "const", n)
+
+    def input_dim(self, n):
+        return _Traced(n, -1)
+
+    def v(self, x):
+        return x.base
+
+    def base(self, x):
+        return x.base
+
+    def div(self, x, n):
+        return x // n
+
+    def scaled(self, c, mode):
+        return self._record(self.exact.scaled(c, mode), "scaled", c, mode)
+
+    def rel(self, c_in, ratio, rounding):
+        return self._record(self.exact.rel(c_in.base, ratio, rounding), "rel", c_in.index, ratio,
+                            rounding)
+
+    def spatial(self, h, k, s, pad):
+        from .graph import spatial_size
+
+        return _Traced(spatial_size(h.base, k, s, pad), -1)
+
+    def mul_int(self, x, n):
+        return self._record(x.base * n, "mul", x.index, n)
+
+    def sum(self, xs):
+        return self._record(sum(x.base for x in xs), "sum", tuple(x.index for x in xs))
+
+    def replay(self, alpha):
+        """Every recorded channel count at width alpha, exactly as ExactDomain rounds it."""
+        dom = ExactDomain(alpha, self.spec)
+        vals = []
+        for op, args in self.tape:
+            if op == "const":
+                vals.append(args[0])
+            elif op == "scaled":
+                vals.append(dom.scaled(*args))
+            elif op == "rel":
+                vals.append(dom.rel(vals[args[0]], args[1], args[2]))
+            elif op == "mul":
+                vals.append(vals[args[0]] * args[1])
+            else:  # sum
+                vals.append(sum(vals[i] for i in args[0]))
+        return vals
+
+
 class GridEvaluator:
-    """Exact totals at many (alpha, resolution) points: one graph per distinct alpha,
-    one per distinct resolution, combined per point (see the module docstring)."""
+    """Exact totals at many (alpha, resolution) points: one graph per distinct resolution,
+    one replay of the channel tape per distinct alpha, combined per point."""
 
     def __init__(self, spec, convention=DEFAULT_CONVENTION):
         self.spec = load_spec(spec)
@@ -129,18 +211,18 @@ class GridEvaluator:
         self.base = self.spec.input[0]
         self._dom = ExactDomain(1, self.spec)
         self._chan, self._spat, self._points = {}, {}, {}
-        # residual adds appear only where shapes match, which can differ between the
-        # per-alpha and per-resolution graphs; they are free unless a convention counts 'add'
+        self._tape = ChannelTape(self.spec)
+        g = Builder(self.spec, self._tape).build(self.spec.input)
+        self._nodes = [n for n in g.nodes if _counts(
+            KINDS[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
+        self._adds = [n for n in g.nodes if n.kind == "add"]
+        # residual adds appear only where shapes match, which can differ between the traced
+        # and the per-resolution graphs; they are free unless a convention counts 'add'
         self.exact_only = bool(self.conv.madds.get("add"))
-
-    def _weighted(self, node, dom):
-        return _counts(KINDS[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs),
-                       self.conv)
 
     def _channels(self, alpha):
         if alpha not in self._chan:
-            g = build_graph(self.spec, alpha, self.base)
-            self._chan[alpha] = [n for n in g.nodes if self._weighted(n, g.domain)]
+            self._chan[alpha] = self._tape.replay(alpha)
         return self._chan[alpha]
 
     def _spatial(self, res):
@@ -163,15 +245,23 @@ class GridEvaluator:
 
     def _combine(self, a, res):
         spat = self._spatial(res)
-        chan = self._channels(a)
+        ch = self._channels(a)
+        if max(ch, default=0) > MAX_CHANNELS:
+            return None  # the real build refuses it: let analyze() say why
+        for n in self._adds:
+            if len({ch[s[2].index] for s in n.in_shapes}) > 1:
+                return None  # shapes stop matching at this alpha: a merge error or no residual
         cw, pw = self.conv.madds, self.conv.params
         tm = tp = 0
-        for n in chan:
+        for n in self._nodes:
             s = spat.get(n.name)
             if s is None or s.kind != n.kind:
                 return None  # structure differs: evaluate this point the slow, exact way
-            ins = [(si[0], si[1], ci[2]) for si, ci in zip(s.in_shapes, n.in_shapes)]
-            out = (s.out_shape[0], s.out_shape[1], n.out_shape[2])
+            ins = [(si[0], si[1], ch[ci[2].index]) for si, ci in zip(s.in_shapes, n.in_shapes)]
+            out = (s.out_shape[0], s.out_shape[1], ch[n.out_shape[2].index])
+            g = n.attrs.get("groups", 1)
+            if not n.attrs.get("depthwise") and g != 1 and (ins[0][2] % g or out[2] % g):
+                return None  # groups no longer divide the channels: the real build refuses it
             mt, pt = KINDS[n.kind].cost(self._dom, ins, out, n.attrs)
             for c, v in mt.items():
                 tm += v * cw.get(c, 0)
@@ -462,16 +552,6 @@ def _within(point, limits):
     return all(point.value(q) <= v for q, v in limits.items())
 
 
-class _BaseView:
-    """Reads symbolic sizes at their exact base value (to see which categories a node emits)."""
-
-    def v(self, x):
-        return x.base
-
-    def div(self, x, n):
-        return x // n
-
-
 def _counts(terms, conv):
     mt, pt = terms
     return any(conv.madds.get(c) for c in mt) or any(conv.params.get(c) for c in pt)
@@ -486,7 +566,7 @@ def closed_form_totals(spec, convention=DEFAULT_CONVENTION):
     conv = get_convention(convention)
     g = build_graph(spec, symbolic=True)
     ms, ps = [], []
-    at_base = _BaseView()
+    at_base = ChannelTape(spec)  # reads each size at its base value
     for n in g.nodes:
         if not _counts(KINDS[n.kind].cost(at_base, n.in_shapes, n.out_shape, n.attrs), conv):
             continue  # nothing this convention counts: skip the sympy arithmetic

@@ -116,7 +116,7 @@ def test_grid_builds_one_graph_per_alpha_and_per_resolution():
     for a in (1, Fraction(1, 2)):
         for r in (224, 160, 128):
             ev.point(a, r)
-    assert len(ev._chan) == 2 and len(ev._spat) == 3
+    assert len(ev._chan) == 2 and len(ev._spat) == 3  # channel replays, spatial graphs
 
 
 def test_sweep_refuses_huge_grids():
@@ -379,3 +379,38 @@ def test_closed_form_totals_mobilenet_v1_by_hand():
     want = 539_492_352 * alpha**2 * rho**2 + (10_838_016 + 17_385_984) * alpha * rho**2 \
         + 1_024_000 * alpha
     assert sympy.expand(f["madds"] - want) == 0
+
+
+GROUPED = """name: grouped
+input: [32, 32, 3]
+width: {rule: truncate, min: 1}
+layers:
+  - conv: {k: 3, out: 16}
+  - conv: {k: 1, out: 16, groups: 4}
+  - parallel:
+      merge: add
+      branches:
+        - [conv: {k: 1, out: 16}]
+        - [conv: {k: 1, out: 16, scale: WIDTH}]
+  - pool: {type: global}
+  - fc: {out: 10}
+"""
+
+
+@pytest.mark.parametrize("alpha", ["1", "0.75", "0.5", "0.25", "0.2", "1.3"])
+def test_grid_matches_analyze_including_its_errors(tmp_path, alpha):
+    # groups 4 must divide int(16 alpha): not at 0.2 (3); the add merges a scaled and an
+    # unscaled 16: equal only at alpha 1 (scale: true) or always (scale: false)
+    for width in ("true", "false"):
+        spec = tmp_path / f"grouped_{width}.yaml"
+        spec.write_text(GROUPED.replace("WIDTH", width))
+        ev = design.GridEvaluator(str(spec))
+        try:
+            want = mbcost.analyze(str(spec), alpha=alpha, resolution=32)
+        except SpecError as e:
+            with pytest.raises(SpecError) as got:
+                ev.point(Fraction(alpha), 32)
+            assert str(got.value) == str(e)
+            continue
+        p = ev.point(Fraction(alpha), 32)
+        assert (p.madds, p.params) == (want.madds, want.params)
