@@ -208,7 +208,7 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, dense, fmt, outpu
         an_b, merged = design.dense_analysis(b_spec, b_a, b_r, b_rho, convention)
     else:
         an_b, merged = analyze(b_spec, alpha=b_a, resolution=b_r, rho=b_rho, convention=convention), None
-    c = design.compare(an_a, an_b, merged if b is None else None)
+    c = design.compare(an_a, an_b, merged)
     render = {"text": design_report.compare_text, "json": design_report.compare_json,
               "markdown": design_report.compare_markdown}[fmt]
     write_output(render(c), output)

@@ -639,7 +639,10 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
         return _pareto(ev, limits)
     if resolution is not None:
         mode, fixed = "alpha", resolve_resolution(spec, resolution)
-        step = parse_alpha(alpha_step)
+        try:
+            step = parse_alpha(alpha_step)
+        except UsageError:
+            raise UsageError(f"alpha step must be a number in (0, 64], got {alpha_step!r}") from None
         kmax = int(MAX_ALPHA / step)
 
         def at(k):

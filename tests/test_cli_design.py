@@ -159,7 +159,7 @@ def test_check_budget_file_exit_codes(tmp_path):
     (["fit", "mobilenet_v1", "--max-madds", "1M", "--alpha", "1", "--res", "224"], "not both"),
     (["fit", "mobilenet_v1", "--max-madds", "abc", "--res", "224"], "--max-madds"),
     (["fit", "mobilenet_v1", "--res", "224"], "at least one limit"),
-    (["fit", "mobilenet_v1", "--max-madds", "1M", "--res", "224", "--alpha-step", "x"], "alpha"),
+    (["fit", "mobilenet_v1", "--max-madds", "1M", "--res", "224", "--alpha-step", "x"], "alpha step"),
     (["sweep", "mobilenet_v1", "--alpha", "1,x"], "--alpha: not a number"),
     (["sweep", "mobilenet_v1", "--res", "100.5"], "whole pixels"),
     (["sweep", "mobilenet_v1", "--res", "0"], "resolution must be between"),
@@ -291,3 +291,22 @@ def test_table_plot_draws_per_layer_bars(fake_matplotlib, tmp_path):
     assert r.exit_code == 0 and out.exists()
     bars = [c for c in fake_matplotlib if c[0] == "ax0.bar"]
     assert sum(bars[0][1][1]) == 568_740_352
+
+
+def test_readme_shows_every_design_command():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for cmd in ("check", "fit", "sweep", "compare", "layer"):
+        assert f"mbcost {cmd} " in readme
+    # the worked examples the issue asks for
+    assert "mbcost fit mobilenet_v1 --max-madds 150M" in readme
+    assert "mbcost check --budget budget.yaml" in readme
+    assert "mbcost sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128" in readme
+
+
+def test_readme_examples_match_the_commands():
+    # the fit and sweep outputs printed in the README are what the commands print now
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    fit = run("fit", "mobilenet_v1", "--max-madds", "150M", "--max-params", "2M", "--res", "224")
+    assert fit.stdout in readme
+    sweep = run("sweep", "mobilenet_v1", "--alpha", "1,0.75,0.5,0.25", "--res", "224,192,160,128")
+    assert sweep.stdout in readme
