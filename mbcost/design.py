@@ -22,7 +22,8 @@ from fractions import Fraction
 from .cost import (DEFAULT_CONVENTION, analyze, analyze_graph, get_convention, layer_cost,
                    parse_alpha, resolve_resolution)
 from .errors import BudgetFileError, MbcostError, SpecError, UsageError
-from .graph import MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph
+from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, Sym,
+                    SymbolicDomain, build_graph)
 from .layers import KINDS
 from .spec import line_of, load_spec, parse_yaml, read_text, suggest
 
@@ -557,65 +558,148 @@ def _counts(terms, conv):
     return any(conv.madds.get(c) for c in mt) or any(conv.params.get(c) for c in pt)
 
 
-def closed_form_totals(spec, convention=DEFAULT_CONVENTION):
-    """{'madds': expr, 'params': expr}: the totals as sympy expressions in alpha and rho
-    (one symbolic build, one sum; exact at alpha = rho = 1, continuous elsewhere)."""
-    import sympy
+class Monomials:
+    """A polynomial in alpha, rho and m = Max(1, alpha) as {(i, j, u): coefficient}:
+    the closed forms' own arithmetic (+, *, / by an integer), cheaper than sympy's."""
 
+    __slots__ = ("terms",)
+
+    def __init__(self, terms):
+        self.terms = {k: v for k, v in terms.items() if v}
+
+    @classmethod
+    def const(cls, c):
+        """The constant c."""
+        return cls({(0, 0, 0): Fraction(c)})
+
+    def _coerce(self, other):
+        return other if isinstance(other, Monomials) else Monomials.const(other)
+
+    def __add__(self, other):
+        out = dict(self.terms)
+        for k, v in self._coerce(other).terms.items():
+            out[k] = out.get(k, 0) + v
+        return Monomials(out)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        out = {}
+        for (i, j, u), v in self.terms.items():
+            for (i2, j2, u2), v2 in self._coerce(other).terms.items():
+                k = (i + i2, j + j2, u + u2)
+                out[k] = out.get(k, 0) + v * v2
+        return Monomials(out)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, n):
+        return Monomials({k: v / Fraction(n) for k, v in self.terms.items()})
+
+    def at(self, alpha=None, rho=None):
+        """{power: coefficient} in the one variable left free after fixing the other."""
+        out = {}
+        for (i, j, u), v in self.terms.items():
+            if alpha is not None:  # a polynomial in rho
+                k, v = j, v * Fraction(alpha) ** i * max(Fraction(1), Fraction(alpha)) ** u
+            else:  # in alpha, for alpha <= 1 (m = 1) as key (power, 0) and >= 1 (m = alpha) as (power, 1)
+                k, v = None, v * Fraction(rho) ** j
+                out[(i, 0)] = out.get((i, 0), 0) + v
+                out[(i + u, 1)] = out.get((i + u, 1), 0) + v
+                continue
+            out[k] = out.get(k, 0) + v
+        return out
+
+    def to_sympy(self):
+        """The polynomial as a sympy expression in alpha and rho."""
+        import sympy
+
+        from .symbols import alpha, rho
+
+        m = sympy.Max(1, alpha)
+        return sympy.Add(*[sympy.Rational(v.numerator, v.denominator) * alpha**i * rho**j * m**u
+                           for (i, j, u), v in sorted(self.terms.items())])
+
+
+class MonomialDomain(SymbolicDomain):
+    """The symbolic domain with Monomials in place of sympy expressions (same rules)."""
+
+    def __init__(self, spec):
+        self.exact = ExactDomain(1, spec)
+        self.approx = set()
+
+    def fixed(self, n):
+        return Sym(n, Monomials.const(n))
+
+    def input_dim(self, n):
+        return Sym(n, Monomials({(0, 1, 0): Fraction(n)}))
+
+    def _like(self, b, src):
+        if src.base == 0:
+            return self.fixed(b)
+        return Sym(b, src.expr * Fraction(b, src.base))
+
+    def scaled(self, c, mode):
+        b = self.exact.scaled(c, mode)
+        if mode is False:
+            return self.fixed(b)
+        return Sym(b, Monomials({(0, 0, 1) if mode == "up" else (1, 0, 0): Fraction(b)}))
+
+
+def closed_form_polys(spec, convention=DEFAULT_CONVENTION):
+    """{'madds': Monomials, 'params': Monomials}: the closed-form totals (exact at
+    alpha = rho = 1, continuous elsewhere, as ``mbcost.closed_form``)."""
     spec = load_spec(spec)
     conv = get_convention(convention)
-    g = build_graph(spec, symbolic=True)
-    ms, ps = [], []
+    dom = MonomialDomain(spec)
+    g = Builder(spec, dom).build(spec.input)
     at_base = ChannelTape(spec)  # reads each size at its base value
+    tm, tp = Monomials({}), Monomials({})
     for n in g.nodes:
         if not _counts(KINDS[n.kind].cost(at_base, n.in_shapes, n.out_shape, n.attrs), conv):
-            continue  # nothing this convention counts: skip the sympy arithmetic
-        m, p, _, _ = layer_cost(n, g.domain, conv)
-        ms.append(sympy.sympify(m))
-        ps.append(sympy.sympify(p))
-    return {"madds": sympy.Add(*ms), "params": sympy.Add(*ps)}
+            continue  # nothing this convention counts
+        m, p, _, _ = layer_cost(n, dom, conv)
+        tm, tp = tm + m, tp + p
+    return {"madds": tm, "params": tp}
 
 
-def _solve_increasing(expr, var, target, hi):
-    """The positive var in (0, hi] where the increasing expr reaches target (None: never)."""
+def closed_form_totals(spec, convention=DEFAULT_CONVENTION):
+    """{'madds': expr, 'params': expr}: the closed-form totals as sympy expressions."""
+    return {q: f.to_sympy() for q, f in closed_form_polys(spec, convention).items()}
+
+
+def _positive_root(coeffs, target, lo=0, hi=None):
+    """The smallest real root in (lo, hi] of sum(c x^k) = target, by sympy's nroots."""
     import sympy
 
-    if var not in expr.free_symbols:
+    degree = max(coeffs, default=0)
+    if degree == 0:
         return None
-    try:
-        poly = sympy.Poly(expr - target, var)
-        roots = [complex(r) for r in poly.nroots()]
-        real = sorted(r.real for r in roots if abs(r.imag) < 1e-9 and r.real > 0)
-        return real[0] if real else None
-    except (sympy.PolynomialError, sympy.polys.polyerrors.PolynomialError, TypeError):
-        pass
-    f = sympy.lambdify(var, expr, "math")  # e.g. Max(1, alpha) from 'scale: up'
-    lo, top = 0.0, float(hi)
-    if f(top) < target:
-        return None
-    for _ in range(100):
-        mid = (lo + top) / 2
-        if f(mid) < target:
-            lo = mid
-        else:
-            top = mid
-    return top
+    x = sympy.Symbol("x")
+    rep = [sympy.Rational(0)] * (degree + 1)
+    for k, c in coeffs.items():
+        rep[degree - k] += sympy.Rational(c.numerator, c.denominator)
+    rep[degree] -= target
+    roots = [complex(r) for r in sympy.Poly.from_list(rep, x).nroots()]
+    real = sorted(r.real for r in roots if abs(r.imag) < 1e-9 and lo < r.real
+                  and (hi is None or r.real <= hi))
+    return real[0] if real else None
 
 
 def _closed_form_estimate(spec, conv, limits, mode, fixed):
     """The continuous solution of the closed forms: alpha (or resolution) at the limit."""
-    from .symbols import alpha, rho
-
-    forms = closed_form_totals(spec, conv)
+    forms = closed_form_polys(spec, conv)
     base = spec.input[0]
     best = None
     for q, limit in limits.items():
         if mode == "alpha":
-            e = forms[q].subs(rho, Fraction(fixed, base))
-            x = _solve_increasing(e, alpha, limit, MAX_ALPHA)
+            c = forms[q].at(rho=Fraction(fixed, base))
+            below = {k: v for (k, hi), v in c.items() if hi == 0}  # Max(1, alpha) = 1
+            above = {k: v for (k, hi), v in c.items() if hi == 1}  # Max(1, alpha) = alpha
+            x = _positive_root(below, limit, 0, 1)
+            x = x if x is not None else _positive_root(above, limit, 1 - 1e-9)
         else:
-            e = forms[q].subs(alpha, fixed)
-            x = _solve_increasing(e, rho, limit, Fraction(MAX_RESOLUTION, base))
+            x = _positive_root(forms[q].at(alpha=fixed), limit)
             x = None if x is None else x * base
         if x is not None:
             best = x if best is None else min(best, x)

@@ -210,8 +210,9 @@ def test_fit_alpha_mobilenet_v1_150m_at_224():
     assert (f.point.alpha, f.point.madds) == (Fraction(1, 2), 149_497_088)
     assert f.next_up.alpha == Fraction(51, 100)
     assert mbcost.analyze("mobilenet_v1", alpha="0.51").madds > 150_000_000
-    # the closed form 539492352 a^2 + 28224000 a + 1024000 = 150e6 gives a = 0.5009
-    assert abs(f.estimate - 0.5009) < 1e-4
+    # the closed form at rho = 1, 539492352 a^2 + (28224000 + 1024000) a = 150e6, gives
+    # a = (-29248000 + sqrt(29248000^2 + 4 * 539492352 * 150e6)) / (2 * 539492352) = 0.50088
+    assert abs(f.estimate - 0.50088) < 1e-5
 
 
 def test_fit_resolution_mobilenet_v1():
@@ -414,3 +415,21 @@ def test_grid_matches_analyze_including_its_errors(tmp_path, alpha):
             continue
         p = ev.point(Fraction(alpha), 32)
         assert (p.madds, p.params) == (want.madds, want.params)
+
+
+def test_fit_estimate_above_one_uses_the_kept_head():
+    # MobileNetV2's head is 1280 * max(1, alpha): above alpha = 1 the closed form has its
+    # alpha >= 1 branch; the estimate must sit next to the exact answer either way
+    for limit in ("500M", "100M"):
+        f = design.fit("mobilenet_v2", {"madds": limit}, resolution=224)
+        assert abs(f.estimate - float(f.point.alpha)) < 0.05
+    assert design.fit("mobilenet_v2", {"madds": "500M"}, resolution=224).point.alpha > 1
+
+
+def test_monomials_arithmetic():
+    a = design.Monomials({(1, 0, 0): Fraction(3)})  # 3 alpha
+    r = design.Monomials({(0, 1, 0): Fraction(2)})  # 2 rho
+    p = (a * r + 5) * 2 / 4  # (6 alpha rho + 5) / 2
+    assert p.terms == {(1, 1, 0): 3, (0, 0, 0): Fraction(5, 2)}
+    assert p.at(alpha=2) == {1: 6, 0: Fraction(5, 2)}
+    assert (0 + p).terms == p.terms and (p * 0).terms == {}
