@@ -19,11 +19,11 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from .cost import (DEFAULT_CONVENTION, analyze, analyze_graph, get_convention, layer_cost,
-                   parse_alpha, resolve_resolution)
+from .cost import (DEFAULT_CONVENTION, analyze, analyze_graph, get_convention,
+                   parse_alpha, resolve_resolution, weigh)
 from .errors import BudgetFileError, MbcostError, SpecError, UsageError
-from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, Sym,
-                    SymbolicDomain, build_graph)
+from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph,
+                    spatial_size)
 from .layers import KINDS
 from .spec import line_of, load_spec, parse_yaml, read_text, suggest
 
@@ -148,7 +148,7 @@ class ChannelTape:
         self.tape = []
 
     def _record(self, base, op, *args):
-        self.tape.append((op, args))
+        self.tape.append((op, args, base))
         return _Traced(base, len(self.tape) - 1)
 
     def fixed(self, n):
@@ -174,9 +174,10 @@ class ChannelTape:
                             rounding)
 
     def spatial(self, h, k, s, pad):
-        from .graph import spatial_size
-
-        return _Traced(spatial_size(h.base, k, s, pad), -1)
+        b = spatial_size(h.base, k, s, pad)
+        # sizes downstream of the input scale with rho; after a global pool or an FC
+        # (a constant 1x1) they stay constant
+        return _Traced(b, -1) if h.index < 0 else self._record(b, "const", b)
 
     def mul_int(self, x, n):
         return self._record(x.base * n, "mul", x.index, n)
@@ -188,7 +189,7 @@ class ChannelTape:
         """Every recorded channel count at width alpha, exactly as ExactDomain rounds it."""
         dom = ExactDomain(alpha, self.spec)
         vals = []
-        for op, args in self.tape:
+        for op, args, _ in self.tape:
             if op == "const":
                 vals.append(args[0])
             elif op == "scaled":
@@ -199,6 +200,25 @@ class ChannelTape:
                 vals.append(vals[args[0]] * args[1])
             else:  # sum
                 vals.append(sum(vals[i] for i in args[0]))
+        return vals
+
+    def replay_closed_form(self):
+        """Every recorded channel count as a Monomials closed form: exact at alpha = 1 and
+        scaled continuously (graph.SymbolicDomain's rules: table channels b -> b alpha, or
+        b max(1, alpha) for scale: up; derived counts in proportion to their source)."""
+        vals = []
+        for op, args, base in self.tape:
+            if op == "scaled" and args[1] is not False:
+                vals.append(Monomials({(0, 0, 1) if args[1] == "up" else (1, 0, 0): Fraction(base)}))
+            elif op == "rel":
+                src = self.tape[args[0]][2]
+                vals.append(vals[args[0]] * Fraction(base, src) if src else Monomials.const(base))
+            elif op == "mul":
+                vals.append(vals[args[0]] * args[1])
+            elif op == "sum":
+                vals.append(sum((vals[i] for i in args[0]), Monomials({})))
+            else:  # const, unscaled table channels
+                vals.append(Monomials.const(base))
         return vals
 
 
@@ -220,6 +240,21 @@ class GridEvaluator:
         # residual adds appear only where shapes match, which can differ between the traced
         # and the per-resolution graphs; they are free unless a convention counts 'add'
         self.exact_only = bool(self.conv.madds.get("add"))
+
+    def closed_form(self):
+        """{'madds': Monomials, 'params': Monomials}: the totals in closed form (exact at
+        alpha = rho = 1, continuous elsewhere; equal to ``mbcost.closed_form``'s)."""
+        vals = self._tape.replay_closed_form()
+
+        def size(x):
+            return Monomials({(0, 1, 0): Fraction(x.base)}) if x.index < 0 else vals[x.index]
+
+        tm, tp = Monomials({}), Monomials({})
+        for n in self._nodes:
+            ins = [tuple(size(x) for x in shape) for shape in n.in_shapes]
+            mt, pt = KINDS[n.kind].cost(_MONOMIAL, ins, tuple(size(x) for x in n.out_shape), n.attrs)
+            tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
+        return {"madds": tm, "params": tp}
 
     def _channels(self, alpha):
         if alpha not in self._chan:
@@ -584,6 +619,8 @@ class Monomials:
     __radd__ = __add__
 
     def __mul__(self, other):
+        if not isinstance(other, Monomials):
+            return Monomials({k: v * other for k, v in self.terms.items()})
         out = {}
         for (i, j, u), v in self.terms.items():
             for (i2, j2, u2), v2 in self._coerce(other).terms.items():
@@ -621,46 +658,22 @@ class Monomials:
                            for (i, j, u), v in sorted(self.terms.items())])
 
 
-class MonomialDomain(SymbolicDomain):
-    """The symbolic domain with Monomials in place of sympy expressions (same rules)."""
+class _MonomialView:
+    """The domain interface cost rules need, over Monomials."""
 
-    def __init__(self, spec):
-        self.exact = ExactDomain(1, spec)
-        self.approx = set()
+    def v(self, x):
+        return x
 
-    def fixed(self, n):
-        return Sym(n, Monomials.const(n))
+    def div(self, x, n):
+        return x / n
 
-    def input_dim(self, n):
-        return Sym(n, Monomials({(0, 1, 0): Fraction(n)}))
 
-    def _like(self, b, src):
-        if src.base == 0:
-            return self.fixed(b)
-        return Sym(b, src.expr * Fraction(b, src.base))
-
-    def scaled(self, c, mode):
-        b = self.exact.scaled(c, mode)
-        if mode is False:
-            return self.fixed(b)
-        return Sym(b, Monomials({(0, 0, 1) if mode == "up" else (1, 0, 0): Fraction(b)}))
+_MONOMIAL = _MonomialView()
 
 
 def closed_form_polys(spec, convention=DEFAULT_CONVENTION):
-    """{'madds': Monomials, 'params': Monomials}: the closed-form totals (exact at
-    alpha = rho = 1, continuous elsewhere, as ``mbcost.closed_form``)."""
-    spec = load_spec(spec)
-    conv = get_convention(convention)
-    dom = MonomialDomain(spec)
-    g = Builder(spec, dom).build(spec.input)
-    at_base = ChannelTape(spec)  # reads each size at its base value
-    tm, tp = Monomials({}), Monomials({})
-    for n in g.nodes:
-        if not _counts(KINDS[n.kind].cost(at_base, n.in_shapes, n.out_shape, n.attrs), conv):
-            continue  # nothing this convention counts
-        m, p, _, _ = layer_cost(n, dom, conv)
-        tm, tp = tm + m, tp + p
-    return {"madds": tm, "params": tp}
+    """{'madds': Monomials, 'params': Monomials}: the closed-form totals of spec."""
+    return GridEvaluator(spec, convention).closed_form()
 
 
 def closed_form_totals(spec, convention=DEFAULT_CONVENTION):
@@ -686,9 +699,10 @@ def _positive_root(coeffs, target, lo=0, hi=None):
     return real[0] if real else None
 
 
-def _closed_form_estimate(spec, conv, limits, mode, fixed):
+def _closed_form_estimate(ev, limits, mode, fixed):
     """The continuous solution of the closed forms: alpha (or resolution) at the limit."""
-    forms = closed_form_polys(spec, conv)
+    spec = ev.spec
+    forms = ev.closed_form()
     base = spec.input[0]
     best = None
     for q, limit in limits.items():
@@ -747,7 +761,7 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
         except SpecError:
             return False  # e.g. a resolution so small that a feature map vanishes
 
-    est = _closed_form_estimate(spec, ev.conv, limits, mode, fixed)
+    est = _closed_form_estimate(ev, limits, mode, fixed)
     k0 = min(kmax, max(1, int(Fraction(est) / step))) if est is not None else kmax
     lo, hi = _bracket(ok, k0, kmax)
     result = dict(model=spec.name, title=spec.title, convention=ev.conv.name, mode=mode,
