@@ -358,8 +358,8 @@ def test_spec_errors_pass_through(tmp_path):
         design.sweep(str(bad), [1], [224])
 
 
-@pytest.mark.parametrize("spec", ["mobilenet_v1", "mobilenet_v2"])
-@pytest.mark.parametrize("convention", ["paper", "fvcore", "thop"])
+@pytest.mark.parametrize("spec", mbcost.bundled_names())
+@pytest.mark.parametrize("convention", ["paper", "torchprofile"])
 def test_closed_form_totals_equal_the_engines_closed_form(spec, convention):
     import sympy
 
