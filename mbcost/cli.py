@@ -217,8 +217,5 @@ def list_(conventions):
         click.echo(f"{name:22} {s.description or s.title}")
 
 
-# the design commands (check, fit, sweep, compare, layer) live in cli_design
-from . import cli_design  # noqa: E402
-
-for _command in cli_design.COMMANDS:
-    main.add_command(_command)
+# the design commands (check, fit, sweep, compare, layer): cli_design adds them to main
+from . import cli_design  # noqa: E402,F401

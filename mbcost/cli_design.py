@@ -14,7 +14,8 @@ import click
 from click.core import ParameterSource
 
 from . import design, design_report
-from .cli import EXIT_BAD_INPUT, EXIT_OVER_BUDGET, fail, handle_errors, point_options, write_output
+from .cli import (EXIT_BAD_INPUT, EXIT_OVER_BUDGET, fail, handle_errors, main, point_options,
+                  write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
 
@@ -237,3 +238,6 @@ def layer(kind, k, c_in, c_out, size, alpha, rho, fmt, output):
 
 
 COMMANDS = (check, fit, sweep, compare, layer)
+# registered here, not in cli.py, so that importing either module first works
+for _command in COMMANDS:
+    main.add_command(_command)

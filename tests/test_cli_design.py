@@ -310,3 +310,13 @@ def test_readme_examples_match_the_commands():
     assert fit.stdout in readme
     sweep = run("sweep", "mobilenet_v1", "--alpha", "1,0.75,0.5,0.25", "--res", "224,192,160,128")
     assert sweep.stdout in readme
+
+
+@pytest.mark.parametrize("first", ["mbcost.cli_design", "mbcost.cli"])
+def test_commands_registered_whichever_module_is_imported_first(first):
+    import subprocess
+
+    code = (f"import {first}; from mbcost.cli import main; "
+            "assert {'check', 'fit', 'sweep', 'compare', 'layer', 'table'} <= set(main.commands)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
