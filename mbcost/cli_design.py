@@ -25,6 +25,7 @@ PLOT_SUFFIXES = (".svg", ".png", ".pdf")
 def output_options(*formats):
     """--format (first choice is the default) and --output."""
     def deco(fn):
+        """Add the two options to fn."""
         fn = click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
                           help="Write to FILE (atomically) instead of stdout.")(fn)
         return click.option("--format", "-f", "fmt", type=click.Choice(list(formats)),

@@ -152,37 +152,47 @@ class ChannelTape:
         return _Traced(base, len(self.tape) - 1)
 
     def fixed(self, n):
+        """A constant size (image channels, a 1x1 after a global pool)."""
         return self._record(n, "const", n)
 
     def input_dim(self, n):
+        """An input height or width: spatial, taken from the per-resolution graphs."""
         return _Traced(n, -1)
 
     def v(self, x):
+        """The value a cost rule sees: the size at alpha = 1."""
         return x.base
 
     def base(self, x):
+        """The size at alpha = 1 (shape checks)."""
         return x.base
 
     def div(self, x, n):
+        """x / n where n divides x."""
         return x // n
 
     def scaled(self, c, mode):
+        """A table channel count, scaled by alpha with the spec's rounding rule."""
         return self._record(self.exact.scaled(c, mode), "scaled", c, mode)
 
     def rel(self, c_in, ratio, rounding):
+        """A count derived from an actual one (expansion, SE squeeze)."""
         return self._record(self.exact.rel(c_in.base, ratio, rounding), "rel", c_in.index, ratio,
                             rounding)
 
     def spatial(self, h, k, s, pad):
+        """The output size of a windowed layer."""
         b = spatial_size(h.base, k, s, pad)
         # sizes downstream of the input scale with rho; after a global pool or an FC
         # (a constant 1x1) they stay constant
         return _Traced(b, -1) if h.index < 0 else self._record(b, "const", b)
 
     def mul_int(self, x, n):
+        """x times a fixed integer (depthwise channel multiplier)."""
         return self._record(x.base * n, "mul", x.index, n)
 
     def sum(self, xs):
+        """The sum of counts (concatenation)."""
         return self._record(sum(x.base for x in xs), "sum", tuple(x.index for x in xs))
 
     def replay(self, alpha):
@@ -662,9 +672,11 @@ class _MonomialView:
     """The domain interface cost rules need, over Monomials."""
 
     def v(self, x):
+        """The closed form itself."""
         return x
 
     def div(self, x, n):
+        """x / n, continuous."""
         return x / n
 
 

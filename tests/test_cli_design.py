@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import types
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,29 @@ def test_commands_registered_whichever_module_is_imported_first(first):
             "assert {'check', 'fit', 'sweep', 'compare', 'layer', 'table'} <= set(main.commands)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+ONE_LAYER = """name: table3
+input: [14, 14, 512]
+width: {rule: truncate}
+layers:
+  - pw: {name: stem, out: 512}
+  - dwsep: {name: layer, k: 3, out: 512}
+"""
+
+
+@pytest.mark.parametrize("flags,sep,dense", [
+    # MobileNets Table 3 through compare --dense on a one-layer spec (the stem makes the
+    # layer's input alpha-scaled): 462 M standard, 52.3 / 29.6 / 15.1 M separable
+    ([], 52_283_392, 462_422_016),
+    (["--alpha", "0.75"], 29_578_752, 9 * 384 * 384 * 14 * 14),
+    (["--alpha", "0.75", "--res", "10"], 15_091_200, 9 * 384 * 384 * 10 * 10),
+])
+def test_compare_dense_reproduces_table_3_rows(tmp_path, flags, sep, dense):
+    spec = tmp_path / "table3.yaml"
+    spec.write_text(ONE_LAYER)
+    d = json.loads(run("compare", spec, "--dense", "--format", "json", *flags).stdout)
+    (row,) = [r for r in d["layers"] if r["name"] == "layer"]
+    assert (row["madds_a"], row["madds_b"]) == (sep, dense)
+    n = 512 if not flags else 384
+    assert Fraction(row["ratio_theory"]) == Fraction(1, n) + Fraction(1, 9)
