@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from .cost import (DEFAULT_CONVENTION, analyze, analyze_graph, get_convention,
+from .cost import (CONVENTIONS, DEFAULT_CONVENTION, analyze, analyze_graph, get_convention,
                    parse_alpha, resolve_resolution, weigh)
 from .errors import BudgetFileError, MbcostError, SpecError, UsageError
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph,
@@ -441,7 +441,7 @@ def _limits(limits):
 # ---------------------------------------------------------------- budget files
 
 BUDGET_KEYS = ("spec", "alpha", "res", "resolution", "rho", "convention", "max_madds",
-               "max_params", "name")
+               "max_params")
 
 
 @dataclass
@@ -487,9 +487,7 @@ def load_budget(path):
             raise BudgetFileError(f"unknown top-level field{suggest(k, ('checks', 'convention'))}",
                                   path=shown, line=line_of(data, k), field=str(k))
     default_conv = data.get("convention", DEFAULT_CONVENTION)
-    if not isinstance(default_conv, str):
-        raise BudgetFileError("must be a convention name", path=shown,
-                              line=line_of(data, "convention"), field="convention", got=default_conv)
+    _budget_convention(default_conv, shown, line_of(data, "convention"))
     checks = data["checks"]
     if not isinstance(checks, list) or not checks:
         raise BudgetFileError("must be a non-empty list of checks", path=shown,
@@ -500,8 +498,14 @@ def load_budget(path):
         if not isinstance(item, dict):
             raise BudgetFileError("a check is a mapping like {spec: mobilenet_v1, max_madds: 150M}",
                                   path=shown, line=line, got=item)
-        item = {str(k).replace("-", "_"): v for k, v in item.items()}
         raw = checks[i]
+        item = {}
+        for k, v in raw.items():
+            key = str(k).replace("-", "_")
+            if key in item:
+                raise BudgetFileError(f"'{k}' repeats another spelling of '{key}'", path=shown,
+                                      line=line_of(raw, k), field=str(k))
+            item[key] = v
 
         def where(key):
             for k in raw:
@@ -517,9 +521,15 @@ def load_budget(path):
         if not isinstance(spec, str) or not spec:
             raise BudgetFileError("each check needs 'spec': a bundled name or a path", path=shown,
                                   line=where("spec"), field="spec", got=spec)
+        if "\0" in spec or len(spec) > 4096:
+            raise BudgetFileError("not a usable spec name or path", path=shown, line=where("spec"),
+                                  field="spec", got=spec)
         sibling = Path(shown).parent / spec
-        if not Path(spec).is_absolute() and sibling.exists():
-            spec = str(sibling)
+        try:
+            if not Path(spec).is_absolute() and sibling.exists():
+                spec = str(sibling)
+        except OSError:  # e.g. a name too long for the file system: not a file then
+            pass
         limits = {}
         for q in QUANTITIES:
             key = f"max_{q}"
@@ -532,21 +542,28 @@ def load_budget(path):
         if not limits:
             raise BudgetFileError("each check needs max_madds and/or max_params", path=shown,
                                   line=line, field="max_madds")
+        if "res" in item and "resolution" in item:
+            raise BudgetFileError("give res or resolution, not both", path=shown,
+                                  line=where("resolution"), field="resolution")
         res = item.get("res", item.get("resolution"))
         if res is not None and (isinstance(res, bool) or not isinstance(res, int) or res < 1):
             key = "res" if "res" in item else "resolution"
             raise BudgetFileError("must be a positive integer", path=shown, line=where(key),
                                   field=key, got=res)
         conv = item.get("convention", default_conv)
-        for key, check in (("convention", lambda: get_convention(conv)),
-                           ("alpha", lambda: parse_alpha(item.get("alpha", 1)))):
-            try:
-                check()
-            except UsageError as e:
-                raise BudgetFileError(str(e), path=shown, line=where(key), field=key) from None
-        alpha = parse_alpha(item.get("alpha", 1))
+        _budget_convention(conv, shown, where("convention"))
+        try:
+            alpha = parse_alpha(item.get("alpha", 1))
+        except UsageError as e:
+            raise BudgetFileError(str(e), path=shown, line=where("alpha"), field="alpha") from None
         out.append(BudgetEntry(spec, alpha, res, item.get("rho"), conv, limits, line, where("spec")))
     return out
+
+
+def _budget_convention(name, path, line):
+    if not isinstance(name, str) or name not in CONVENTIONS:
+        raise BudgetFileError(f"unknown convention; one of {', '.join(CONVENTIONS)}", path=path,
+                              line=line, field="convention", got=name)
 
 
 def check_budget_file(path, top=3):
@@ -563,6 +580,9 @@ def check_budget_file(path, top=3):
                 raise  # an error inside the spec file: it names that file and line
             raise BudgetFileError(err.message, path=str(path), line=e.spec_line, field="spec",
                                   got=e.spec) from None
+        except OSError as err:  # spec.resolve lets e.g. ENAMETOOLONG through
+            raise BudgetFileError(f"cannot read spec: {err.strerror or err}", path=str(path),
+                                  line=e.spec_line, field="spec", got=e.spec) from None
     return results
 
 
