@@ -725,7 +725,10 @@ def _positive_root(coeffs, target, lo=0, hi=None):
     for k, c in coeffs.items():
         rep[degree - k] += sympy.Rational(c.numerator, c.denominator)
     rep[degree] -= target
-    roots = [complex(r) for r in sympy.Poly.from_list(rep, x).nroots()]
+    try:
+        roots = [complex(r) for r in sympy.Poly.from_list(rep, x).nroots()]
+    except Exception:  # mpmath's NoConvergence and kin: start the exact search from the top
+        return None
     real = sorted(r.real for r in roots if abs(r.imag) < 1e-9 and lo < r.real
                   and (hi is None or r.real <= hi))
     return real[0] if real else None
