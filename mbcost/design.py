@@ -725,10 +725,12 @@ def _positive_root(coeffs, target, lo=0, hi=None):
     for k, c in coeffs.items():
         rep[degree - k] += sympy.Rational(c.numerator, c.denominator)
     rep[degree] -= target
+    from mpmath.libmp.libhyper import NoConvergence  # what Poly.nroots raises (sympy polytools)
+
     try:
         roots = [complex(r) for r in sympy.Poly.from_list(rep, x).nroots()]
-    except Exception:  # mpmath's NoConvergence and kin: start the exact search from the top
-        return None
+    except (NoConvergence, sympy.polys.polyerrors.PolynomialError):
+        return None  # the exact search then starts from the top of the range
     real = sorted(r.real for r in roots if abs(r.imag) < 1e-9 and lo < r.real
                   and (hi is None or r.real <= hi))
     return real[0] if real else None
