@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .cost import (CONVENTIONS, DEFAULT_CONVENTION, analyze, analyze_graph, get_convention,
-                   parse_alpha, resolve_resolution, weigh)
+                   parse_alpha, parse_rho, resolve_resolution, weigh)
 from .errors import BudgetFileError, MbcostError, SpecError, UsageError
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph,
                     spatial_size)
@@ -1029,13 +1029,8 @@ def layer_calc(k, c_in, c_out, size, alpha=None, rho=None):
         m, n = max(1, int(a * c_in)), max(1, int(a * c_out))
         steps.append(_sep_step(f"alpha = {_num(a)}", k, m, n, d))
     if rho is not None:
-        try:
-            r = Fraction(str(rho))
-        except (ValueError, ZeroDivisionError):
-            raise UsageError(f"rho must be a positive number, got {rho!r}") from None
-        if r <= 0:
-            raise UsageError(f"rho must be positive, got {rho}")
-        d = max(1, int(r * size + Fraction(1, 2)))
+        r = parse_rho(rho)
+        d = max(1, int(r * size + Fraction(1, 2)))  # rounded half up, as resolve_resolution
         steps.append(_sep_step(f"rho = {_num(r)}", k, m, n, d))
     ratio = Fraction(1, n) + Fraction(1, k * k)
     return LayerCalc(k, c_in, c_out, size, a, r, steps, ratio)
