@@ -7,10 +7,13 @@ Fast exact grid. Under every convention a layer's cost is a product of a
 channel part and a spatial part (MobileNets §3.3: D_K·D_K·αM·ρD_F·ρD_F +
 αM·αN·ρD_F·ρD_F), and in a spec the channels depend only on alpha and the
 spatial sizes only on the resolution. So ``GridEvaluator`` builds the graph
-once per distinct alpha (at the base resolution) and once per distinct
-resolution (at alpha = 1), and evaluates each point by handing every layer's
-cost rule the spatial sizes of the one and the channels of the other: the
-exact rounded integers, without rebuilding the graph per point.
+once per distinct resolution (at alpha = 1) and once more through a
+``ChannelTape``, which records how every channel count follows from alpha
+(scale and round, expand an actual count, add up). A point is then evaluated by
+replaying the tape at its alpha (cached per alpha) and handing every counted
+layer's cost rule those channels with the spatial sizes of its resolution: the
+exact rounded integers, without rebuilding the graph per point. Replaying the
+tape in ``Monomials`` instead gives the closed form (``fit``'s starting point).
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def parse_quantity(text, what="limit"):
     return int(value)
 
 
-def _number_range(text, what, integer):
+def _number_range(text, what):
     parts = text.split(":")
     if len(parts) != 3:
         raise UsageError(f"{what}: a range is START:STOP:STEP, e.g. 0.25:1:0.05 (got {text!r})")
@@ -87,7 +90,7 @@ def parse_values(text, what="--alpha", integer=False):
         if not item:
             raise UsageError(f"{what}: empty value in {text!r}")
         if ":" in item:
-            values = _number_range(item, what, integer)
+            values = _number_range(item, what)
         else:
             try:
                 values = [Fraction(item)]
@@ -239,7 +242,6 @@ class GridEvaluator:
     def __init__(self, spec, convention=DEFAULT_CONVENTION):
         self.spec = load_spec(spec)
         self.conv = get_convention(convention)
-        self.base = self.spec.input[0]
         self._dom = ExactDomain(1, self.spec)
         self._chan, self._spat, self._points = {}, {}, {}
         self._tape = ChannelTape(self.spec)
