@@ -347,3 +347,21 @@ def test_compare_dense_reproduces_table_3_rows(tmp_path, flags, sep, dense):
     assert (row["madds_a"], row["madds_b"]) == (sep, dense)
     n = 512 if not flags else 384
     assert Fraction(row["ratio_theory"]) == Fraction(1, n) + Fraction(1, 9)
+
+
+def test_readme_budget_example(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("# budget.yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "tiny_v1.yaml").write_text(
+        "extends: mobilenet_v1\nname: tiny_v1\ninput: [160, 160, 3]\nclasses: 10\n")
+    (tmp_path / "budget.yaml").write_text(block)
+    r = run("check", "--budget", tmp_path / "budget.yaml", "--format", "json")
+    assert r.exit_code == 0
+    tiny = json.loads(r.stdout)["results"][0]["limits"]
+    # Table 9's 0.5 MobileNet-160 (76,524,800 / 1,320,648) with a 10-class FC instead of
+    # 1000 classes: 512*1000 -> 512*10 mult-adds, 513,000 -> 5,130 params
+    assert tiny[0]["value"] == 76_524_800 - 512 * 1000 + 512 * 10
+    assert tiny[1]["value"] == 1_320_648 - 513_000 + 5_130
+    text = run("check", "--budget", tmp_path / "budget.yaml").stdout
+    assert "\n".join(text.splitlines()[:6]) in readme
