@@ -403,11 +403,21 @@ def plot_sweep(sw, path):
     axes[2].plot([float(a) for a in sw.alphas], [sw.at(a, r0).params for a in sw.alphas], marker="o")
     titles = ("mult-adds vs alpha", "mult-adds vs resolution", f"params vs alpha ({r0} px)")
     xlabels = ("alpha", "resolution (px)", "alpha")
-    for ax, t, x in zip(axes, titles, xlabels):
+    ylabels = ("mult-adds", "mult-adds", "params")
+    alpha_ticks = ([float(a) for a in sw.alphas], [_alpha(a) for a in sw.alphas])
+    res_ticks = (list(sw.resolutions), [str(r) for r in sw.resolutions])
+    for ax, t, x, y, ticks in zip(axes, titles, xlabels, ylabels,
+                                  (alpha_ticks, res_ticks, alpha_ticks)):
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # label the grid's own values on x, not 3x10^-1
+        ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+        if len(ticks[0]) <= 12:
+            ax.set_xticks(ticks[0])
+            ax.set_xticklabels(ticks[1])
         ax.set_title(f"{sw.model}: {t}")
         ax.set_xlabel(x)
+        ax.set_ylabel(y)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize="small")
     axes[1].legend(fontsize="small")
