@@ -52,10 +52,16 @@ def commands():
     ]
 
 
+# An installed package has its bytecode compiled (pip does it at install time); a
+# PYTHONDONTWRITEBYTECODE in the environment would make every run recompile mbcost's
+# modules from source while sympy's come precompiled, which is not what users see.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(argv):
     """(wall seconds, CPU seconds of the child) of one run of argv."""
     t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=ENV)
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
     if status:
@@ -79,6 +85,9 @@ def main():
             walls[label].append(w)
             cpus[label].append(c)
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    if "PYTHONDONTWRITEBYTECODE" in os.environ:
+        print("note: PYTHONDONTWRITEBYTECODE is set here; the timed runs cache bytecode as an "
+              "installed package does")
     print(f"{args.repeat} round-robin runs each; best wall time and median CPU time; "
           f"target: within {TARGET}x of the floor")
     floor_w, floor_c = min(walls[cmds[0][0]]), statistics.median(cpus[cmds[0][0]])
