@@ -132,9 +132,11 @@ def main():
               default=None, type=click.Choice(list(CONVENTIONS)), metavar="[OTHER]",
               help="Instead of the layers, show per cost category how --convention differs "
                    f"from OTHER (default {DEFAULT_CONVENTION}).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Also draw a per-layer bar chart to FILE (.svg/.png); pip install 'mbcost[plot]'.")
 @handle_errors
 def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_other):
+          explain_other, plot):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -148,7 +150,14 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         ex = explain.explain(spec, convention, explain_other, alpha=alpha, resolution=res, rho=rho)
         write_output(explain_text(ex, fmt), output)
         return
+    from .cli_design import require_plot
+
+    require_plot(plot)
     a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
+    if plot:
+        from .design_report import plot_layers
+
+        plot_layers(a, plot)
     by_kind = by == "kind"
     if fmt == "json":
         text = report.to_json(a, flops)
@@ -242,3 +251,7 @@ def list_(conventions):
     for name in names:
         s = load_spec(bundled_dir() / f"{name}.yaml")
         click.echo(f"{name:{width}} {s.description or s.title}")
+
+
+# the design commands (check, fit, sweep, compare, layer): cli_design adds them to main
+from . import cli_design  # noqa: E402,F401

@@ -179,19 +179,24 @@ def parse_alpha(alpha):
     return a
 
 
+def parse_rho(rho):
+    """rho as an exact positive fraction ('0.714' -> 357/500)."""
+    try:
+        r = Fraction(str(rho))
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"rho must be a positive number, got {rho!r}") from None
+    if r <= 0:
+        raise UsageError(f"rho must be positive, got {rho}")
+    return r
+
+
 def resolve_resolution(spec, resolution=None, rho=None):
     """Input height from --res, or from --rho times the spec's base (rounded half up)."""
     base = spec.input[0]
     if resolution is not None and rho is not None:
         raise UsageError("give either resolution or rho, not both")
     if rho is not None:
-        try:
-            r = Fraction(str(rho))
-        except (ValueError, ZeroDivisionError):
-            raise UsageError(f"rho must be a positive number, got {rho!r}") from None
-        if r <= 0:
-            raise UsageError(f"rho must be positive, got {rho}")
-        resolution = int(r * base + Fraction(1, 2))
+        resolution = int(parse_rho(rho) * base + Fraction(1, 2))
     if resolution is None:
         return base
     if isinstance(resolution, bool) or not isinstance(resolution, int):
@@ -213,7 +218,12 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     conv = get_convention(convention)
     a = parse_alpha(alpha)
     res = resolve_resolution(spec, resolution, rho)
-    g = build_graph(spec, a, res)
+    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv)
+
+
+def analyze_graph(spec, g, alpha, resolution, convention):
+    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified)."""
+    conv, a, res = get_convention(convention), alpha, resolution
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
         m, p, mt, pt = layer_cost(n, g.domain, conv)

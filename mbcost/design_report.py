@@ -1,0 +1,445 @@
+"""Rendering of the design commands (check, fit, sweep, compare, layer) as plain
+text, JSON, CSV and Markdown, and the optional matplotlib plots. No cost logic.
+
+The JSON layouts carry a ``schema`` name and, like ``report``'s, only ever gain
+fields within a schema version. The sweep's JSON is a plain list of objects
+{alpha, resolution, madds, params} so that CI scripts can read it directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .design import QUANTITY_LABELS
+from .report import fmt_alpha, number, shape_str, si
+
+PLOT_HINT = "plotting needs matplotlib: pip install 'mbcost[plot]'"
+
+
+class PlotUnavailable(RuntimeError):
+    """matplotlib is not installed (the optional [plot] extra)."""
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def _num(n):
+    return "-" if n is None else f"{int(n):,}"
+
+
+def _signed(n):
+    return f"{int(n):+,}"
+
+
+def _alpha(a):
+    return fmt_alpha(a)
+
+
+def text_table(headers, rows, right=None):
+    """Plain aligned columns (numbers right-aligned); two spaces between columns."""
+    right = set(range(1, len(headers))) if right is None else set(right)
+    cells = [list(map(str, headers))] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for r in cells:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  ".join(parts).rstrip())
+    return lines
+
+
+def md_table(headers, rows, right=None):
+    """A Markdown pipe table; numbers right-aligned."""
+    right = set(range(1, len(headers))) if right is None else set(right)
+    out = ["| " + " | ".join(map(str, headers)) + " |",
+           "|" + "|".join("--:" if i in right else "---" for i in range(len(headers))) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    return out
+
+
+def _dumps(obj):
+    return json.dumps(obj, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- check
+
+def _setting(r):
+    return (f"alpha {_alpha(r.alpha)}, input {shape_str(r.input)}, convention '{r.convention}'")
+
+
+def _limit_rows(checks):
+    return [[QUANTITY_LABELS[c.quantity], _num(c.limit), _num(c.value), _signed(c.headroom),
+             f"{c.headroom_pct:+.2f}%", "ok" if c.ok else "OVER"] for c in checks]
+
+
+LIMIT_HEADERS = ["limit", "max", "value", "headroom", "%", "status"]
+
+
+def _top_line(r, q):
+    items = [f"{t.name} {t.value:,} ({t.share:.2f}%)" for t in r.top.get(q, [])]
+    return f"largest {QUANTITY_LABELS[q]}: " + ", ".join(items) if items else ""
+
+
+def check_text(results):
+    """Each result: its setting, one line per limit, the largest contributors."""
+    out = []
+    for r in results:
+        out.append(f"{r.model}: {_setting(r)}: {'within budget' if r.ok else 'OVER BUDGET'}")
+        out += ["  " + line for line in text_table(LIMIT_HEADERS, _limit_rows(r.checks), right={1, 2, 3, 4})]
+        for c in r.checks:
+            line = _top_line(r, c.quantity)
+            if line:
+                out.append("  " + line)
+        out.append("")
+    if len(results) > 1:
+        over = sum(not r.ok for r in results)
+        out.append(f"{len(results) - over} of {len(results)} within budget" if over
+                   else f"all {len(results)} within budget")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def check_dict(results):
+    """The check JSON contract as a dict."""
+    return {
+        "schema": "mbcost.check/1",
+        "ok": all(r.ok for r in results),
+        "results": [{
+            "model": r.model, "title": r.title, "spec": r.spec_path, "alpha": number(r.alpha),
+            "resolution": r.resolution, "input": list(r.input), "convention": r.convention,
+            "ok": r.ok,
+            "limits": [{"quantity": c.quantity, "limit": c.limit, "value": c.value,
+                        "headroom": c.headroom, "headroom_pct": round(c.headroom_pct, 4),
+                        "ok": c.ok} for c in r.checks],
+            "top": {q: [{"name": t.name, "op": t.op, "value": t.value, "share": round(t.share, 4)}
+                        for t in ts] for q, ts in r.top.items()},
+        } for r in results],
+    }
+
+
+def check_json(results):
+    """The check result as JSON text."""
+    return _dumps(check_dict(results))
+
+
+def check_markdown(results):
+    """A pull-request comment: verdict, one table per spec, the largest layers."""
+    ok = all(r.ok for r in results)
+    out = [f"### mbcost check: {'within budget' if ok else 'OVER BUDGET'}", ""]
+    for r in results:
+        out += [f"**{r.model}** ({_setting(r)}): {'within budget' if r.ok else '**over budget**'}", ""]
+        out += md_table(LIMIT_HEADERS, _limit_rows(r.checks), right={1, 2, 3, 4})
+        out.append("")
+        for c in r.checks:
+            line = _top_line(r, c.quantity)
+            if line:
+                out += [line[0].upper() + line[1:], ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------- fit
+
+def _point_dict(p):
+    return {"alpha": number(p.alpha), "resolution": p.resolution, "madds": p.madds,
+            "params": p.params}
+
+
+def fit_dict(f):
+    """The fit JSON contract as a dict."""
+    d = {"schema": "mbcost.fit/1", "model": f.model, "convention": f.convention, "mode": f.mode,
+         "ok": f.ok, "limits": dict(f.limits)}
+    if f.mode == "pareto":
+        d["frontier"] = [_point_dict(p) for p in f.frontier]
+        return d
+    p = f.point
+    d.update(alpha=number(p.alpha) if p else None, resolution=p.resolution if p else None,
+             madds=p.madds if p else None, params=p.params if p else None,
+             headroom={c.quantity: c.headroom for c in f.checks()} if p else None,
+             step=number(f.step), estimate=f.estimate,
+             next_up=_point_dict(f.next_up) if f.next_up else None)
+    return d
+
+
+def fit_json(f):
+    """The fit result as JSON text."""
+    return _dumps(fit_dict(f))
+
+
+def _what(f, p):
+    return f"alpha {_alpha(p.alpha)}" if f.mode == "alpha" else f"{p.resolution} px"
+
+
+def fit_text(f):
+    """The answer, its exact cost and headroom, and the step above that breaks the budget."""
+    lim = ", ".join(f"{QUANTITY_LABELS[q]} <= {v:,}" for q, v in f.limits.items())
+    if f.mode == "pareto":
+        out = [f"{f.model}: settings of the standard grid within {lim} that no larger setting "
+               f"beats (Pareto frontier), convention '{f.convention}'"]
+        if not f.frontier:
+            return "\n".join(out + ["  nothing on the standard grid fits"]) + "\n"
+        rows = [[_alpha(p.alpha), p.resolution, _num(p.madds), _num(p.params)] for p in f.frontier]
+        out += ["  " + line for line in text_table(["alpha", "resolution", "mult-adds", "params"], rows)]
+        return "\n".join(out) + "\n"
+    if f.mode == "alpha":
+        head = f"{f.model}: largest alpha (step {_alpha(f.step)}) within {lim}"
+    else:
+        head = f"{f.model}: largest resolution (multiple of {f.step} px) within {lim}"
+    out = [f"{head}, convention '{f.convention}'"]
+    if f.point is None:
+        p = f.next_up
+        smallest = f"; the smallest setting, {_what(f, p)}, needs {p.madds:,} mult-adds and " \
+                   f"{p.params:,} params" if p else ""
+        return "\n".join(out + [f"  nothing fits{smallest}"]) + "\n"
+    p = f.point
+    out.append(f"  answer: alpha {_alpha(p.alpha)} at {p.resolution} px: {p.madds:,} mult-adds, "
+               f"{p.params:,} params")
+    out += ["  " + line for line in text_table(LIMIT_HEADERS, _limit_rows(f.checks()), right={1, 2, 3, 4})]
+    if f.next_up is not None:
+        broken = [QUANTITY_LABELS[c.quantity] for c in f.checks(f.next_up) if not c.ok]
+        out.append(f"  next step up, {_what(f, f.next_up)}: {f.next_up.madds:,} mult-adds, "
+                   f"{f.next_up.params:,} params (over: {', '.join(broken) or 'none'})")
+    else:
+        out.append("  the top of the range fits; there is no step up")
+    if f.estimate is not None:
+        what = "alpha" if f.mode == "alpha" else "resolution"
+        out.append(f"  closed-form estimate: {what} = {f.estimate:.4f} (continuous; the exact "
+                   "count steps with channel rounding and ceil)")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- sweep
+
+def _sweep_rows(sw, exact):
+    cell = _num if exact else si
+    rows = []
+    for a in sw.alphas:
+        params = {sw.at(a, r).params for r in sw.resolutions}  # may vary: an FC after flatten
+        rows.append([_alpha(a)] + [cell(sw.at(a, r).madds) for r in sw.resolutions]
+                    + [cell(params.pop()) if len(params) == 1 else "varies"])
+    return rows
+
+
+def _sweep_headers(sw):
+    return ["alpha \\ res"] + [str(r) for r in sw.resolutions] + ["params"]
+
+
+def sweep_text(sw, exact=False):
+    """Rows alpha, columns resolution, cells mult-adds, then params per alpha."""
+    out = [f"{sw.model}: mult-adds by width (rows) and resolution (columns), convention "
+           f"'{sw.convention}'"]
+    out += text_table(_sweep_headers(sw), _sweep_rows(sw, exact))
+    return "\n".join(out) + "\n"
+
+
+def sweep_markdown(sw, exact=True):
+    """The sweep as a Markdown pivot table."""
+    out = [f"**{sw.model}: mult-adds by width and resolution, convention '{sw.convention}'**", ""]
+    out += md_table(_sweep_headers(sw), _sweep_rows(sw, exact))
+    return "\n".join(out) + "\n"
+
+
+def sweep_list(sw):
+    """[{alpha, resolution, madds, params}] in grid order."""
+    return [_point_dict(p) for p in sw.points]
+
+
+def sweep_json(sw):
+    """The sweep as a JSON list of objects."""
+    return _dumps(sweep_list(sw))
+
+
+def sweep_csv(sw):
+    """One row per point: alpha,resolution,madds,params."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["alpha", "resolution", "madds", "params"])
+    for p in sw.points:
+        w.writerow([_alpha(p.alpha), p.resolution, p.madds, p.params])
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- compare
+
+def _ratio(b, a):
+    return f"{b / a:.4f}" if a and b is not None else "-"
+
+
+def _delta(a, b):
+    return _signed((b or 0) - (a or 0))
+
+
+def _compare_table(c):
+    headers = ["layer", "type A", "type B", "mult-adds A", "mult-adds B", "diff", "B/A",
+               "params A", "params B", "diff "]
+    if c.dense:
+        headers += ["A/B", "1/N+1/D_K^2"]
+    rows = []
+    for r in c.rows:
+        row = [r.name, r.op_a or "-", r.op_b or "-", _num(r.madds_a), _num(r.madds_b),
+               _delta(r.madds_a, r.madds_b), _ratio(r.madds_b, r.madds_a), _num(r.params_a),
+               _num(r.params_b), _delta(r.params_a, r.params_b)]
+        if c.dense:
+            row += [_ratio(r.madds_a, r.madds_b) if r.theory is not None else "",
+                    f"{float(r.theory):.4f}" if r.theory is not None else ""]
+        rows.append(row)
+    a, b = c.a, c.b
+    total = ["total", "", "", _num(a.madds), _num(b.madds), _delta(a.madds, b.madds),
+             _ratio(b.madds, a.madds), _num(a.params), _num(b.params), _delta(a.params, b.params)]
+    if c.dense:
+        total += [_ratio(a.madds, b.madds), ""]
+    return headers, rows + [total]
+
+
+def _side(label, an):
+    return (f"{label}: {an.title}: alpha {_alpha(an.alpha)}, input {shape_str(an.input)}, "
+            f"convention '{an.convention}'")
+
+
+def compare_text(c):
+    """Both sides' settings, then per-layer and total differences (B relative to A)."""
+    headers, rows = _compare_table(c)
+    out = [_side("A", c.a), _side("B", c.b), ""]
+    out += text_table(headers, rows, right=set(range(3, len(headers))))
+    if c.dense:
+        out += ["", "A/B is each separable pair's mult-adds over those of the standard conv that "
+                "replaces it: 1/N + 1/D_K^2 (MobileNets §3.1) when only multiply-adds count."]
+    return "\n".join(out) + "\n"
+
+
+def compare_markdown(c):
+    """The comparison as Markdown."""
+    headers, rows = _compare_table(c)
+    out = [f"- {_side('A', c.a)}", f"- {_side('B', c.b)}", ""]
+    return "\n".join(out + md_table(headers, rows, right=set(range(3, len(headers))))) + "\n"
+
+
+def compare_dict(c):
+    """The comparison JSON contract as a dict."""
+    def side(an):
+        return {"model": an.model, "title": an.title, "alpha": number(an.alpha),
+                "resolution": an.resolution, "convention": an.convention, "madds": an.madds,
+                "params": an.params}
+
+    return {"schema": "mbcost.compare/1", "a": side(c.a), "b": side(c.b), "dense": c.dense,
+            "layers": [{"name": r.name, "op_a": r.op_a, "op_b": r.op_b, "madds_a": r.madds_a,
+                        "madds_b": r.madds_b, "params_a": r.params_a, "params_b": r.params_b,
+                        **({"ratio_theory": str(r.theory)} if r.theory is not None else {})}
+                       for r in c.rows],
+            "totals": {"madds_diff": c.b.madds - c.a.madds, "params_diff": c.b.params - c.a.params}}
+
+
+def compare_json(c):
+    """The comparison as JSON text."""
+    return _dumps(compare_dict(c))
+
+
+# ---------------------------------------------------------------- one layer
+
+def _show(e):
+    return str(e).replace("**", "^")
+
+
+def layer_text(calc):
+    """The formulas, the cumulative rows of MobileNets Table 3, and the final ratio."""
+    out = [f"One layer: D_K = {calc.k}, M = {calc.c_in}, N = {calc.c_out}, D_F = {calc.size} "
+           "(MobileNets §3, Table 3)", ""]
+    for name, e in calc.formulas():
+        tail = " = 1/N + 1/D_K^2" if name == "ratio" else ""
+        out.append(f"  {name + ':':22} {_show(e)}{tail}")
+    out.append("")
+    base = calc.steps[0].madds
+    rows = [[s.label, s.m, s.n, s.size, _num(s.madds), f"{s.madds / 1e6:.1f}", _num(s.params),
+             f"{s.params / 1e6:.2f}", f"{s.madds / base:.4f}"] for s in calc.steps]
+    out += text_table(["layer/modification", "M", "N", "D_F", "mult-adds", "M mult-adds",
+                       "params", "M params", "vs standard"], rows)
+    last = calc.steps[-1]
+    std = calc.k * calc.k * last.m * last.n * last.size * last.size
+    out += ["", f"separable / standard at the last setting = 1/N + 1/D_K^2 = 1/{last.n} + "
+            f"1/{calc.k * calc.k} = {calc.ratio} = {float(calc.ratio):.4f} "
+            f"({last.madds:,} / {std:,}; {float(1 / calc.ratio):.2f}x fewer mult-adds)"]
+    return "\n".join(out) + "\n"
+
+
+def layer_dict(calc):
+    """The one-layer result as a dict."""
+    return {"schema": "mbcost.layer/1", "k": calc.k, "in": calc.c_in, "out": calc.c_out,
+            "size": calc.size, "alpha": number(calc.alpha) if calc.alpha is not None else None,
+            "rho": number(calc.rho) if calc.rho is not None else None,
+            "rows": [{"label": s.label, "m": s.m, "n": s.n, "size": s.size, "madds": s.madds,
+                      "params": s.params} for s in calc.steps],
+            "ratio": str(calc.ratio),
+            "formulas": {name: _show(e) for name, e in calc.formulas()}}
+
+
+def layer_json(calc):
+    """The one-layer result as JSON text."""
+    return _dumps(layer_dict(calc))
+
+
+# ---------------------------------------------------------------- plots (optional matplotlib)
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotUnavailable(PLOT_HINT) from None
+    return plt
+
+
+def plot_sweep(sw, path):
+    """Mult-adds and params against alpha (one line per resolution) and against
+    resolution (one line per alpha), log axes (MobileNets Figures 4-5)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for r in sw.resolutions:
+        axes[0].plot([float(a) for a in sw.alphas], [sw.at(a, r).madds for a in sw.alphas],
+                     marker="o", label=f"{r} px")
+    for a in sw.alphas:
+        axes[1].plot(sw.resolutions, [sw.at(a, r).madds for r in sw.resolutions], marker="o",
+                     label=f"alpha {_alpha(a)}")
+    r0 = sw.resolutions[0]
+    axes[2].plot([float(a) for a in sw.alphas], [sw.at(a, r0).params for a in sw.alphas], marker="o")
+    titles = ("mult-adds vs alpha", "mult-adds vs resolution", f"params vs alpha ({r0} px)")
+    xlabels = ("alpha", "resolution (px)", "alpha")
+    ylabels = ("mult-adds", "mult-adds", "params")
+    alpha_ticks = ([float(a) for a in sw.alphas], [_alpha(a) for a in sw.alphas])
+    res_ticks = (list(sw.resolutions), [str(r) for r in sw.resolutions])
+    for ax, t, x, y, ticks in zip(axes, titles, xlabels, ylabels,
+                                  (alpha_ticks, res_ticks, alpha_ticks)):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        # label the grid's own values on x, not 3x10^-1
+        ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+        if len(ticks[0]) <= 12:
+            ax.set_xticks(ticks[0])
+            ax.set_xticklabels(ticks[1])
+        ax.set_title(f"{sw.model}: {t}")
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize="small")
+    axes[1].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_layers(analysis, path):
+    """Per-layer mult-adds and params as two bar charts."""
+    plt = _pyplot()
+    rows = [r for r in analysis.rows if r.madds or r.params]
+    fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.25 * len(rows)), 8), sharex=True)
+    xs = range(len(rows))
+    axes[0].bar(xs, [r.madds for r in rows])
+    axes[0].set_ylabel("mult-adds")
+    axes[0].set_title(f"{analysis.title}: alpha {_alpha(analysis.alpha)}, "
+                      f"input {shape_str(analysis.input)}")
+    axes[1].bar(xs, [r.params for r in rows], color="tab:orange")
+    axes[1].set_ylabel("params")
+    axes[1].set_xticks(list(xs))
+    axes[1].set_xticklabels([r.name for r in rows], rotation=90, fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
