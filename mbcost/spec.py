@@ -68,69 +68,154 @@ def suggest(name, known):
 
 # ---------------------------------------------------------------- YAML
 
-def _convert(node, path, budget, depth):
-    budget[0] += 1
-    if budget[0] > MAX_YAML_NODES:
-        raise LimitError(
-            f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
-            path=path, line=node.start_mark.line + 1,
-        )
-    if depth > MAX_YAML_DEPTH:
-        raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels",
-                         path=path, line=node.start_mark.line + 1)
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = LDict()
-        out.line, out.key_lines = line, {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode):
-                raise SpecError("mapping keys must be plain names", path=path,
-                                line=knode.start_mark.line + 1)
-            key = _scalar(knode, path)
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                key = str(key)
-            if key in out:
-                raise SpecError(f"duplicate key '{key}'", path=path, line=knode.start_mark.line + 1)
-            out[key] = _convert(vnode, path, budget, depth + 1)
-            out.key_lines[key] = vnode.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        out = LList()
-        out.line, out.item_lines = line, []
-        for item in node.value:
-            out.append(_convert(item, path, budget, depth + 1))
-            out.item_lines.append(item.start_mark.line + 1)
-        return out
-    return _scalar(node, path)
+# libyaml's event parser when installed (about 10x faster), else PyYAML's own; both
+# are the *safe* loaders and only their event streams are used (never yaml.load).
+_LOADER = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+_RESOLVER = yaml.resolver.Resolver()
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+class _Frame:
+    """One open mapping or list while composing: its value, budget and height so far."""
+
+    __slots__ = ("value", "anchor", "start", "height", "key", "key_line")
+
+    def __init__(self, value, anchor, start):
+        self.value, self.anchor, self.start = value, anchor, start
+        self.height, self.key, self.key_line = 1, _NO_KEY, None
 
 
-def _scalar(node, path):
+_NO_KEY = object()
+
+
+def _compose(text, path):
+    """Build LDict/LList/scalars from the YAML event stream, iteratively.
+
+    No recursion, so nesting cannot overflow the stack; the node budget counts
+    every alias at its expanded size and the depth check runs as events arrive,
+    so alias bombs and deep nesting stop after a bounded amount of parsing.
+    """
+    constructor = yaml.constructor.SafeConstructor()  # fresh: it caches every node it builds
+    anchors = {}  # anchor -> (value, node count, height), or None while still open
+    stack, budget, root, docs = [], 0, _NO_KEY, 0
+    for ev in yaml.parse(text, Loader=_LOADER):
+        line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+        if isinstance(ev, yaml.DocumentStartEvent):
+            docs += 1
+            if docs > 1:
+                raise SpecError("a spec file holds one YAML document; found a second '---'",
+                                path=path, line=line)
+            continue
+        if isinstance(ev, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+            continue
+        if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = stack.pop()
+            value, count, height = frame.value, budget - frame.start, frame.height
+            if frame.anchor is not None:
+                anchors[frame.anchor] = (value, count, height)
+        else:
+            if isinstance(ev, yaml.AliasEvent):
+                if ev.anchor not in anchors:
+                    raise SpecError(f"unknown YAML alias '*{ev.anchor}'", path=path, line=line)
+                if anchors[ev.anchor] is None:
+                    raise SpecError(f"YAML alias '*{ev.anchor}' refers to itself", path=path, line=line)
+                value, count, height = anchors[ev.anchor]
+            elif isinstance(ev, yaml.ScalarEvent):
+                value, count, height = _scalar(ev, constructor, path, line), 1, 0
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = (value, 1, 0)
+            else:  # a mapping or a list starts
+                tag = ev.tag
+                if tag not in (None, "!") and tag not in _COLLECTION_TAGS:
+                    raise SpecError(f"unsupported YAML tag {tag}", path=path, line=line)
+                value = LDict() if isinstance(ev, yaml.MappingStartEvent) else LList()
+                value.line = line
+                if isinstance(value, LDict):
+                    value.key_lines = {}
+                else:
+                    value.item_lines = []
+                count, height = 1, 1
+            budget += count
+            if budget > MAX_YAML_NODES:
+                raise LimitError(f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
+                                 path=path, line=line)
+            if len(stack) + height > MAX_YAML_DEPTH:
+                raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path, line=line)
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                _attach_key_check(stack, path, line)
+                stack.append(_Frame(value, ev.anchor, budget - 1))
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = None
+                continue
+        _attach(stack, value, height, line, path)
+        if not stack:
+            root = value
+    if root is _NO_KEY:
+        raise SpecError("the file is empty", path=path, line=1)
+    return root
+
+
+def _attach_key_check(stack, path, line):
+    """A mapping or list may not be a mapping key."""
+    if stack and isinstance(stack[-1].value, LDict) and stack[-1].key is _NO_KEY:
+        raise SpecError("mapping keys must be plain names", path=path, line=line)
+
+
+def _attach(stack, value, height, line, path):
+    """Put a finished value into the open container on top of the stack."""
+    if not stack:
+        return
+    top = stack[-1]
+    top.height = max(top.height, height + 1)
+    out = top.value
+    if isinstance(out, LList):
+        out.append(value)
+        out.item_lines.append(line)
+        return
+    if top.key is _NO_KEY:
+        key = value
+        if isinstance(key, (dict, list)):
+            raise SpecError("mapping keys must be plain names", path=path, line=line)
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            key = str(key)
+        if key in out:
+            raise SpecError(f"duplicate key '{key}'", path=path, line=line)
+        top.key, top.key_line = key, line
+        return
+    out[top.key] = value
+    out.key_lines[top.key] = line
+    top.key = _NO_KEY
+
+
+def _scalar(ev, constructor, path, line):
+    tag = ev.tag
+    if tag in (None, "!"):
+        tag = _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+    if tag == "tag:yaml.org,2002:merge":
+        raise SpecError("YAML merge keys (<<) are not supported; write the fields out",
+                        path=path, line=line)
+    node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
     try:
-        return _CONSTRUCTOR.construct_object(node, deep=True)
+        return constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as e:
-        raise SpecError(f"bad scalar: {str(e).splitlines()[0]}", path=path,
-                        line=node.start_mark.line + 1) from None
+        raise SpecError(f"bad scalar: {str(e).splitlines()[0]}", path=path, line=line) from None
 
 
 def parse_yaml(text, path="<spec>"):
     """Parse YAML text safely into LDict/LList/scalars with line numbers."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _compose(text, path)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         msg = (e.problem or e.context or "invalid YAML").strip()
         raise SpecError(f"YAML syntax error: {msg}", path=path, line=line) from None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+        raise SpecError(f"YAML error: {e.reason} (character {e.character!r})", path=path,
+                        line=line) from None
     except yaml.YAMLError as e:
         raise SpecError(f"YAML error: {str(e).splitlines()[0]}", path=path) from None
-    except RecursionError:
-        raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path) from None
-    if node is None:
-        raise SpecError("the file is empty", path=path, line=1)
-    return _convert(node, path, [0], 0)
 
 
 # ---------------------------------------------------------------- resolving names
