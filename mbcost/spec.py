@@ -60,6 +60,15 @@ def line_of(obj, key=None):
     return getattr(obj, "line", None)
 
 
+def type_name(obj):
+    """A YAML-minded name for obj's type in error messages (mapping, list, text...)."""
+    if isinstance(obj, dict):
+        return "mapping"
+    if isinstance(obj, list):
+        return "list"
+    return {str: "text", bool: "boolean", type(None): "null"}.get(type(obj), type(obj).__name__)
+
+
 def suggest(name, known):
     """' (did you mean X?)' for the closest known name, or ''."""
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
@@ -191,6 +200,10 @@ def _scalar(ev, constructor, path, line):
     tag = ev.tag
     if tag in (None, "!"):
         tag = _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in ev.value:
+        # YAML 1.1 reads 1:30 as the base-60 number 90: never what a spec means
+        raise SpecError(f"'{ev.value}' is a YAML base-60 number; quote it or write a plain number",
+                        path=path, line=line)
     if tag == "tag:yaml.org,2002:merge":
         raise SpecError("YAML merge keys (<<) are not supported; write the fields out",
                         path=path, line=line)
@@ -198,7 +211,10 @@ def _scalar(ev, constructor, path, line):
     try:
         return constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as e:
-        raise SpecError(f"bad scalar: {str(e).splitlines()[0]}", path=path, line=line) from None
+        why = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
+        if "digits" in why:
+            why = "number has too many digits"
+        raise SpecError(f"bad value: {why}", path=path, line=line, got=ev.value) from None
 
 
 def parse_yaml(text, path="<spec>"):
@@ -361,7 +377,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
     """Validate a parsed spec mapping (from YAML or a dict) into a Spec."""
     if not isinstance(data, dict):
         raise SpecError("a spec must be a YAML mapping with name, input and layers",
-                        path=path, line=line_of(data), got=type(data).__name__)
+                        path=path, line=line_of(data), got=type_name(data))
     for k in data:
         if k not in TOP_KEYS:
             raise _err(f"unknown top-level field{suggest(k, TOP_KEYS)}", data, k, path)
@@ -385,8 +401,9 @@ def spec_from_data(data, path="<spec>", _chain=()):
         try:
             base = load_spec(ppath, _chain=_chain + (parent,))
         except SpecError as e:
-            if e.path == parent:
-                raise e.located(line=line_of(data, "extends"), field="extends") from None
+            if str(e.path) in (parent, str(ppath)):  # the parent itself is missing or unreadable
+                e.path, e.line, e.field = path, line_of(data, "extends"), "extends"
+                e.got = e.got if e.got is not None else parent
             raise
 
     def pick(key, default):
@@ -394,7 +411,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
 
     name = pick("name", None)
     if not isinstance(name, str) or not name.strip():
-        raise SpecError("field 'name' is required and must be text", path=path, line=line_of(data, "name"),
+        raise SpecError("required, and must be text", path=path, line=line_of(data, "name"),
                         field="name", got=name)
     for key in ("title", "description", "source"):
         if key in data and not isinstance(data[key], str):
@@ -420,7 +437,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
     elif base:
         input_shape = base.input
     else:
-        raise SpecError("field 'input' is required: [H, W, C]", path=path, line=line_of(data), field="input")
+        raise SpecError("required: [H, W, C]", path=path, line=line_of(data), field="input")
     from .graph import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
 
     if max(input_shape[:2]) > MAX_RESOLUTION or input_shape[2] > MAX_CHANNELS:
@@ -452,6 +469,9 @@ def spec_from_data(data, path="<spec>", _chain=()):
             if k not in ("bn", "act"):
                 raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}", path=path,
                                 line=line_of(dd, k), field=f"defaults.{k}")
+            if k == "bn" and not isinstance(dd[k], bool):
+                raise SpecError("must be true or false", path=path, line=line_of(dd, k),
+                                field="defaults.bn", got=dd[k])
         defaults.update(dd)
 
     variables = dict(base.vars) if base else {}
@@ -474,10 +494,15 @@ def spec_from_data(data, path="<spec>", _chain=()):
         bb = data["blocks"]
         if not isinstance(bb, dict):
             raise _err("must be a mapping of block names to definitions", data, "blocks", path, got=bb)
+        from .graph import SCHEMAS
+
         for k, b in bb.items():
             if not isinstance(k, str) or not k.isidentifier():
                 raise SpecError("block names must be identifiers", path=path, line=line_of(bb, k),
                                 field=f"blocks.{k}", got=k)
+            if k in SCHEMAS:  # a block would silently replace the built-in kind
+                raise SpecError(f"block name '{k}' is a built-in layer kind; choose another",
+                                path=path, line=line_of(bb, k), field=f"blocks.{k}")
             blocks[k] = (b, path)
 
     if "layers" in data:
@@ -488,7 +513,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
     elif base:
         layers = base.layers
     else:
-        raise SpecError("field 'layers' is required", path=path, line=line_of(data), field="layers")
+        raise SpecError("required: a list of layers", path=path, line=line_of(data), field="layers")
 
     return Spec(path=str(path), name=name, title=title, description=description, input=input_shape,
                 classes=classes, rounding=rounding, width_multiplier=wmult, depth_multiplier=dmult,
