@@ -272,7 +272,10 @@ def read_text(path):
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
             raise LimitError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", path=path)
-        data = p.read_bytes()
+        with p.open("rb") as fh:  # bounded: /dev/zero or a growing file must not exhaust memory
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise LimitError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes", path=path)
     except OSError as e:
         raise SpecError(f"cannot read file: {e.strerror or e}", path=path) from None
     try:
