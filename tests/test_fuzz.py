@@ -130,6 +130,10 @@ def test_doubling_resolution_strictly_increases_madds(case, res):
 # ---------------------------------------------------------------- (b) broken specs
 
 FOLDER = tempfile.mkdtemp(prefix="mbcost-fuzz-")
+# csv most of the time (it checks the total row); the renderers see spec names and titles too
+OPTIONS = [(), (), (), ("-f", "table"), ("-f", "table", "--all", "--exact"), ("--by", "kind"),
+           ("-f", "markdown"), ("-f", "json", "--flops"), ("-f", "csv", "--alpha", "0.35"),
+           ("-f", "csv", "--res", "97", "-c", "ptflops")]
 RUNNER = CliRunner()
 
 
@@ -139,7 +143,7 @@ def assert_clean(data, args=()):
     with open(path, "wb") as fh:
         fh.write(data)
     start = time.monotonic()
-    res = RUNNER.invoke(main, ["table", path, "-f", "csv", *args])
+    res = RUNNER.invoke(main, ["table", path, *(args or ("-f", "csv"))])
     took = time.monotonic() - start
     _count(f"exit{res.exit_code}")
     assert took < SLOW_SECONDS, f"took {took:.1f} s on {data[:300]!r}"
@@ -150,7 +154,7 @@ def assert_clean(data, args=()):
         assert len(lines) == 1 and lines[0].strip(), (res.stderr, data[:500])
         assert res.stdout == "", data[:500]
         assert lines[0].startswith(path) or lines[0].startswith("mbcost:"), lines[0]
-    else:
+    elif not args:
         assert res.stderr == "" and res.stdout.splitlines()[-1].startswith("total,")
     return res
 
@@ -167,7 +171,7 @@ def test_mutated_specs_exit_2_with_one_line(data):
     if data.draw(st.booleans(), "bytes too"):
         text = data.draw(mutate_bytes(text), "bytes")
     _count("broken_mutated")
-    assert_clean(text)
+    assert_clean(text, data.draw(st.sampled_from(OPTIONS), "opts"))
 
 
 @examples(100)
@@ -175,7 +179,7 @@ def test_mutated_specs_exit_2_with_one_line(data):
 def test_byte_mutated_bundled_specs_exit_2_with_one_line(data):
     text = data.draw(mutate_bytes(data.draw(st.sampled_from(BUNDLED_TEXTS), "text")), "bytes")
     _count("broken_bytes")
-    assert_clean(text, data.draw(st.sampled_from([(), ("--alpha", "0.35"), ("--res", "97")]), "opts"))
+    assert_clean(text, data.draw(st.sampled_from(OPTIONS), "opts"))
 
 
 YAML_VALUES = st.recursive(
@@ -202,3 +206,34 @@ def test_random_yaml_trees_exit_2_with_one_line(tree):
 def test_random_bytes_exit_2_with_one_line(data):
     _count("broken_raw")
     assert_clean(data)
+
+
+@examples(25)
+@given(st.data())
+def test_mutated_specs_through_formula_exit_2_with_one_line(data):
+    # the closed forms build the graph in the symbolic domain: the same contract holds there
+    base = data.draw(even_specs(), "spec")[0]
+    text = dump(data.draw(mutate_data(base), "mutated")).encode()
+    _count("broken_formula")
+    path = os.path.join(FOLDER, "formula.yaml")
+    with open(path, "wb") as fh:
+        fh.write(text)
+    res = RUNNER.invoke(main, ["formula", path])
+    assert res.exit_code in (0, 2), (res.exit_code, res.stderr, text[:500])
+    if res.exit_code == 2:
+        assert len(res.stderr.splitlines()) == 1 and res.stdout == "", (res.stderr, text[:500])
+
+
+NUMBER_TEXT = st.one_of(
+    st.text(max_size=12), st.fractions().map(str), st.floats().map(str),
+    st.integers(-10**6, 10**6).map(lambda e: f"1e{e}"), st.integers(-10**30, 10**30).map(str))
+
+
+@examples(60)
+@given(st.sampled_from(["--alpha", "--rho"]), NUMBER_TEXT)
+def test_alpha_and_rho_text_never_escapes(option, value):
+    _count("broken_options")
+    res = RUNNER.invoke(main, ["table", "mobilenet_v1", "-f", "csv", option, value])
+    assert res.exit_code in (0, 2), (res.exit_code, res.stderr)
+    if res.exit_code == 2:
+        assert len(res.stderr.splitlines()) == 1 and res.stdout == "", res.stderr

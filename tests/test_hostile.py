@@ -425,3 +425,33 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path, text):
     assert proc.stdout == ""
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith(f"{p}:")
     assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- command-line values and rendering
+
+@pytest.mark.parametrize("args,want", [
+    (("--alpha", "1e-999999999"), "alpha must be a short decimal number, got '1e-999999999'"),
+    (("--rho", "1e999999999"), "rho must be a short decimal number, got '1e999999999'"),
+    (("--rho", "1e999"), "rho 1e999 x 224 px exceeds the 16384 px limit"),
+    (("--alpha", "nan"), "alpha must be a positive number, got 'nan'"),
+    (("--alpha", "1/0"), "alpha must be a positive number, got '1/0'"),
+    (("--alpha", "65"), "alpha must be in (0, 64], got 65"),
+])
+def test_huge_or_bad_alpha_and_rho_end_fast(args, want):
+    start = time.monotonic()
+    res = RUNNER.invoke(main, ["table", "mobilenet_v1", *args])
+    assert time.monotonic() - start < 5
+    assert (res.exit_code, res.stdout, res.stderr) == (2, "", want + "\n")
+
+
+@pytest.mark.parametrize("fmt", [("-f", "table", "--all"), ("--by", "kind"), ("-f", "markdown")])
+def test_markup_in_names_is_shown_literally(tmp_path, fmt):
+    # rich would read "[/bold]" as a closing tag and fail; names and titles are plain text
+    p = tmp_path / "m.yaml"
+    p.write_text('name: "[/x]"\ntitle: "[/y]"\ninput: [8, 8, 3]\n'
+                 'layers:\n  - conv: {name: "[/bold]", k: 1, out: 8}\n  - relu: {name: "[red]r"}\n')
+    res = RUNNER.invoke(main, ["table", str(p), *fmt])
+    assert res.exit_code == 0, res.stderr
+    assert "[/y]" in res.stdout
+    if "--all" in fmt:
+        assert "[/bold]" in res.stdout and "[red]r" in res.stdout
