@@ -15,7 +15,7 @@ import click
 
 from . import __version__, report
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
-from .errors import MbcostError
+from .errors import MbcostError, one_line
 from .spec import bundled_dir, bundled_names, load_spec
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -23,7 +23,7 @@ EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 def fail(msg, code=EXIT_BAD_INPUT):
     """Print one line to stderr and exit."""
-    click.echo(str(msg).replace("\n", " "), err=True)
+    click.echo(one_line(msg), err=True)
     sys.exit(code)
 
 

@@ -98,6 +98,8 @@ CASES = [
     ("two documents", H + "layers: [relu]\n---\nname: y\n",
      "{p}:4: a spec file holds one YAML document; found a second '---'"),
     ("control character", "name: \x07x\n", "{p}:1: YAML error: control characters are not allowed (character 7)"),
+    ("line separators in a name", H + 'layers: ["\\x1e\\u2028\\t\\x85a"]\n',
+     "{p}:3: unknown layer kind '\\x1e\\u2028\\t\\x85a'"),
     ("base-60 number", H + "layers:\n  - conv: {k: 1:30, out: 8}\n",
      "{p}:4: '1:30' is a YAML base-60 number; quote it or write a plain number"),
     ("merge key", H + "layers:\n  - conv: {<<: {k: 3}, out: 8}\n",
