@@ -8,10 +8,16 @@ also subclasses the matching built-in so library callers can catch either.
 from __future__ import annotations
 
 
+MAX_MESSAGE = 1000  # characters of one error line; a spec may hold megabyte-long names
+
+
 def one_line(text):
     """text with every line break and control character escaped (\\n, \\x1e, \\u2028...),
-    so a message stays one line whatever bytes a spec held."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(text))
+    so a message stays one line whatever bytes a spec held; cut at MAX_MESSAGE."""
+    text = str(text)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE - 3] + "..."
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
 class MbcostError(Exception):

@@ -457,3 +457,11 @@ def test_markup_in_names_is_shown_literally(tmp_path, fmt):
     assert "[/y]" in res.stdout
     if "--all" in fmt:
         assert "[/bold]" in res.stdout and "[red]r" in res.stdout
+
+
+def test_megabyte_names_give_a_bounded_line(tmp_path):
+    from mbcost.errors import MAX_MESSAGE
+
+    path, line = bad(tmp_path, H + "layers:\n  - ? " + "a" * 100_000 + "\n    : {}\n")
+    assert line.startswith(f"{path}:5: unknown layer kind 'aaa") and line.endswith("...")
+    assert len(line) == MAX_MESSAGE
