@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ import click
 
 from . import __version__, explain, report
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
-from .errors import MbcostError
+from .errors import MbcostError, one_line
 from .spec import bundled_dir, bundled_names, load_spec
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -24,7 +25,7 @@ EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 def fail(msg, code=EXIT_BAD_INPUT):
     """Print one line to stderr and exit."""
-    click.echo(str(msg).replace("\n", " "), err=True)
+    click.echo(one_line(msg), err=True)
     sys.exit(code)
 
 
@@ -171,7 +172,7 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         else:
             c = console()
             tty = sys.stdout.isatty()
-            c.print(report.header_line(a, flops), style="bold" if tty else None)
+            c.print(report.header_line(a, flops), style="bold" if tty else None, markup=False)
             c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=tty))
             note = "" if by_kind else report.hidden_note(a, all_layers)
             if note:
@@ -190,7 +191,7 @@ def explain_text(ex, fmt, width=160):
         return explain.explain_markdown(ex)
     from rich.console import Console
 
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=open(os.devnull, "w"))
+    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
     c.print(explain.explain_table(ex))
     note = explain.explain_note(ex)
     if note:
@@ -202,8 +203,8 @@ def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
     """The table as plain text (for files and golden tests)."""
     from rich.console import Console
 
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=open(os.devnull, "w"))
-    c.print(report.header_line(a, flops))
+    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
+    c.print(report.header_line(a, flops), markup=False)
     c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=fancy))
     note = "" if by_kind else report.hidden_note(a, all_layers)
     if note:

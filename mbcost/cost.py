@@ -15,6 +15,7 @@ TF-slim, torchvision's published GFLOPS):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -168,12 +169,23 @@ class Analysis:
         return sorted(groups.values(), key=lambda g: (-g[1], -g[2], g[0]))
 
 
+def _short_fraction(value, what):
+    """value as an exact Fraction, refusing long text and huge exponents first
+    (Fraction('1e-999999999') would compute 10**999999999 and hang)."""
+    if isinstance(value, Fraction):
+        return value
+    text = str(value).strip()
+    if len(text) > 40 or re.search(r"[eE][+-]?0*\d{4}", text):
+        raise UsageError(f"{what} must be a short decimal number, got {text[:40]!r}")
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"{what} must be a positive number, got {value!r}") from None
+
+
 def parse_alpha(alpha):
     """alpha as an exact positive fraction ('0.75' -> 3/4)."""
-    try:
-        a = Fraction(str(alpha)) if not isinstance(alpha, Fraction) else alpha
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"alpha must be a positive number, got {alpha!r}") from None
+    a = _short_fraction(alpha, "alpha")
     if a <= 0 or a > 64:
         raise UsageError(f"alpha must be in (0, 64], got {alpha}")
     return a
@@ -181,10 +193,7 @@ def parse_alpha(alpha):
 
 def parse_rho(rho):
     """rho as an exact positive fraction ('0.714' -> 357/500)."""
-    try:
-        r = Fraction(str(rho))
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"rho must be a positive number, got {rho!r}") from None
+    r = _short_fraction(rho, "rho")
     if r <= 0:
         raise UsageError(f"rho must be positive, got {rho}")
     return r
@@ -196,7 +205,10 @@ def resolve_resolution(spec, resolution=None, rho=None):
     if resolution is not None and rho is not None:
         raise UsageError("give either resolution or rho, not both")
     if rho is not None:
-        resolution = int(parse_rho(rho) * base + Fraction(1, 2))
+        r = parse_rho(rho)
+        if r * base > MAX_RESOLUTION:
+            raise UsageError(f"rho {rho} x {base} px exceeds the {MAX_RESOLUTION} px limit")
+        resolution = int(r * base + Fraction(1, 2))
     if resolution is None:
         return base
     if isinstance(resolution, bool) or not isinstance(resolution, int):

@@ -8,6 +8,18 @@ also subclasses the matching built-in so library callers can catch either.
 from __future__ import annotations
 
 
+MAX_MESSAGE = 1000  # characters of one error line; a spec may hold megabyte-long names
+
+
+def one_line(text):
+    """text with every line break and control character escaped (\\n, \\x1e, \\u2028...),
+    so a message stays one line whatever bytes a spec held; cut at MAX_MESSAGE."""
+    text = str(text)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE - 3] + "..."
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 class MbcostError(Exception):
     """Base of every error mbcost raises on bad input."""
 
@@ -54,7 +66,7 @@ class SpecError(ValueError, MbcostError):
                 got = got[:57] + "..."
             msg += f" (got {got})"
         parts.append(msg)
-        return ": ".join(parts).replace("\n", " ")
+        return one_line(": ".join(parts))
 
 
 class ExprError(SpecError):

@@ -136,7 +136,9 @@ def explain_table(ex):
     """A rich Table of the explanation."""
     from rich.table import Table
 
-    t = Table(title=explain_title(ex), box=None, title_justify="left")
+    from rich.markup import escape  # the model name comes from the spec: never markup
+
+    t = Table(title=escape(explain_title(ex)), box=None, title_justify="left")
     for i, h in enumerate(explain_headers(ex)):
         t.add_column(h, justify="right" if i >= 3 else "left")
     for row in explain_rows(ex):

@@ -41,9 +41,11 @@ def make_divisible(v, divisor=8, min_value=None, round_limit=Fraction(9, 10)):
     and add one divisor if that fell more than 10% below v (TF-slim / torchvision
     ``_make_divisible``; EfficientNet ``round_filters``)."""
     v = Fraction(v)
-    divisor = int(divisor)
-    if divisor <= 0:
+    if Fraction(divisor).denominator != 1 or divisor <= 0:
         raise ExprError("make_divisible: divisor must be a positive integer", got=divisor)
+    if min_value is not None and (Fraction(min_value).denominator != 1 or min_value < 0):
+        raise ExprError("make_divisible: minimum must be a non-negative integer", got=min_value)
+    divisor = int(divisor)
     min_value = divisor if min_value is None else int(min_value)
     new_v = max(min_value, int(v + Fraction(divisor, 2)) // divisor * divisor)
     if new_v < round_limit * v:
@@ -261,6 +263,8 @@ def value(raw, env):
     if isinstance(raw, bool):
         raise ExprError("expected a number, not a boolean", got=raw)
     if isinstance(raw, (int, Fraction)):  # Fraction: schema defaults such as se ratio 1/4
+        return _check(raw, str(raw))
+    if isinstance(raw, Fraction):  # schema defaults such as the SE ratio 1/4
         return _check(raw, str(raw))
     if isinstance(raw, float):
         if not math.isfinite(raw):

@@ -17,7 +17,7 @@ from fractions import Fraction
 from . import expr
 from .errors import LimitError, SpecError
 from .layers import ACTIVATIONS, KINDS
-from .spec import Rounding, key_line, line_of, suggest
+from .spec import LList, Rounding, key_line, line_of, suggest, type_name
 
 MAX_LAYERS = 100_000  # primitive nodes after expanding blocks and repeats
 MAX_NESTING = 16  # blocks inside blocks
@@ -252,6 +252,7 @@ class Builder:
     def __init__(self, spec, dom, max_layers=MAX_LAYERS):
         self.spec, self.dom, self.max_layers = spec, dom, max_layers
         self.nodes = []
+        self.visits = 0  # layer items expanded, emitted or not (bounds skipped/empty repeats)
         self.tensors = []  # tensor id -> (shape, table channels)
         self.names = {}  # layer name -> tensor id
 
@@ -294,6 +295,9 @@ class Builder:
             inb = [self.dom.base(x) for x in in_shapes[0]]
             raise self._error(f"spatial size reaches zero ({inb[0]}x{inb[1]} in, {hb}x{wb} out)",
                               ctx, line, layer=name)
+        if hb > MAX_RESOLUTION or wb > MAX_RESOLUTION:
+            raise self._error(f"spatial size {hb}x{wb} exceeds {MAX_RESOLUTION} px", ctx, line,
+                              layer=name, cls=LimitError)
         if cb > MAX_CHANNELS:
             raise self._error(f"more than {MAX_CHANNELS} channels", ctx, line, layer=name, got=cb,
                               cls=LimitError)
@@ -306,7 +310,7 @@ class Builder:
 
     def _seq(self, items, ctx, cur):
         if not isinstance(items, list):
-            raise self._error("layers must be a list", ctx, line_of(items), got=type(items).__name__)
+            raise self._error("layers must be a list", ctx, line_of(items), got=type_name(items))
         for i, item in enumerate(items):
             cur = self._item(item, line_of(items, i), ctx, cur)
         return cur
@@ -334,6 +338,10 @@ class Builder:
                           got=item)
 
     def _item(self, item, line, ctx, cur):
+        self.visits += 1
+        if self.visits > self.max_layers:
+            raise self._error(f"spec expands to more than {self.max_layers} layers (counting "
+                              "skipped and empty ones)", ctx, line, cls=LimitError)
         kind, fields, line = self._parse_item(item, line, ctx)
         blocks = self.spec.blocks
         if kind in blocks:
@@ -355,12 +363,12 @@ class Builder:
         for k in fields:
             if k not in full:
                 raise self._error(f"unknown field for '{kind}'{suggest(k, full)}", ctx,
-                                  key_line(fields, k) or line, layer=layer, field=str(k))
+                                  key_line(fields, k) or line, layer=layer or kind, field=str(k))
         for k, default in full.items():
             if k in fields:
                 out[k] = fields[k]
             elif default is REQUIRED:
-                raise self._error(f"'{kind}' needs field '{k}'", ctx, line, layer=layer, field=k)
+                raise self._error(f"'{kind}' needs field '{k}'", ctx, line, layer=layer or kind, field=k)
             else:
                 out[k] = default
         if out["name"] is not None:
@@ -484,7 +492,7 @@ class Builder:
 
     def _tail(self, f, name, ctx, line, cur, source):
         """BN and activation after a conv-like layer, as their own zero-or-more-cost nodes."""
-        if f.get("bn"):
+        if f.get("bn") is not None and self._bool(f, "bn", ctx, line):
             cur = self._emit("bn", f"{name}.bn", {}, [cur], ctx, line, source)
         act = self._act_name(f.get("act"), f, "act", ctx, line)
         if act:
@@ -661,7 +669,8 @@ class Builder:
             sub = ctx.child(ctx.env, f"{name}/b{i + 1}/", ctx.block_in, ctx.path)
             sub.depth = ctx.depth
             if not isinstance(br, list):
-                br = [br]
+                br = LList([br])
+                br.line, br.item_lines = line, [self._loc(f, "branches", line)]
             outs.append(self._seq(br, sub, cur) if br else cur)
         return self._merge(merge, outs, name, ctx, line)
 

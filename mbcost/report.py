@@ -159,6 +159,7 @@ def _bar(share, fancy):
 def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False, fancy=True):
     """A rich Table: right-aligned numbers, share bars, totals in the footer."""
     from rich import box
+    from rich.markup import escape  # names and titles come from the spec: never markup
     from rich.table import Table
 
     f = _scale(analysis, flops)
@@ -194,7 +195,7 @@ def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     t.add_column("% ", justify="right", footer="100%")
     for i, r in enumerate(rows, 1):
         mp, pp = pct(r.madds, analysis.madds), pct(r.params, analysis.params)
-        t.add_row(str(i), r.name, r.op + _stride(r), shape_str(r.input), shape_str(r.output),
+        t.add_row(str(i), escape(r.name), r.op + _stride(r), shape_str(r.input), shape_str(r.output),
                   num(r.madds * f), f"{mp:.1f}", _bar(mp, fancy), num(r.params), f"{pp:.1f}")
     return t
 

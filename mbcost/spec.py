@@ -67,6 +67,15 @@ def key_line(obj, key):
     return names[key] if names and key in names else line_of(obj, key)
 
 
+def type_name(obj):
+    """A YAML-minded name for obj's type in error messages (mapping, list, text...)."""
+    if isinstance(obj, dict):
+        return "mapping"
+    if isinstance(obj, list):
+        return "list"
+    return {str: "text", bool: "boolean", type(None): "null"}.get(type(obj), type(obj).__name__)
+
+
 def suggest(name, known):
     """' (did you mean X?)' for the closest known name, or ''."""
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
@@ -75,70 +84,162 @@ def suggest(name, known):
 
 # ---------------------------------------------------------------- YAML
 
-def _convert(node, path, budget, depth):
-    budget[0] += 1
-    if budget[0] > MAX_YAML_NODES:
-        raise LimitError(
-            f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
-            path=path, line=node.start_mark.line + 1,
-        )
-    if depth > MAX_YAML_DEPTH:
-        raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels",
-                         path=path, line=node.start_mark.line + 1)
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = LDict()
-        out.line, out.key_lines, out.name_lines = line, {}, {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode):
-                raise SpecError("mapping keys must be plain names", path=path,
-                                line=knode.start_mark.line + 1)
-            key = _scalar(knode, path)
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                key = str(key)
-            if key in out:
-                raise SpecError(f"duplicate key '{key}'", path=path, line=knode.start_mark.line + 1)
-            out[key] = _convert(vnode, path, budget, depth + 1)
-            out.key_lines[key] = vnode.start_mark.line + 1
-            out.name_lines[key] = knode.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        out = LList()
-        out.line, out.item_lines = line, []
-        for item in node.value:
-            out.append(_convert(item, path, budget, depth + 1))
-            out.item_lines.append(item.start_mark.line + 1)
-        return out
-    return _scalar(node, path)
+# libyaml's event parser when installed (about 10x faster), else PyYAML's own; both
+# are the *safe* loaders and only their event streams are used (never yaml.load).
+_LOADER = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+_RESOLVER = yaml.resolver.Resolver()
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+class _Frame:
+    """One open mapping or list while composing: its value, budget and height so far."""
+
+    __slots__ = ("value", "anchor", "start", "height", "key", "key_line")
+
+    def __init__(self, value, anchor, start):
+        self.value, self.anchor, self.start = value, anchor, start
+        self.height, self.key, self.key_line = 1, _NO_KEY, None
 
 
-def _scalar(node, path):
+_NO_KEY = object()
+
+
+def _compose(text, path):
+    """Build LDict/LList/scalars from the YAML event stream, iteratively.
+
+    No recursion, so nesting cannot overflow the stack; the node budget counts
+    every alias at its expanded size and the depth check runs as events arrive,
+    so alias bombs and deep nesting stop after a bounded amount of parsing.
+    """
+    constructor = yaml.constructor.SafeConstructor()  # fresh: it caches every node it builds
+    anchors = {}  # anchor -> (value, node count, height), or None while still open
+    stack, budget, root, docs = [], 0, _NO_KEY, 0
+    for ev in yaml.parse(text, Loader=_LOADER):
+        line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+        if isinstance(ev, yaml.DocumentStartEvent):
+            docs += 1
+            if docs > 1:
+                raise SpecError("a spec file holds one YAML document; found a second '---'",
+                                path=path, line=line)
+            continue
+        if isinstance(ev, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+            continue
+        if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = stack.pop()
+            value, count, height = frame.value, budget - frame.start, frame.height
+            if frame.anchor is not None:
+                anchors[frame.anchor] = (value, count, height)
+        else:
+            if isinstance(ev, yaml.AliasEvent):
+                if ev.anchor not in anchors:
+                    raise SpecError(f"unknown YAML alias '*{ev.anchor}'", path=path, line=line)
+                if anchors[ev.anchor] is None:
+                    raise SpecError(f"YAML alias '*{ev.anchor}' refers to itself", path=path, line=line)
+                value, count, height = anchors[ev.anchor]
+            elif isinstance(ev, yaml.ScalarEvent):
+                value, count, height = _scalar(ev, constructor, path, line), 1, 0
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = (value, 1, 0)
+            else:  # a mapping or a list starts
+                tag = ev.tag
+                if tag not in (None, "!") and tag not in _COLLECTION_TAGS:
+                    raise SpecError(f"unsupported YAML tag {tag}", path=path, line=line)
+                value = LDict() if isinstance(ev, yaml.MappingStartEvent) else LList()
+                value.line = line
+                if isinstance(value, LDict):
+                    value.key_lines, value.name_lines = {}, {}
+                else:
+                    value.item_lines = []
+                count, height = 1, 1
+            budget += count
+            if budget > MAX_YAML_NODES:
+                raise LimitError(f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
+                                 path=path, line=line)
+            if len(stack) + height > MAX_YAML_DEPTH:
+                raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path, line=line)
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                _attach_key_check(stack, path, line)
+                stack.append(_Frame(value, ev.anchor, budget - 1))
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = None
+                continue
+        _attach(stack, value, height, line, path)
+        if not stack:
+            root = value
+    if root is _NO_KEY:
+        raise SpecError("the file is empty", path=path, line=1)
+    return root
+
+
+def _attach_key_check(stack, path, line):
+    """A mapping or list may not be a mapping key."""
+    if stack and isinstance(stack[-1].value, LDict) and stack[-1].key is _NO_KEY:
+        raise SpecError("mapping keys must be plain names", path=path, line=line)
+
+
+def _attach(stack, value, height, line, path):
+    """Put a finished value into the open container on top of the stack."""
+    if not stack:
+        return
+    top = stack[-1]
+    top.height = max(top.height, height + 1)
+    out = top.value
+    if isinstance(out, LList):
+        out.append(value)
+        out.item_lines.append(line)
+        return
+    if top.key is _NO_KEY:
+        key = value
+        if isinstance(key, (dict, list)):
+            raise SpecError("mapping keys must be plain names", path=path, line=line)
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            key = str(key)
+        if key in out:
+            raise SpecError(f"duplicate key '{key}'", path=path, line=line)
+        top.key, top.key_line = key, line
+        return
+    out[top.key] = value
+    out.key_lines[top.key] = line
+    out.name_lines[top.key] = top.key_line
+    top.key = _NO_KEY
+
+
+def _scalar(ev, constructor, path, line):
+    tag = ev.tag
+    if tag in (None, "!"):
+        tag = _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in ev.value:
+        # YAML 1.1 reads 1:30 as the base-60 number 90: never what a spec means
+        raise SpecError(f"'{ev.value}' is a YAML base-60 number; quote it or write a plain number",
+                        path=path, line=line)
+    if tag == "tag:yaml.org,2002:merge":
+        raise SpecError("YAML merge keys (<<) are not supported; write the fields out",
+                        path=path, line=line)
+    node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
     try:
-        return _CONSTRUCTOR.construct_object(node, deep=True)
+        return constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as e:
-        raise SpecError(f"bad scalar: {str(e).splitlines()[0]}", path=path,
-                        line=node.start_mark.line + 1) from None
+        why = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
+        if "digits" in why:
+            why = "number has too many digits"
+        raise SpecError(f"bad value: {why}", path=path, line=line, got=ev.value) from None
 
 
 def parse_yaml(text, path="<spec>"):
     """Parse YAML text safely into LDict/LList/scalars with line numbers."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _compose(text, path)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         msg = (e.problem or e.context or "invalid YAML").strip()
         raise SpecError(f"YAML syntax error: {msg}", path=path, line=line) from None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+        raise SpecError(f"YAML error: {e.reason} (character {e.character!r})", path=path,
+                        line=line) from None
     except yaml.YAMLError as e:
         raise SpecError(f"YAML error: {str(e).splitlines()[0]}", path=path) from None
-    except RecursionError:
-        raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path) from None
-    if node is None:
-        raise SpecError("the file is empty", path=path, line=1)
-    return _convert(node, path, [0], 0)
 
 
 # ---------------------------------------------------------------- resolving names
@@ -179,7 +280,10 @@ def read_text(path):
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
             raise LimitError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", path=path)
-        data = p.read_bytes()
+        with p.open("rb") as fh:  # bounded: /dev/zero or a growing file must not exhaust memory
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise LimitError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes", path=path)
     except OSError as e:
         raise SpecError(f"cannot read file: {e.strerror or e}", path=path) from None
     try:
@@ -284,7 +388,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
     """Validate a parsed spec mapping (from YAML or a dict) into a Spec."""
     if not isinstance(data, dict):
         raise SpecError("a spec must be a YAML mapping with name, input and layers",
-                        path=path, line=line_of(data), got=type(data).__name__)
+                        path=path, line=line_of(data), got=type_name(data))
     for k in data:
         if k not in TOP_KEYS:
             raise SpecError(f"unknown top-level field{suggest(k, TOP_KEYS)}", path=path,
@@ -309,8 +413,9 @@ def spec_from_data(data, path="<spec>", _chain=()):
         try:
             base = load_spec(ppath, _chain=_chain + (parent,))
         except SpecError as e:
-            if e.path == parent:
-                raise e.located(line=line_of(data, "extends"), field="extends") from None
+            if str(e.path) in (parent, str(ppath)):  # the parent itself is missing or unreadable
+                e.path, e.line, e.field = path, line_of(data, "extends"), "extends"
+                e.got = e.got if e.got is not None else parent
             raise
 
     def pick(key, default):
@@ -376,6 +481,9 @@ def spec_from_data(data, path="<spec>", _chain=()):
             if k not in ("bn", "act"):
                 raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}", path=path,
                                 line=key_line(dd, k), field=f"defaults.{k}")
+            if k == "bn" and not isinstance(dd[k], bool):
+                raise SpecError("must be true or false", path=path, line=line_of(dd, k),
+                                field="defaults.bn", got=dd[k])
         defaults.update(dd)
 
     variables = dict(base.vars) if base else {}
@@ -398,10 +506,15 @@ def spec_from_data(data, path="<spec>", _chain=()):
         bb = data["blocks"]
         if not isinstance(bb, dict):
             raise _err("must be a mapping of block names to definitions", data, "blocks", path, got=bb)
+        from .graph import SCHEMAS
+
         for k, b in bb.items():
             if not isinstance(k, str) or not k.isidentifier():
                 raise SpecError("block names must be identifiers", path=path, line=line_of(bb, k),
                                 field=f"blocks.{k}", got=k)
+            if k in SCHEMAS:  # a block would silently replace the built-in kind
+                raise SpecError(f"block name '{k}' is a built-in layer kind; choose another",
+                                path=path, line=line_of(bb, k), field=f"blocks.{k}")
             blocks[k] = (b, path)
 
     if "layers" in data:
