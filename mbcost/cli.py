@@ -29,6 +29,13 @@ def fail(msg, code=EXIT_BAD_INPUT):
     sys.exit(code)
 
 
+def pipe_closed():
+    """The reader went away (`mbcost list | head`): stop quietly with exit 0, as cat does;
+    exit 1 would read as 'over budget'."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_OK)
+
+
 def handle_errors(fn):
     """Turn the library's errors into one line and exit code 2; never a traceback."""
 
@@ -38,6 +45,8 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except MbcostError as e:
             fail(e, e.exit_code)
+        except BrokenPipeError:
+            pipe_closed()
         except RecursionError:
             fail("mbcost: input nested too deeply", EXIT_BAD_INPUT)
         except MemoryError:
@@ -82,8 +91,10 @@ def console(stderr=False):
     tty = (sys.stderr if stderr else sys.stdout).isatty()
     width = None if tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
     plain = not tty or "NO_COLOR" in os.environ  # NO_COLOR: no escape codes at all, not even bold
-    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
-                   no_color=plain, force_terminal=False if plain else True)
+    c = Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
+                no_color=plain, force_terminal=False if plain else True)
+    c.on_broken_pipe = pipe_closed  # rich would exit 1, which here means 'over budget'
+    return c
 
 
 # ---------------------------------------------------------------- shared options

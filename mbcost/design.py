@@ -28,7 +28,7 @@ from .errors import BudgetFileError, MbcostError, SpecError, UsageError
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph,
                     spatial_size)
 from .layers import KINDS
-from .spec import line_of, load_spec, parse_yaml, read_text, suggest
+from .spec import exists, line_of, load_spec, parse_yaml, read_text, suggest
 
 QUANTITIES = ("madds", "params")
 QUANTITY_LABELS = {"madds": "mult-adds", "params": "params"}
@@ -527,11 +527,8 @@ def load_budget(path):
             raise BudgetFileError("not a usable spec name or path", path=shown, line=where("spec"),
                                   field="spec", got=spec)
         sibling = Path(shown).parent / spec
-        try:
-            if not Path(spec).is_absolute() and sibling.exists():
-                spec = str(sibling)
-        except OSError:  # e.g. a name too long for the file system: not a file then
-            pass
+        if not Path(spec).is_absolute() and exists(sibling):
+            spec = str(sibling)
         limits = {}
         for q in QUANTITIES:
             key = f"max_{q}"
@@ -582,9 +579,6 @@ def check_budget_file(path, top=3):
                 raise  # an error inside the spec file: it names that file and line
             raise BudgetFileError(err.message, path=str(path), line=e.spec_line, field="spec",
                                   got=e.spec) from None
-        except OSError as err:  # spec.resolve lets e.g. ENAMETOOLONG through
-            raise BudgetFileError(f"cannot read spec: {err.strerror or err}", path=str(path),
-                                  line=e.spec_line, field="spec", got=e.spec) from None
     return results
 
 

@@ -254,15 +254,23 @@ def bundled_names():
     return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
 
 
+def exists(path):
+    """Whether path exists; a name the OS cannot even look up (too long, NUL) does not."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve(name_or_path):
     """A path that exists is used first, then a bundled name, with or without .yaml."""
     p = Path(name_or_path)
-    if p.exists():
+    if exists(p):
         return p
     stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
     if str(p.parent) in ("", ".") and stem:
         cand = bundled_dir() / f"{stem}.yaml"
-        if cand.is_file():
+        if exists(cand) and cand.is_file():
             return cand
     raise SpecError(
         f"no such spec file or bundled spec{suggest(stem, bundled_names())}; "
@@ -408,7 +416,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
         ppath = parent
         if path not in ("<spec>", None) and not Path(parent).is_absolute():
             sibling = Path(path).parent / parent
-            if sibling.exists():
+            if exists(sibling):
                 ppath = str(sibling)
         try:
             base = load_spec(ppath, _chain=_chain + (parent,))
@@ -539,7 +547,7 @@ def load_spec(name_or_path, _chain=()):
     if isinstance(name_or_path, dict):
         return spec_from_data(name_or_path)
     path = resolve(os.fspath(name_or_path))
-    shown = str(name_or_path) if Path(name_or_path).exists() else str(path)
+    shown = str(name_or_path) if exists(name_or_path) else str(path)
     text = read_text(path)
     data = parse_yaml(text, shown)
     return spec_from_data(data, shown, _chain)

@@ -188,7 +188,7 @@ def test_budget_file(tmp_path):
     ("checks:\n  - {spec: mobilenet_v1, res: 160, resolution: 160, max_madds: 1M}\n",
      ":2: field 'resolution': give res or resolution"),
     ('checks:\n  - {spec: "a\\0b", max_madds: 1M}\n', ":2: field 'spec': not a usable"),
-    ("checks:\n  - {spec: " + "x" * 300 + ", max_madds: 1M}\n", ":2: field 'spec': cannot read spec"),
+    ("checks:\n  - {spec: " + "x" * 300 + ", max_madds: 1M}\n", ":2: field 'spec': no such spec file or bundled spec"),
     ("checks:\n  - {spec: mobilenet_v1, res: 160, rho: 0.5, max_madds: 1M}\n",
      ":2: give either resolution or rho"),
     ("checks:\n  - {spec: mobilenet_v1}\n", ":2: field 'max_madds': each check needs"),

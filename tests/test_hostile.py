@@ -465,3 +465,24 @@ def test_megabyte_names_give_a_bounded_line(tmp_path):
     path, line = bad(tmp_path, H + "layers:\n  - ? " + "a" * 100_000 + "\n    : {}\n")
     assert line.startswith(f"{path}:5: unknown layer kind 'aaa") and line.endswith("...")
     assert len(line) == MAX_MESSAGE
+
+
+def test_a_name_too_long_for_the_file_system_is_bad_input(tmp_path):
+    # 300 characters exceed NAME_MAX (255): Path.exists() raises OSError instead of saying no
+    res = CliRunner().invoke(main, ["table", "x" * 300])
+    assert res.exit_code == 2, res.output
+    assert "no such spec file or bundled spec" in res.stderr
+
+
+def test_a_closed_pipe_ends_quietly():
+    # `mbcost list | head -1`: the reader goes away; no internal error, no traceback
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "mbcost", "table", "efficientnet_b7", "--all",
+                          "--exact"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 0, err
+    assert err == ""
