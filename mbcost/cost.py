@@ -291,7 +291,8 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     tm, tp = sympy.Integer(0), sympy.Integer(0)
     for n in g.nodes:
         m, p, _, _ = layer_cost(n, g.domain, conv)
-        m, p = sympy.expand(sympy.sympify(m)), sympy.expand(sympy.sympify(p))
+        # a category-free layer weighs to the int 0; everything else is already sympy
+        m, p = (sympy.expand(x) if isinstance(x, sympy.Basic) else sympy.Integer(x) for x in (m, p))
         layers.append((n.name, KINDS[n.kind].label(n.attrs, n.in_shapes), m, p, n))
         tm += m
         tp += p
