@@ -234,8 +234,8 @@ def test_tf_slim_plus_fc_gives_the_paper_total():
 def readme_v1_section():
     """The README's MobileNet v1 reproduction section."""
     text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    start = text.index("<!-- reproducing: MobileNet v1 (issue 2) -->")
-    return text[start:text.index("<!-- reproducing: MobileNetV2", start)]
+    start = text.index("### MobileNet v1\n")
+    return text[start:text.index("### MobileNetV2, V3 and EfficientNet", start)]
 
 
 def test_readme_commands_print_the_numbers_shown(tmp_path, monkeypatch):
