@@ -4,7 +4,6 @@ and broken specs made by mutating valid ones (as data and as bytes)."""
 from __future__ import annotations
 
 import copy
-import os
 from fractions import Fraction
 
 import yaml
