@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
@@ -279,13 +280,18 @@ def resolve(name_or_path):
     )
 
 
-def read_text(path):
-    """Read a spec file as UTF-8 text, refusing directories, huge and non-UTF-8 files."""
+def read_text(path, regular_only=False):
+    """Read a spec file as UTF-8 text, refusing directories, huge and non-UTF-8 files; with
+    regular_only also devices and pipes (an `extends:` written by someone else must not make
+    mbcost wait on /dev/stdin or a FIFO)."""
     p = Path(path)
     if p.is_dir():
         raise SpecError("is a directory, not a spec file", path=path)
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        if regular_only and not stat.S_ISREG(st.st_mode):
+            raise SpecError("is not a regular file", path=path)
+        size = st.st_size
         if size > MAX_FILE_BYTES:
             raise LimitError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", path=path)
         with p.open("rb") as fh:  # bounded: /dev/zero or a growing file must not exhaust memory
@@ -548,7 +554,7 @@ def load_spec(name_or_path, _chain=()):
         return spec_from_data(name_or_path)
     path = resolve(os.fspath(name_or_path))
     shown = str(name_or_path) if exists(name_or_path) else str(path)
-    text = read_text(path)
+    text = read_text(path, regular_only=bool(_chain))
     data = parse_yaml(text, shown)
     return spec_from_data(data, shown, _chain)
 
