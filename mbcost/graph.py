@@ -564,7 +564,7 @@ class Builder:
         glob = self._bool(f, "global", ctx, line) or typ == "global"
         a = {"type": "avg" if typ == "global" else typ, "global": glob,
              # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
-             # counters see only the former (peer_conventions.md)
+             # counters see only the former
              "call": self._choice(f, "call", ("module", "functional"), ctx, line)}
         if not glob:
             if f["k"] is None:
