@@ -259,3 +259,58 @@ def test_readme_commands_print_the_numbers_shown(tmp_path, monkeypatch):
         assert (got["madds"], got["params"]) == tuple(int(n.replace(",", "")) for n in nums.groups()), line
         checked += 1
     assert checked >= 7  # Table 3 (1 row), Table 5 (2), Table 10 (4)
+
+
+# ---------------------------------------------------------------- other published counts of v1
+
+@pytest.fixture()
+def slim(tmp_path):
+    """MobileNet v1 as the TF-slim checkpoints are built: 1001 classes (a background class)."""
+    p = tmp_path / "v1_1001.yaml"
+    p.write_text("extends: mobilenet_v1\nname: mobilenet_v1_1001\nclasses: 1001\n")
+    return p
+
+
+@pytest.mark.parametrize("res, printed", [(224, 317), (192, 233), (160, 162), (128, 104)])
+def test_tf_slim_readme_0_75_rows_leave_out_the_stem(slim, res, printed):
+    # TF-slim mobilenet_v1.md prints 317/233/162/104 M MACs for alpha 0.75: the exact totals
+    # (325.4/239.3/166.4/106.8 M) minus the 3x3 stem conv, truncated to whole millions
+    a = mbcost.analyze(slim, alpha=0.75, resolution=res)
+    stem = next(r for r in a.rows if r.name == "conv1")
+    assert stem.madds == 3 * 3 * 3 * 24 * (res // 2) ** 2  # 24 = int(32 * 0.75) channels
+    assert truncated(a.madds - stem.madds) == str(printed)
+    assert truncated(a.madds) != str(printed)
+
+
+def test_tf_slim_readme_0_25_192_is_a_typo(slim):
+    # the README prints 34 M for 0.25_192, between 0.25_224 (41) and 0.25_160 (21); exact: 30.2 M
+    a = mbcost.analyze(slim, alpha=0.25, resolution=192)
+    assert rounded(a.madds, 1) == "30.2"
+
+
+@pytest.mark.parametrize("a, printed", [(1, "4.24"), (0.75, "2.59"), (0.5, "1.34"), (0.25, "0.47")])
+def test_tf_slim_readme_params_are_1001_classes_plus_three_bn_values(slim, a, printed):
+    # TF-slim's BN has beta, moving mean and moving variance but no gamma (scale=False):
+    # 3 values per BN channel on top of the BN-free count with 1001 classes
+    an = mbcost.analyze(slim, alpha=a, convention="paper")
+    bn_channels = sum(r.output[2] for r in an.rows if r.kind == "bn")
+    assert rounded(an.params + 3 * bn_channels, 2) == printed
+    assert rounded(an.params, 2) != printed
+
+
+def test_keras_mobilenet_params():
+    # Keras MobileNet(alpha=1.0).count_params() = 4,253,864 (keras-applications): weights,
+    # FC bias, and all four BN values per channel; 10,944 BN channels in the 27 BN layers
+    an = mbcost.analyze("mobilenet_v1", convention="keras")
+    bn_channels = sum(r.output[2] for r in an.rows if r.kind == "bn")
+    dw_in = [32, 64, 128, 128, 256, 256] + [512] * 6 + [1024]        # Table 1's 13 dw convs
+    pw_out = [64, 128, 128, 256, 256] + [512] * 6 + [1024, 1024]     # and their 1x1 convs
+    assert bn_channels == 32 + sum(dw_in) + sum(pw_out) == 10_944    # + the stem's 32
+    assert an.params == 4_210_088 + 4 * bn_channels == 4_253_864
+
+
+def test_no_convention_gives_the_v2_papers_575m_for_v1():
+    # MobileNetV2's Table 4 lists MobileNetV1 at 575M MAdds; the v1 paper and TF-slim say 569
+    for name in mbcost.CONVENTIONS:
+        madds = mbcost.analyze("mobilenet_v1", convention=name).madds
+        assert truncated(madds) != "575", name
