@@ -314,3 +314,28 @@ def test_no_convention_gives_the_v2_papers_575m_for_v1():
     for name in mbcost.CONVENTIONS:
         madds = mbcost.analyze("mobilenet_v1", convention=name).madds
         assert truncated(madds) != "575", name
+
+
+# ---------------------------------------------------------------- Table 8
+
+def test_table_8_vgg16_derived_by_hand():
+    # VGG-16 (configuration D): 3x3 convs with bias at 224/112/56/28/14 px, then 3 FC layers
+    convs = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128),
+             (56, 128, 256), (56, 256, 256), (56, 256, 256),
+             (28, 256, 512), (28, 512, 512), (28, 512, 512),
+             (14, 512, 512), (14, 512, 512), (14, 512, 512)]
+    fcs = [(7 * 7 * 512, 4096), (4096, 4096), (4096, 1000)]
+    macs = sum(9 * m * n * d * d for d, m, n in convs) + sum(m * n for m, n in fcs)
+    params = sum(9 * m * n + n for _, m, n in convs) + sum(m * n + n for m, n in fcs)
+    a = mbcost.analyze("vgg16")
+    assert (a.madds, a.params) == (macs, params)
+    assert params == 138_357_544  # torchvision vgg16 num_params
+    # the paper's Table 8 prints 15300 M mult-adds and 138 M parameters
+    assert rounded(a.params) == "138" and round(a.madds / 10**9, 1) == 15.5
+
+
+def test_table_8_claims_against_vgg16():
+    # "MobileNet is ... 32 times smaller and 27 times less compute intensive" than VGG16
+    vgg, mob = mbcost.analyze("vgg16"), mbcost.analyze("mobilenet_v1")
+    assert int(vgg.params / mob.params) == 32     # 32.9x
+    assert int(vgg.madds / mob.madds) == 27       # 27.2x
