@@ -79,7 +79,7 @@ def type_name(obj):
 
 def suggest(name, known):
     """' (did you mean X?)' for the closest known name, or ''."""
-    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

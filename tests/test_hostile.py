@@ -506,3 +506,12 @@ def test_a_closed_pipe_ends_quietly():
     err = p.stderr.read().decode()
     assert p.wait() == 0, err
     assert err == ""
+
+
+def test_a_block_with_a_number_for_an_argument_name(tmp_path):
+    # found by the long fuzz run: a non-text key among a block's args broke the
+    # 'did you mean' suggestion for a misspelled argument (exit 3, TypeError)
+    text = H + ("blocks:\n  b:\n    args: {t: null, 1}\n    layers: [relu]\n"
+                "layers:\n  - b: {t: 1, c: 16}\n")
+    path, line = bad(tmp_path, text)
+    assert line == f"{path}:8: layer 'b': field 'c': block 'b' has no argument 'c'"
