@@ -18,6 +18,7 @@ tape in ``Monomials`` instead gives the closed form (``fit``'s starting point).
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -244,6 +245,7 @@ class GridEvaluator:
         self.conv = get_convention(convention)
         self._dom = ExactDomain(1, self.spec)
         self._chan, self._spat, self._points = {}, {}, {}
+        self._svec, self._cvec = {}, {}
         self._tape = ChannelTape(self.spec)
         g = Builder(self.spec, self._tape).build(self.spec.input)
         self._nodes = [n for n in g.nodes if _counts(
@@ -292,30 +294,97 @@ class GridEvaluator:
         return self._points[key]
 
     def _combine(self, a, res):
-        spat = self._spatial(res)
-        ch = self._channels(a)
-        if max(ch, default=0) > MAX_CHANNELS:
-            return None  # the real build refuses it: let analyze() say why
-        for n in self._adds:
-            if len({ch[s[2].index] for s in n.in_shapes}) > 1:
-                return None  # shapes stop matching at this alpha: a merge error or no residual
+        # every cost term is a product of sizes, so it factors into a spatial part (from the
+        # resolution) times a channel part (from alpha): a point is one dot product per measure
+        svec, cvec = self._spatial_vector(res), self._channel_vector(a)
+        if svec is None or cvec is None:
+            return None
+        (sm, sp), (cm, cp) = svec, cvec
+        return Point(a, res, sum(map(operator.mul, sm, cm)), sum(map(operator.mul, sp, cp)))
+
+    def _terms(self, n, ins, out):
+        """The weighted (madds, params) terms of node n as _Pair lists, in a fixed order."""
+        mt, pt = KINDS[n.kind].cost(_PAIRS, ins, out, n.attrs)
         cw, pw = self.conv.madds, self.conv.params
-        tm = tp = 0
-        for n in self._nodes:
-            s = spat.get(n.name)
-            if s is None or s.kind != n.kind:
-                return None  # structure differs: evaluate this point the slow, exact way
-            ins = [(si[0], si[1], ch[ci[2].index]) for si, ci in zip(s.in_shapes, n.in_shapes)]
-            out = (s.out_shape[0], s.out_shape[1], ch[n.out_shape[2].index])
-            g = n.attrs.get("groups", 1)
-            if not n.attrs.get("depthwise") and g != 1 and (ins[0][2] % g or out[2] % g):
-                return None  # groups no longer divide the channels: the real build refuses it
-            mt, pt = KINDS[n.kind].cost(self._dom, ins, out, n.attrs)
-            for c, v in mt.items():
-                tm += v * cw.get(c, 0)
-            for c, v in pt.items():
-                tp += v * pw.get(c, 0)
-        return Point(a, res, tm, tp)
+        return ([_Pair.of(v) * cw[c] for c, v in mt.items() if cw.get(c)],
+                [_Pair.of(v) * pw[c] for c, v in pt.items() if pw.get(c)])
+
+    def _spatial_vector(self, res):
+        """Spatial factors of every term at res, or None if the structure differs there."""
+        if res not in self._svec:
+            spat, sm, sp = self._spatial(res), [], []
+            for n in self._nodes:
+                s = spat.get(n.name)
+                if s is None or s.kind != n.kind:
+                    sm = None  # structure differs: evaluate these points the slow, exact way
+                    break
+                ins = [(_Pair(si[0], 1), _Pair(si[1], 1), _Pair(1, 1)) for si in s.in_shapes]
+                out = (_Pair(s.out_shape[0], 1), _Pair(s.out_shape[1], 1), _Pair(1, 1))
+                m, p = self._terms(n, ins, out)
+                sm += [t.s for t in m]
+                sp += [t.s for t in p]
+            self._svec[res] = None if sm is None else (sm, sp)
+        return self._svec[res]
+
+    def _channel_vector(self, a):
+        """Channel factors of every term at alpha, or None if the real build would differ."""
+        if a not in self._cvec:
+            ch = self._channels(a)
+            self._cvec[a] = None
+            if max(ch, default=0) > MAX_CHANNELS:
+                return None  # the real build refuses it: let analyze() say why
+            for n in self._adds:
+                if len({ch[s[2].index] for s in n.in_shapes}) > 1:
+                    return None  # shapes stop matching at this alpha: a merge error or no residual
+            cm, cp = [], []
+            for n in self._nodes:
+                ins = [(_Pair(1, 1), _Pair(1, 1), _Pair(1, ch[ci[2].index])) for ci in n.in_shapes]
+                out = (_Pair(1, 1), _Pair(1, 1), _Pair(1, ch[n.out_shape[2].index]))
+                g = n.attrs.get("groups", 1)
+                if not n.attrs.get("depthwise") and g != 1 and (ins[0][2].c % g or out[2].c % g):
+                    return None  # groups no longer divide the channels: the real build refuses it
+                m, p = self._terms(n, ins, out)
+                cm += [t.c for t in m]
+                cp += [t.c for t in p]
+            self._cvec[a] = (cm, cp)
+        return self._cvec[a]
+
+
+class _Pair:
+    """A cost factor kept as (spatial part, channel part); products multiply both."""
+
+    __slots__ = ("s", "c")
+
+    def __init__(self, s, c):
+        self.s, self.c = s, c
+
+    @staticmethod
+    def of(v):
+        """A plain integer (a constant term) as a pair."""
+        return v if isinstance(v, _Pair) else _Pair(v, 1)
+
+    def __mul__(self, other):
+        if isinstance(other, _Pair):
+            return _Pair(self.s * other.s, self.c * other.c)
+        return _Pair(self.s * other, self.c)
+
+    __rmul__ = __mul__
+
+
+class _PairDomain:
+    """The domain the cost rules see when a grid factors them (see GridEvaluator._combine)."""
+
+    @staticmethod
+    def v(x):
+        return x
+
+    @staticmethod
+    def div(x, n):
+        # groups divide the channel count (checked per alpha); the spatial part never divides
+        return _Pair(x.s, x.c // n) if isinstance(x, _Pair) else x // n
+
+
+_PAIRS = _PairDomain()
 
 
 @dataclass
