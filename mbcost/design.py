@@ -243,7 +243,6 @@ class GridEvaluator:
     def __init__(self, spec, convention=DEFAULT_CONVENTION):
         self.spec = load_spec(spec)
         self.conv = get_convention(convention)
-        self._dom = ExactDomain(1, self.spec)
         self._chan, self._spat, self._points = {}, {}, {}
         self._svec, self._cvec = {}, {}
         self._tape = ChannelTape(self.spec)
