@@ -182,12 +182,8 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
             text = render_text(a, by_kind, exact, flops, all_layers, fancy=False)
         else:
             c = console()
-            tty = sys.stdout.isatty()
-            c.print(report.header_line(a, flops), style="bold" if tty else None, markup=False)
-            c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=tty))
-            note = "" if by_kind else report.hidden_note(a, all_layers)
-            if note:
-                c.print(note)
+            for r in report.table_view(a, by_kind, exact, flops, all_layers, fancy=sys.stdout.isatty()):
+                c.print(r)
             return
     write_output(text, output)
 
@@ -200,26 +196,22 @@ def explain_text(ex, fmt, width=160):
         return explain.explain_csv(ex)
     if fmt == "markdown":
         return explain.explain_markdown(ex)
-    from rich.console import Console
-
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
-    c.print(explain.explain_table(ex))
     note = explain.explain_note(ex)
-    if note:
-        c.print(note)
-    return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
+    return plain_text([explain.explain_table(ex)] + ([note] if note else []), width)
 
 
 def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
     """The table as plain text (for files and golden tests)."""
+    return plain_text(report.table_view(a, by_kind, exact, flops, all_layers, fancy=fancy), width)
+
+
+def plain_text(renderables, width=160):
+    """Rich renderables as plain text of a fixed width, trailing spaces stripped."""
     from rich.console import Console
 
     c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
-    c.print(report.header_line(a, flops), markup=False)
-    c.print(report.rich_table(a, by_kind, exact, flops, all_layers, fancy=fancy))
-    note = "" if by_kind else report.hidden_note(a, all_layers)
-    if note:
-        c.print(note)
+    for r in renderables:
+        c.print(r)
     return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
 
 

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from .errors import UsageError
 from .graph import MAX_RESOLUTION, build_graph
-from .layers import KINDS, MADD_CATEGORIES, PARAM_CATEGORIES
+from .layers import KINDS
 from .spec import load_spec
 
 

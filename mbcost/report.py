@@ -200,6 +200,19 @@ def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     return t
 
 
+def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=False, fancy=True):
+    """What the terminal shows for `mbcost table`: the header line, the table and, per layer,
+    the note on hidden zero-cost layers (rich renderables; spec text is never markup)."""
+    from rich.text import Text
+
+    out = [Text(header_line(analysis, flops), style="bold" if fancy else ""),
+           rich_table(analysis, by_kind, exact, flops, all_layers, fancy=fancy)]
+    note = "" if by_kind else hidden_note(analysis, all_layers)
+    if note:
+        out.append(Text(note))
+    return out
+
+
 def hidden_note(analysis, all_layers):
     """A footnote when zero-cost layers were hidden, else ''."""
     hidden = len(analysis.rows) - len(visible_rows(analysis, all_layers))

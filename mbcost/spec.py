@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -557,10 +557,3 @@ def load_spec(name_or_path, _chain=()):
     text = read_text(path, regular_only=bool(_chain))
     data = parse_yaml(text, shown)
     return spec_from_data(data, shown, _chain)
-
-
-def with_input(spec, resolution):
-    """The spec with its input resized to resolution (H), W scaled alike."""
-    h, w, c = spec.input
-    new_w = (w * resolution + h // 2) // h if w != h else resolution
-    return replace(spec, input=(resolution, new_w, c))
