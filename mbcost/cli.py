@@ -10,7 +10,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from functools import wraps
 
 import click
@@ -18,6 +17,7 @@ import click
 from . import __version__, explain, report
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
 from .errors import MbcostError, one_line
+from .output import write_text
 from .spec import bundled_dir, bundled_names, load_spec
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -60,28 +60,11 @@ def handle_errors(fn):
 
 
 def write_output(text, path):
-    """Write text to path atomically (temp file + rename) or to stdout when path is None/-."""
+    """Write text to stdout when path is None/-, else to path (see mbcost.output)."""
     if path in (None, "-"):
         click.echo(text, nl=False)
         return
-    target = os.path.abspath(path)
-    folder = os.path.dirname(target)
-    if os.path.isdir(target):
-        raise click.UsageError(f"-o {path}: is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".mbcost-", dir=folder)
-    except OSError as e:
-        fail(f"{path}: cannot write: {e.strerror}")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):  # disk full, permissions: bad output path, not a bug
-            fail(f"{path}: cannot write: {e.strerror or e}")
-        raise
+    write_text(path, text)
 
 
 def console(stderr=False):

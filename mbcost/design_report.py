@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 from .design import QUANTITY_LABELS
 from .report import fmt_alpha, number, shape_str, si
@@ -422,8 +423,19 @@ def plot_sweep(sw, path):
     axes[0].legend(fontsize="small")
     axes[1].legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
+
+
+def _save(fig, path):
+    """Render the figure in memory, then write it as every output is written (mbcost.output)."""
+    from .output import write_bytes
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format=os.path.splitext(str(path))[1].lstrip(".").lower())
+    finally:
+        _pyplot().close(fig)
+    write_bytes(path, buf.getvalue())
 
 
 def plot_layers(analysis, path):
@@ -441,5 +453,4 @@ def plot_layers(analysis, path):
     axes[1].set_xticks(list(xs))
     axes[1].set_xticklabels([r.name for r in rows], rotation=90, fontsize="small")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)

@@ -83,3 +83,11 @@ class UsageError(ValueError, MbcostError):
 
 class BudgetFileError(SpecError):
     """A budget file is malformed."""
+
+
+class OutputError(MbcostError, OSError):
+    """An output path (``-o``, ``--plot``) cannot be written: a directory, no such folder,
+    no permission, a full disk. Nothing was replaced."""
+
+    def __str__(self):
+        return one_line(self.args[0] if self.args else "cannot write")

@@ -105,7 +105,16 @@ class _Frame:
 _NO_KEY = object()
 
 
-def _compose(text, path):
+class _Progress:
+    """How far composing got: the end of the last event and the open depth there."""
+
+    __slots__ = ("index", "depth")
+
+    def __init__(self):
+        self.index, self.depth = 0, 0
+
+
+def _compose(text, path, progress=None, loader=None):
     """Build LDict/LList/scalars from the YAML event stream, iteratively.
 
     No recursion, so nesting cannot overflow the stack; the node budget counts
@@ -115,7 +124,10 @@ def _compose(text, path):
     constructor = yaml.constructor.SafeConstructor()  # fresh: it caches every node it builds
     anchors = {}  # anchor -> (value, node count, height), or None while still open
     stack, budget, root, docs = [], 0, _NO_KEY, 0
-    for ev in yaml.parse(text, Loader=_LOADER):
+    progress = progress if progress is not None else _Progress()
+    for ev in yaml.parse(text, Loader=loader or _LOADER):
+        if ev.end_mark is not None:
+            progress.index, progress.depth = ev.end_mark.index, len(stack)
         line = ev.start_mark.line + 1 if ev.start_mark is not None else None
         if isinstance(ev, yaml.DocumentStartEvent):
             docs += 1
@@ -226,12 +238,62 @@ def _scalar(ev, constructor, path, line):
         raise SpecError(f"bad value: {why}", path=path, line=line, got=ev.value) from None
 
 
+def _flow_depth_past(text, start, end, depth):
+    """The index where flow nesting first passes MAX_YAML_DEPTH in text[start:end], or None.
+
+    A parser may read far ahead of the events it has handed over (libyaml does
+    so over ``[[[[``, to see whether a simple key follows) and may stop on a
+    limit of its own there, before mbcost's depth check saw the nesting. This
+    counts the flow brackets the parser read ahead, skipping quoted scalars and
+    comments, from the depth the events had reached; so mbcost's limit and
+    message hold whatever the YAML backend, its version or its own limits.
+    """
+    i, n = start, min(end, len(text))
+    while i < n:
+        c = text[i]
+        if c in "[{":
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return i
+        elif c in "]}":
+            depth -= 1
+        elif c in "'\"":
+            close = text.find(c, i + 1)
+            while close != -1 and c == '"' and _escaped(text, close):
+                close = text.find(c, close + 1)
+            while close != -1 and c == "'" and text.startswith("''", close):
+                close = text.find(c, close + 2)
+            if close == -1:
+                return None
+            i = close
+        elif c == "#" and (i == 0 or text[i - 1] in " \t\r\n"):
+            i = text.find("\n", i)
+            if i == -1:
+                return None
+        i += 1
+    return None
+
+
+def _escaped(text, i):
+    """Whether text[i] is escaped by an odd run of backslashes."""
+    run = 0
+    while i - run - 1 >= 0 and text[i - run - 1] == "\\":
+        run += 1
+    return run % 2 == 1
+
+
 def parse_yaml(text, path="<spec>"):
     """Parse YAML text safely into LDict/LList/scalars with line numbers."""
+    progress = _Progress()
     try:
-        return _compose(text, path)
+        return _compose(text, path, progress)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if mark is not None and isinstance(mark.index, int):
+            deep = _flow_depth_past(text, progress.index, mark.index + 1, progress.depth)
+            if deep is not None:
+                raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path,
+                                 line=text.count("\n", 0, deep) + 1) from None
         line = mark.line + 1 if mark else None
         msg = (e.problem or e.context or "invalid YAML").strip()
         raise SpecError(f"YAML syntax error: {msg}", path=path, line=line) from None

@@ -1,7 +1,7 @@
 """Every bundled spec loads, analyzes, has a closed form and is listed."""
 
 import pytest
-from click.testing import CliRunner
+from clirunner import CliRunner
 
 import mbcost
 from mbcost.cli import main

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirunner import CliRunner
 
 from mbcost import analyze
 from mbcost.cli import main
@@ -337,7 +337,7 @@ def test_cli_explain_other_json():
 def test_cli_explain_unknown_convention_is_bad_input():
     r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--explain", "nope"])
     assert r.exit_code == 2
-    assert "nope" in r.output
+    assert "nope" in r.stderr
 
 
 def test_cli_torchvision_totals_of_v3_large():
@@ -387,7 +387,7 @@ def test_pool_call_bad_value(tmp_path):
     p.write_text(POOL_SPEC.replace("CALL", "hook"))
     r = CliRunner().invoke(main, ["table", str(p)])
     assert r.exit_code == 2
-    assert r.output.strip() == (f"{p}:7: layer 'pool': field 'call': must be one of module, "
+    assert r.stderr.strip() == (f"{p}:7: layer 'pool': field 'call': must be one of module, "
                                 "functional (got 'hook')")
 
 

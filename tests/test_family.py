@@ -10,7 +10,7 @@ import math
 import re
 
 import pytest
-from click.testing import CliRunner
+from clirunner import CliRunner
 
 from mbcost import analyze
 from mbcost.cli import main

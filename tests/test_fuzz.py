@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -12,13 +12,15 @@ import time
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import CliRunner
 
 from mbcost import expr, graph, spec
 from mbcost.cli import main
 
 H = "name: x\ninput: [32, 32, 3]\n"
 RUNNER = CliRunner()
+# every YAML backend this PyYAML has: the pure-Python parser, and libyaml's when built in
+BACKENDS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if getattr(yaml, "__with_libyaml__", False) else [])
 
 
 def run(tmp_path, text, *args, name="t.yaml"):
@@ -43,8 +45,6 @@ def bad(tmp_path, text, *args, seconds=5):
 # ---------------------------------------------------------------- 3. one clear line per mistake
 
 CASES = [
-    ("yaml syntax", "name: x\ninput: [1, 2\nlayers: [relu]\n",
-     "{p}:3: YAML syntax error: did not find expected ',' or ']'"),
     ("string for int", H + "layers:\n  - conv: {k: three, out: 8}\n",
      "{p}:4: layer 'conv': field 'k': unknown variable 'three' (known: classes) (got 'three')"),
     ("list for mapping", H + "layers:\n  - conv: [3, 8]\n",
@@ -133,6 +133,14 @@ CASES = [
 def test_broken_spec_gets_one_exact_line(tmp_path, text, want):
     path, line = bad(tmp_path, text)
     assert line == want.format(p=path)
+
+
+@pytest.mark.parametrize("loader", BACKENDS, ids=lambda b: b.__name__)
+def test_yaml_syntax_error_is_located(tmp_path, monkeypatch, loader):
+    # the backend words the problem (its wording is not the contract); mbcost locates it
+    monkeypatch.setattr(spec, "_LOADER", loader)
+    path, line = bad(tmp_path, "name: x\ninput: [1, 2\nlayers: [relu]\n")
+    assert line.startswith(f"{path}:3: YAML syntax error: ")
 
 
 def test_directory_as_spec(tmp_path):
@@ -290,12 +298,51 @@ def test_alias_depth_counts_as_nesting(tmp_path):
     assert line.endswith(f"YAML nested deeper than {spec.MAX_YAML_DEPTH} levels")
 
 
-@pytest.mark.parametrize("opener", ["[", "{a: "])
-def test_deep_yaml_nesting_stops_early(tmp_path, opener):
-    closer = {"[": "]", "{a: ": "}"}[opener]
+@pytest.mark.parametrize("loader", BACKENDS, ids=lambda b: b.__name__)
+@pytest.mark.parametrize("opener", ["[", "{a: ", "[{a: ", "[ '[]', "])
+def test_deep_yaml_nesting_stops_early(tmp_path, monkeypatch, opener, loader):
+    # one limit and one message whichever backend runs: libyaml (PyYAML >= 6.0.4)
+    # reads ahead over [[[[ and stops on a nesting limit of its own first
+    monkeypatch.setattr(spec, "_LOADER", loader)
+    closer = {"[": "]", "{a: ": "}", "[{a: ": "}]", "[ '[]', ": "]"}[opener]
     text = H + "layers: " + opener * 100_000 + "1" + closer * 100_000 + "\n"
     path, line = bad(tmp_path, text, seconds=3)
     assert line == f"{path}:3: YAML nested deeper than {spec.MAX_YAML_DEPTH} levels"
+
+
+_PARSE = yaml.parse
+
+
+class _ReadsAheadThenGivesUp:
+    """A stand-in YAML backend: it hands over a few events, then stops with an error
+    of its own wording deep inside what it read ahead (as libyaml's limit does)."""
+
+    def __init__(self, text, fail_at):
+        self.text, self.fail_at = text, fail_at
+
+    def __call__(self, text, Loader=None):
+        for ev in _PARSE(self.text, Loader=yaml.SafeLoader):
+            if ev.end_mark is not None and ev.end_mark.index >= self.text.index("["):
+                break
+            yield ev
+        mark = yaml.Mark("<x>", self.fail_at, 2, 0, None, None)
+        raise yaml.scanner.ScannerError("while doing something", mark, "a backend limit", mark)
+
+
+@pytest.mark.parametrize("depth, limited", [(spec.MAX_YAML_DEPTH - 1, False), (spec.MAX_YAML_DEPTH, True)])
+def test_backend_own_limit_maps_to_mbcost_limit(monkeypatch, depth, limited):
+    # the mapping counts the brackets the backend read ahead, not its wording: with the
+    # top-level mapping, MAX_YAML_DEPTH - 1 lists are within the limit (the backend's own
+    # error stands) and one more is mbcost's limit; the quoted ']' closes nothing
+    text = H + "layers: " + "['a]', " * depth + "1" + "]" * depth + "\n"
+    monkeypatch.setattr(spec.yaml, "parse", _ReadsAheadThenGivesUp(text, len(text) - 2))
+    with pytest.raises(spec.SpecError) as err:
+        spec.parse_yaml(text, "x.yaml")
+    if limited:
+        assert isinstance(err.value, spec.LimitError)
+        assert str(err.value) == f"x.yaml:3: YAML nested deeper than {spec.MAX_YAML_DEPTH} levels"
+    else:
+        assert str(err.value) == "x.yaml:3: YAML syntax error: a backend limit"
 
 
 def test_deep_block_indentation_stops_early(tmp_path):

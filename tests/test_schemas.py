@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from clirunner import CliRunner
 
 import mbcost
 from mbcost import graph, schemas
