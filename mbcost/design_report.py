@@ -14,6 +14,7 @@ import json
 import os
 
 from .design import QUANTITY_LABELS
+from .escape import markdown as md
 from .report import fmt_alpha, number, shape_str, si
 
 PLOT_HINT = "plotting needs matplotlib: pip install 'mbcost[plot]'"
@@ -54,7 +55,7 @@ def md_table(headers, rows, right=None):
     right = set(range(1, len(headers))) if right is None else set(right)
     out = ["| " + " | ".join(map(str, headers)) + " |",
            "|" + "|".join("--:" if i in right else "---" for i in range(len(headers))) + "|"]
-    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    out += ["| " + " | ".join(md(str(c)) for c in r) + " |" for r in rows]
     return out
 
 
@@ -127,13 +128,13 @@ def check_markdown(results):
     ok = all(r.ok for r in results)
     out = [f"### mbcost check: {'within budget' if ok else 'OVER BUDGET'}", ""]
     for r in results:
-        out += [f"**{r.model}** ({_setting(r)}): {'within budget' if r.ok else '**over budget**'}", ""]
+        out += [f"**{md(r.model)}** ({_setting(r)}): {'within budget' if r.ok else '**over budget**'}", ""]
         out += md_table(LIMIT_HEADERS, _limit_rows(r.checks), right={1, 2, 3, 4})
         out.append("")
         for c in r.checks:
             line = _top_line(r, c.quantity)
             if line:
-                out += [line[0].upper() + line[1:], ""]
+                out += [md(line[0].upper() + line[1:]), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -233,7 +234,7 @@ def sweep_text(sw, exact=False):
 
 def sweep_markdown(sw, exact=True):
     """The sweep as a Markdown pivot table."""
-    out = [f"**{sw.model}: mult-adds by width and resolution, convention '{sw.convention}'**", ""]
+    out = [f"**{md(sw.model)}: mult-adds by width and resolution, convention '{sw.convention}'**", ""]
     out += md_table(_sweep_headers(sw), _sweep_rows(sw, exact))
     return "\n".join(out) + "\n"
 
@@ -309,7 +310,7 @@ def compare_text(c):
 def compare_markdown(c):
     """The comparison as Markdown."""
     headers, rows = _compare_table(c)
-    out = [f"- {_side('A', c.a)}", f"- {_side('B', c.b)}", ""]
+    out = [f"- {md(_side('A', c.a))}", f"- {md(_side('B', c.b))}", ""]
     return "\n".join(out + md_table(headers, rows, right=set(range(3, len(headers))))) + "\n"
 
 

@@ -11,6 +11,8 @@ import io
 import json
 from fractions import Fraction
 
+from .escape import markdown as md
+
 JSON_SCHEMA = "mbcost.table/1"
 CSV_FIELDS = ("name", "kind", "op", "input", "output", "k", "stride", "madds", "params")
 BAR_WIDTH = 10
@@ -122,7 +124,7 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
     """A pipe table fit for a pull-request comment."""
     f = _scale(analysis, flops)
     unit = "FLOPs" if flops else "Mult-adds"
-    lines = [f"**{header_line(analysis, flops)}**", ""]
+    lines = [f"**{md(header_line(analysis, flops))}**", ""]
     if by_kind:
         lines += [f"| Type | Layers | {unit} | % | Parameters | % |", "|---|--:|--:|--:|--:|--:|"]
         for op, n, m, mp, p, pp in by_kind_rows(analysis):
@@ -132,7 +134,7 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
                   "|--:|---|---|---|---|--:|--:|--:|--:|"]
         for i, r in enumerate(visible_rows(analysis, all_layers), 1):
             lines.append(
-                f"| {i} | {r.name} | {r.op}{_stride(r)} | {shape_str(r.input)} | {shape_str(r.output)} "
+                f"| {i} | {md(r.name)} | {r.op}{_stride(r)} | {shape_str(r.input)} | {shape_str(r.output)} "
                 f"| {r.madds * f:,} | {pct(r.madds, analysis.madds):.2f}% | {r.params:,} "
                 f"| {pct(r.params, analysis.params):.2f}% |")
     lines.append(f"| **Total** |{' |' * (1 if by_kind else 4)} **{analysis.madds * f:,}** | 100% "
