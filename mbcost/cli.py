@@ -10,13 +10,16 @@ import io
 import json
 import os
 import sys
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from . import __version__, explain, report
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
-from .errors import MbcostError, one_line
+from .errors import MbcostError, UsageError, one_line
 from .output import write_text
 from .spec import bundled_dir, bundled_names, load_spec
 
@@ -82,6 +85,11 @@ def console(stderr=False):
 
 # ---------------------------------------------------------------- shared options
 
+PLOT_SUFFIXES = (".svg", ".png", ".pdf")
+PLOT_HELP = ("Also draw a chart to FILE (.svg, .png or .pdf); needs "
+             "pip install 'mbcost[plot]'.")
+
+
 def point_options(fn):
     """--alpha, --res, --rho, --convention."""
     fn = click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)),
@@ -96,7 +104,93 @@ def point_options(fn):
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _text_alias(ctx, param, value):
+    return "text" if value == "table" else value  # 'table' is the older name of 'text'
+
+
+def output_options(*formats):
+    """--format (the first is the default; 'text' also answers to 'table') and -o/--output."""
+    choices = [c for f in formats for c in (("text", "table") if f == "text" else (f,))]
+
+    def deco(fn):
+        """Add the two options to fn."""
+        fn = click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+                          help="Write to FILE (atomically) instead of stdout.")(fn)
+        return click.option("--format", "-f", "fmt", type=click.Choice(choices),
+                            default=formats[0], show_default=True, callback=_text_alias,
+                            help="Output format ('table' is another name for 'text').")(fn)
+    return deco
+
+
+def plot_option(fn):
+    """--plot FILE.svg|png|pdf (needs the optional matplotlib extra)."""
+    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+                        help=PLOT_HELP)(fn)
+
+
+def require_plot(path):
+    """Exit 2 before any output if a plot is asked for and cannot be made."""
+    if path is None:
+        return
+    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
+        fail(f"--plot {path}: the file name must end in {', '.join(PLOT_SUFFIXES)}")
+    from .plot import PlotUnavailable, pyplot
+
+    try:
+        pyplot()
+    except PlotUnavailable as e:
+        fail(e, EXIT_BAD_INPUT)
+
+
+def given(ctx, *names):
+    """The options among names set on the command line, as their long flags (--max-madds)."""
+    out = []
+    for p in ctx.command.params:
+        if p.name in names and ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE:
+            out.append(next((o for o in p.opts if o.startswith("--")), p.opts[0]))
+    return out
+
+
+# ---------------------------------------------------------------- one-line usage errors
+
+def usage_line(e, command="mbcost"):
+    """A click usage error as one line: click's message and where the help is."""
+    cmd = e.ctx.command_path if getattr(e, "ctx", None) is not None else command
+    return one_line(f"{e.format_message().rstrip('.')}; try '{cmd} --help'")
+
+
+@contextmanager
+def one_line_usage(command=lambda: "mbcost"):
+    """Make a click usage error raised inside print one line (exit 2), not four;
+    command() names the command whose help to suggest when click's error does not."""
+    try:
+        yield
+    except click.UsageError as e:
+        # click >= 8.2 shows the help for a bare `mbcost` through an error: keep that
+        if not isinstance(e, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            cmd = command()
+            e.show = lambda file=None, _e=e: click.echo(usage_line(_e, cmd), err=True)
+        raise
+
+
+class MainGroup(click.Group):
+    """The mbcost group: its own and its commands' usage errors are one line on stderr."""
+
+    def make_context(self, *args, **kwargs):
+        with one_line_usage():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        def command():
+            sub = ctx.invoked_subcommand  # set before the subcommand parses its options
+            return f"{ctx.command_path} {sub}" if sub else ctx.command_path
+
+        with one_line_usage(command):
+            return super().invoke(ctx)
+
+
+@click.group("mbcost", cls=MainGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mbcost")
 def main():
     """Exact mult-adds and parameters of MobileNet-style networks, per layer and in
@@ -115,23 +209,21 @@ def main():
 @point_options
 @click.option("--by", type=click.Choice(["layer", "kind"]), default="layer", show_default=True,
               help="One row per layer, or grouped by layer type (the paper's Table 2).")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
-              default="table", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE (atomically) instead of stdout.")
+@output_options("text", "csv", "json", "markdown")
 @click.option("--exact", is_flag=True, help="Exact integers in every row instead of K/M/G units.")
 @click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
 @click.option("--all", "all_layers", is_flag=True,
               help="Also show layers that cost nothing under the convention (BN, activations...).")
-@click.option("--explain", "explain_other", is_flag=False, flag_value=DEFAULT_CONVENTION,
-              default=None, type=click.Choice(list(CONVENTIONS)), metavar="[OTHER]",
+@click.option("--explain", "explain_", is_flag=True,
               help="Instead of the layers, show per cost category how --convention differs "
-                   f"from OTHER (default {DEFAULT_CONVENTION}).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Also draw a per-layer bar chart to FILE (.svg/.png); pip install 'mbcost[plot]'.")
+                   "from --against.")
+@click.option("--against", type=click.Choice(list(CONVENTIONS)), default=None, metavar="OTHER",
+              help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
+@plot_option
+@click.pass_context
 @handle_errors
-def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_other, plot):
+def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
+          explain_, against, plot):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -139,21 +231,30 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         mbcost table mobilenet_v1.yaml --alpha 0.5 --res 160
         mbcost table mobilenet_v1 --by kind --convention weights
         mbcost table my_net.yaml --format json -o cost.json
+        mbcost table efficientnet_b7 --by kind --plot b7.png
         mbcost table mobilenet_v3_large --convention fvcore --explain
+        mbcost table mobilenet_v2 --convention thop --explain --against ptflops
     """
-    if explain_other is not None:
-        ex = explain.explain(spec, convention, explain_other, alpha=alpha, resolution=res, rho=rho)
+    if explain_:
+        other = against or DEFAULT_CONVENTION
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers")
+        if clash:
+            raise UsageError(f"--explain shows conventions, not layers: drop {clash[0]}")
+        if other == convention:
+            raise UsageError(f"--explain: nothing to compare, --convention and --against are both "
+                             f"'{other}'; pick --against C or --convention C")
+        ex = explain.explain(spec, convention, other, alpha=alpha, resolution=res, rho=rho)
         write_output(explain_text(ex, fmt), output)
         return
-    from .cli_design import require_plot
-
+    if against is not None:
+        raise UsageError("--against goes with --explain")
     require_plot(plot)
     a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
-    if plot:
-        from .design_report import plot_layers
-
-        plot_layers(a, plot)
     by_kind = by == "kind"
+    if plot:
+        from .plot import plot_layers
+
+        plot_layers(a, plot, by_kind=by_kind, flops=flops, all_layers=all_layers)
     if fmt == "json":
         text = report.to_json(a, flops)
     elif fmt == "csv":

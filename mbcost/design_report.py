@@ -1,5 +1,5 @@
 """Rendering of the design commands (check, fit, sweep, compare, layer) as plain
-text, JSON, CSV and Markdown, and the optional matplotlib plots. No cost logic.
+text, JSON, CSV and Markdown (the plots are in ``mbcost.plot``). No cost logic.
 
 The JSON layouts carry a ``schema`` name and, like ``report``'s, only ever gain
 fields within a schema version. The sweep's JSON is a plain list of objects
@@ -11,17 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 
 from .design import QUANTITY_LABELS
 from .report import fmt_alpha, number, shape_str, si
-
-PLOT_HINT = "plotting needs matplotlib: pip install 'mbcost[plot]'"
-
-
-class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed (the optional [plot] extra)."""
-
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -269,13 +261,16 @@ def _delta(a, b):
 
 
 def _compare_table(c):
-    headers = ["layer", "type A", "type B", "mult-adds A", "mult-adds B", "diff", "B/A",
+    kinds = c.by == "kind"
+    headers = ["type" if kinds else "layer", "layers A" if kinds else "type A",
+               "layers B" if kinds else "type B", "mult-adds A", "mult-adds B", "diff", "B/A",
                "params A", "params B", "diff "]
     if c.dense:
         headers += ["A/B", "1/N+1/D_K^2"]
     rows = []
     for r in c.rows:
-        row = [r.name, r.op_a or "-", r.op_b or "-", _num(r.madds_a), _num(r.madds_b),
+        a_col, b_col = (r.layers_a, r.layers_b) if kinds else (r.op_a or "-", r.op_b or "-")
+        row = [r.name, a_col, b_col, _num(r.madds_a), _num(r.madds_b),
                _delta(r.madds_a, r.madds_b), _ratio(r.madds_b, r.madds_a), _num(r.params_a),
                _num(r.params_b), _delta(r.params_a, r.params_b)]
         if c.dense:
@@ -283,7 +278,8 @@ def _compare_table(c):
                     f"{float(r.theory):.4f}" if r.theory is not None else ""]
         rows.append(row)
     a, b = c.a, c.b
-    total = ["total", "", "", _num(a.madds), _num(b.madds), _delta(a.madds, b.madds),
+    total = ["total"] + ([sum(r.layers_a for r in c.rows), sum(r.layers_b for r in c.rows)]
+                         if kinds else ["", ""]) + [_num(a.madds), _num(b.madds), _delta(a.madds, b.madds),
              _ratio(b.madds, a.madds), _num(a.params), _num(b.params), _delta(a.params, b.params)]
     if c.dense:
         total += [_ratio(a.madds, b.madds), ""]
@@ -295,11 +291,20 @@ def _side(label, an):
             f"convention '{an.convention}'")
 
 
+BY_KIND_NOTE = "Layer names differ: compared by type (as 'mbcost table --by kind') and total."
+
+
+def _compare_right(c, headers):
+    """Right-aligned columns: the numbers (and the layer counts of a by-type comparison)."""
+    return set(range(1 if c.by == "kind" else 3, len(headers)))
+
+
 def compare_text(c):
-    """Both sides' settings, then per-layer and total differences (B relative to A)."""
+    """Both sides' settings, then per-layer (or per-type) and total differences (B relative
+    to A)."""
     headers, rows = _compare_table(c)
-    out = [_side("A", c.a), _side("B", c.b), ""]
-    out += text_table(headers, rows, right=set(range(3, len(headers))))
+    out = [_side("A", c.a), _side("B", c.b), ""] + ([BY_KIND_NOTE, ""] if c.by == "kind" else [])
+    out += text_table(headers, rows, right=_compare_right(c, headers))
     if c.dense:
         out += ["", "A/B is each separable pair's mult-adds over those of the standard conv that "
                 "replaces it: 1/N + 1/D_K^2 (MobileNets §3.1) when only multiply-adds count."]
@@ -310,7 +315,8 @@ def compare_markdown(c):
     """The comparison as Markdown."""
     headers, rows = _compare_table(c)
     out = [f"- {_side('A', c.a)}", f"- {_side('B', c.b)}", ""]
-    return "\n".join(out + md_table(headers, rows, right=set(range(3, len(headers))))) + "\n"
+    out += [BY_KIND_NOTE, ""] if c.by == "kind" else []
+    return "\n".join(out + md_table(headers, rows, right=_compare_right(c, headers))) + "\n"
 
 
 def compare_dict(c):
@@ -320,10 +326,14 @@ def compare_dict(c):
                 "resolution": an.resolution, "convention": an.convention, "madds": an.madds,
                 "params": an.params}
 
+    # by "kind": each entry of "layers" is a layer type (name = op), with its layer counts
     return {"schema": "mbcost.compare/1", "a": side(c.a), "b": side(c.b), "dense": c.dense,
+            "by": c.by,
             "layers": [{"name": r.name, "op_a": r.op_a, "op_b": r.op_b, "madds_a": r.madds_a,
                         "madds_b": r.madds_b, "params_a": r.params_a, "params_b": r.params_b,
-                        **({"ratio_theory": str(r.theory)} if r.theory is not None else {})}
+                        **({"ratio_theory": str(r.theory)} if r.theory is not None else {}),
+                        **({"layers_a": r.layers_a, "layers_b": r.layers_b}
+                           if c.by == "kind" else {})}
                        for r in c.rows],
             "totals": {"madds_diff": c.b.madds - c.a.madds, "params_diff": c.b.params - c.a.params}}
 
@@ -374,83 +384,3 @@ def layer_dict(calc):
 def layer_json(calc):
     """The one-layer result as JSON text."""
     return _dumps(layer_dict(calc))
-
-
-# ---------------------------------------------------------------- plots (optional matplotlib)
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotUnavailable(PLOT_HINT) from None
-    return plt
-
-
-def plot_sweep(sw, path):
-    """Mult-adds and params against alpha (one line per resolution) and against
-    resolution (one line per alpha), log axes (MobileNets Figures 4-5)."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    for r in sw.resolutions:
-        axes[0].plot([float(a) for a in sw.alphas], [sw.at(a, r).madds for a in sw.alphas],
-                     marker="o", label=f"{r} px")
-    for a in sw.alphas:
-        axes[1].plot(sw.resolutions, [sw.at(a, r).madds for r in sw.resolutions], marker="o",
-                     label=f"alpha {_alpha(a)}")
-    r0 = sw.resolutions[0]
-    axes[2].plot([float(a) for a in sw.alphas], [sw.at(a, r0).params for a in sw.alphas], marker="o")
-    titles = ("mult-adds vs alpha", "mult-adds vs resolution", f"params vs alpha ({r0} px)")
-    xlabels = ("alpha", "resolution (px)", "alpha")
-    ylabels = ("mult-adds", "mult-adds", "params")
-    alpha_ticks = ([float(a) for a in sw.alphas], [_alpha(a) for a in sw.alphas])
-    res_ticks = (list(sw.resolutions), [str(r) for r in sw.resolutions])
-    for ax, t, x, y, ticks in zip(axes, titles, xlabels, ylabels,
-                                  (alpha_ticks, res_ticks, alpha_ticks)):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        # label the grid's own values on x, not 3x10^-1
-        ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
-        if len(ticks[0]) <= 12:
-            ax.set_xticks(ticks[0])
-            ax.set_xticklabels(ticks[1])
-        ax.set_title(f"{sw.model}: {t}")
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize="small")
-    axes[1].legend(fontsize="small")
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def _save(fig, path):
-    """Render the figure in memory, then write it as every output is written (mbcost.output)."""
-    from .output import write_bytes
-
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format=os.path.splitext(str(path))[1].lstrip(".").lower())
-    finally:
-        _pyplot().close(fig)
-    write_bytes(path, buf.getvalue())
-
-
-def plot_layers(analysis, path):
-    """Per-layer mult-adds and params as two bar charts."""
-    plt = _pyplot()
-    rows = [r for r in analysis.rows if r.madds or r.params]
-    fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.25 * len(rows)), 8), sharex=True)
-    xs = range(len(rows))
-    axes[0].bar(xs, [r.madds for r in rows])
-    axes[0].set_ylabel("mult-adds")
-    axes[0].set_title(f"{analysis.title}: alpha {_alpha(analysis.alpha)}, "
-                      f"input {shape_str(analysis.input)}")
-    axes[1].bar(xs, [r.params for r in rows], color="tab:orange")
-    axes[1].set_ylabel("params")
-    axes[1].set_xticks(list(xs))
-    axes[1].set_xticklabels([r.name for r in rows], rotation=90, fontsize="small")
-    fig.tight_layout()
-    _save(fig, path)

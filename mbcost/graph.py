@@ -361,6 +361,10 @@ class Builder:
         out = {}
         full = {**COMMON, **schema}
         for k in fields:
+            if k == "n" and k not in full:  # repeats are a block's, not a layer's
+                raise self._error(f"n (repeats) works on blocks, not on a '{kind}' layer: put the "
+                                  "layer in a block and repeat the block", ctx,
+                                  key_line(fields, k) or line, layer=layer or kind, field="n")
             if k not in full:
                 raise self._error(f"unknown field for '{kind}'{suggest(k, full)}", ctx,
                                   key_line(fields, k) or line, layer=layer or kind, field=str(k))
@@ -699,8 +703,9 @@ class Builder:
         reserved = {"n", "name", "when"}
         for k in fields:
             if k not in params and k not in reserved:
-                raise self._error(f"block '{bname}' has no argument '{k}'{suggest(k, params)}",
-                                  ctx, key_line(fields, k) or line, layer=bname, field=str(k))
+                raise self._error(f"block '{bname}' has no argument '{k}'{suggest(k, params)}; "
+                                  f"{_arguments(bname, params, reserved)}", ctx,
+                                  key_line(fields, k) or line, layer=bname, field=str(k))
         f = {"_fields": fields, "_layer": bname, "name": fields.get("name")}
         if "when" in fields:
             f["when"] = fields["when"]
@@ -753,6 +758,14 @@ class Builder:
         if words:
             layers = _substitute(layers, words)
         return self._seq(layers, sub, cur)
+
+
+def _arguments(bname, params, reserved, most=12):
+    """'its arguments: c, s (and n, name, when)', at most `most` names listed."""
+    names = [str(p) for p in params]
+    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+    return (f"its arguments: {shown} (and {', '.join(sorted(reserved))})" if names
+            else f"'{bname}' takes no arguments (only {', '.join(sorted(reserved))})")
 
 
 def _substitute(obj, words):

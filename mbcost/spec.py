@@ -78,8 +78,10 @@ def type_name(obj):
 
 
 def suggest(name, known):
-    """' (did you mean X?)' for the closest known name, or ''."""
-    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    """' (did you mean X?)' for the closest known name, or '' (case first: ReLU -> relu)."""
+    known = [str(k) for k in known]
+    same = [k for k in known if k.lower() == str(name).lower()]
+    close = same or difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -359,7 +361,9 @@ def read_text(path, regular_only=False):
         with p.open("rb") as fh:  # bounded: /dev/zero or a growing file must not exhaust memory
             data = fh.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise LimitError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes", path=path)
+            # a device or a growing file (/dev/zero): its size is unknown, the wording the same
+            raise LimitError(f"file is over {MAX_FILE_BYTES} bytes; the limit is {MAX_FILE_BYTES}",
+                             path=path)
     except OSError as e:
         raise SpecError(f"cannot read file: {e.strerror or e}", path=path) from None
     try:
@@ -497,14 +501,21 @@ def spec_from_data(data, path="<spec>", _chain=()):
     def pick(key, default):
         return data[key] if key in data else (getattr(base, key) if base else default)
 
-    name = pick("name", None)
+    if base is not None and "name" not in data:
+        # a child without a name is another network: its file's stem, and a title that says
+        # what it extends (not the parent's name and title)
+        name = Path(path).stem if path not in ("<spec>", None) else f"{base.name}_variant"
+        default_title = f"{name} (extends {base.name})"
+    else:
+        name = data.get("name")
+        default_title = name
     if not isinstance(name, str) or not name.strip():
         raise SpecError("is required and must be text", path=path, line=line_of(data, "name"),
                         field="name", got=name)
     for key in ("title", "description", "source"):
         if key in data and not isinstance(data[key], str):
             raise _err("must be text", data, key, path, got=data[key])
-    title = data.get("title", base.title if base and "name" not in data else name)
+    title = data.get("title", default_title)
     description = data.get("description", base.description if base else "")
     source = data.get("source", base.source if base else "")
 
@@ -555,8 +566,9 @@ def spec_from_data(data, path="<spec>", _chain=()):
             raise _err("must be a mapping like {bn: true, act: relu}", data, "defaults", path, got=dd)
         for k in dd:
             if k not in ("bn", "act"):
-                raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}", path=path,
-                                line=key_line(dd, k), field=f"defaults.{k}")
+                raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}; defaults may set "
+                                "only bn and act (set other fields on each layer or in a block)",
+                                path=path, line=key_line(dd, k), field=f"defaults.{k}")
             if k == "bn" and not isinstance(dd[k], bool):
                 raise SpecError("must be true or false", path=path, line=line_of(dd, k),
                                 field="defaults.bn", got=dd[k])

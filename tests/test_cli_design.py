@@ -236,26 +236,29 @@ def no_matplotlib(monkeypatch):
 def test_plot_without_matplotlib_says_how_to_get_it(no_matplotlib, tmp_path, args):
     r = run(*args, "--plot", tmp_path / "x.svg")
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == "mbcost: plotting needs matplotlib: pip install 'mbcost[plot]'\n"
+    # one line, no 'mbcost:' prefix (no other bad-input message has one)
+    assert r.stderr == "plotting needs matplotlib: pip install 'mbcost[plot]'\n"
     assert not (tmp_path / "x.svg").exists()
 
 
 class _Recorder:
-    """A stand-in for matplotlib objects: records every call, returns another recorder."""
+    """A stand-in for matplotlib objects: every attribute is another recorder, every call is
+    logged as (name, args, kwargs) and returns another recorder."""
 
     def __init__(self, log, name="plt"):
         self._log, self._name = log, name
 
     def __getattr__(self, attr):
-        def call(*args, **kw):
-            self._log.append((f"{self._name}.{attr}", args, kw))
-            if attr == "subplots":
-                n = args[0] * args[1]
-                return _Recorder(self._log, "fig"), [_Recorder(self._log, f"ax{i}") for i in range(n)]
-            if attr == "savefig":  # into a file object (mbcost writes it out) or a path
-                args[0].write(b"plot") if hasattr(args[0], "write") else Path(args[0]).write_text("plot")
-            return _Recorder(self._log, f"{self._name}.{attr}()")
-        return call
+        return _Recorder(self._log, f"{self._name}.{attr}")
+
+    def __call__(self, *args, **kw):
+        self._log.append((self._name, args, kw))
+        if self._name.endswith(".subplots"):
+            n = args[0] * args[1]
+            return _Recorder(self._log, "fig"), [_Recorder(self._log, f"ax{i}") for i in range(n)]
+        if self._name.endswith(".savefig"):  # into a file object (mbcost writes it out) or a path
+            args[0].write(b"plot") if hasattr(args[0], "write") else Path(args[0]).write_text("plot")
+        return _Recorder(self._log, f"{self._name}()")
 
 
 @pytest.fixture
@@ -265,29 +268,129 @@ def fake_matplotlib(monkeypatch):
     mpl = types.ModuleType("matplotlib")
     mpl.use = lambda backend: log.append(("use", (backend,), {}))
     pyplot = _Recorder(log)
-    mpl.pyplot = pyplot
+    colors = types.ModuleType("matplotlib.colors")
+    colors.BoundaryNorm = _Recorder(log, "colors").BoundaryNorm
+    colors.ListedColormap = _Recorder(log, "colors").ListedColormap
+    mpl.pyplot, mpl.colors = pyplot, colors
     monkeypatch.setitem(sys.modules, "matplotlib", mpl)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    monkeypatch.setitem(sys.modules, "matplotlib.colors", colors)
     return log
+
+
+def calls(log, name):
+    """The (args, kwargs) of every recorded call to name, e.g. 'ax0.barh'."""
+    return [(args, kw) for n, args, kw in log if n == name]
 
 
 def test_sweep_plot_draws_log_axes(fake_matplotlib, tmp_path):
     out = tmp_path / "grid.svg"
     r = run("sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224,160", "--plot", out)
     assert r.exit_code == 0 and out.read_text() == "plot"
-    plots = [c for c in fake_matplotlib if c[0] == "ax0.plot"]
+    plots = calls(fake_matplotlib, "ax0.plot")
     # mult-adds against alpha at 224 px: Table 6's 568,740,352 and 149,497,088
-    assert plots[0][1] == ([1.0, 0.5], [568_740_352, 149_497_088])
+    assert plots[0][0] == ([1.0, 0.5], [568_740_352, 149_497_088])
     assert ("ax0.set_xscale", ("log",), {}) in fake_matplotlib
     assert ("ax1.set_yscale", ("log",), {}) in fake_matplotlib
+    # two lines each: a legend, no colorbar; the convention in the title
+    assert calls(fake_matplotlib, "ax0.legend") and not calls(fake_matplotlib, "fig.colorbar")
+    (title,) = calls(fake_matplotlib, "fig.suptitle")
+    assert "convention 'paper'" in title[0][0]
+
+
+def test_sweep_plot_of_many_widths_has_a_colorbar_and_real_alpha_ticks(fake_matplotlib, tmp_path):
+    from mbcost.plot import MAX_TICKS
+
+    r = run("sweep", "mobilenet_v1", "--alpha", "0.25:1:0.05", "--res", "224,160",
+            "--plot", tmp_path / "grid.png")
+    assert r.exit_code == 0, r.stderr
+    # 16 widths: a colorbar on the mult-adds-vs-resolution panel instead of a 16-entry legend
+    assert not calls(fake_matplotlib, "ax1.legend")
+    (bar,) = [kw for args, kw in calls(fake_matplotlib, "fig.colorbar") if kw["ax"] is not None]
+    labels = calls(fake_matplotlib, "fig.colorbar().set_ticklabels")
+    assert labels[0][0][0][0] == "0.25" and labels[0][0][0][-1] == "1.0"
+    # 16 distinct colours, one per line, darkest for the smallest width
+    colours = [kw["color"] for args, kw in calls(fake_matplotlib, "ax1.plot")]
+    assert len(colours) == 16 and len(set(map(str, colours))) == 16
+    # the alpha axes are labelled with the grid's own values, first and last included
+    for ax in ("ax0", "ax2"):
+        (ticks,), _ = calls(fake_matplotlib, f"{ax}.set_xticks")[0]
+        (labels,), _ = calls(fake_matplotlib, f"{ax}.set_xticklabels")[0]
+        assert 2 <= len(ticks) <= MAX_TICKS and labels[0] == "0.25" and labels[-1] == "1.0"
+        assert [float(x) for x in labels] == ticks
+    # params do not depend on the resolution here: one line, no resolution in the title
+    assert len(calls(fake_matplotlib, "ax2.plot")) == 1
+    (title,), _ = calls(fake_matplotlib, "ax2.set_title")[0]
+    assert title == "params vs alpha"
+
+
+def test_sweep_plot_params_per_resolution_when_they_vary(fake_matplotlib, tmp_path):
+    # a flatten before the FC makes the parameters depend on the resolution
+    spec = tmp_path / "flat.yaml"
+    spec.write_text("name: flat\ninput: [32, 32, 3]\nlayers:\n  - conv: {k: 3, out: 4}\n"
+                    "  - flatten\n  - fc: {out: 2}\n")
+    r = run("sweep", spec, "--alpha", "1", "--res", "32,16", "--plot", tmp_path / "g.svg")
+    assert r.exit_code == 0, r.stderr
+    params = [args[1] for args, kw in calls(fake_matplotlib, "ax2.plot")]
+    # conv 3*3*3*4 weights (no bias by default); FC (H*W*4)*2 weights + 2 biases, with
+    # 'same' padding H = W = the resolution
+    assert params == [[108 + 32 * 32 * 4 * 2 + 2], [108 + 16 * 16 * 4 * 2 + 2]]
+    (title,), _ = calls(fake_matplotlib, "ax2.set_title")[0]
+    assert title == "params vs alpha, per resolution"
+
+
+def _bars(log, ax):
+    ((ys, values), _kw), = calls(log, f"{ax}.barh")
+    (labels,), _ = calls(log, f"{ax}.set_yticklabels")[0]
+    return labels, values
 
 
 def test_table_plot_draws_per_layer_bars(fake_matplotlib, tmp_path):
     out = tmp_path / "layers.png"
     r = run("table", "mobilenet_v1", "--plot", out)
     assert r.exit_code == 0 and out.exists()
-    bars = [c for c in fake_matplotlib if c[0] == "ax0.bar"]
-    assert sum(bars[0][1][1]) == 568_740_352
+    labels, values = _bars(fake_matplotlib, "ax0")
+    assert sum(values) == 568_740_352 and labels[0] == "conv1" and labels[-1] == "fc"
+    _, params = _bars(fake_matplotlib, "ax1")
+    assert sum(params) == 4_210_088
+    (title,) = calls(fake_matplotlib, "fig.suptitle")
+    assert "convention 'paper'" in title[0][0]
+
+
+def test_table_plot_of_a_large_network_shows_the_largest_layers_and_the_rest(fake_matplotlib,
+                                                                               tmp_path):
+    from mbcost.plot import TOP_LAYERS
+
+    a = mbcost.analyze("efficientnet_b7")
+    costed = [r for r in a.rows if r.madds or r.params]
+    r = run("table", "efficientnet_b7", "--plot", tmp_path / "b7.png", "-c", "fvcore",
+            "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    fvcore = mbcost.analyze("efficientnet_b7", convention="fvcore")
+    for ax, key, total in (("ax0", "madds", fvcore.madds), ("ax1", "params", fvcore.params)):
+        labels, values = _bars(fake_matplotlib, ax)
+        assert len(labels) == TOP_LAYERS + 1 and labels[-1].startswith("other ")
+        assert sum(values) == total  # the rest is one bar, nothing dropped
+        assert values[:-1] == sorted(values[:-1], reverse=True)
+    # readable: one horizontal bar per row, a figure that grows with the rows, not the layers
+    (args, kw), = calls(fake_matplotlib, "plt.subplots")
+    assert args == (1, 2) and kw["figsize"][1] < 12 and len(costed) > 200
+    (title,) = calls(fake_matplotlib, "fig.suptitle")
+    assert "convention 'fvcore'" in title[0][0]
+
+
+def test_table_plot_by_kind_is_table_2(fake_matplotlib, tmp_path):
+    r = run("table", "mobilenet_v1", "--by", "kind", "--convention", "weights", "--flops",
+            "--plot", tmp_path / "kinds.svg")
+    assert r.exit_code == 0, r.stderr
+    labels, values = _bars(fake_matplotlib, "ax0")
+    # MobileNets Table 2 (README): Conv 1x1 539,492,352 of 568,740,352 mult-adds; FLOPs = 2x
+    assert labels[0] == "Conv 1x1 (13)" and values[0] == 2 * 539_492_352
+    assert sum(values) == 2 * 568_740_352 and len(labels) == 4
+    _, params = _bars(fake_matplotlib, "ax1")
+    assert params[0] == 3_139_584 and sum(params) == 4_209_088
+    (title,), _ = calls(fake_matplotlib, "ax0.set_title")[0]
+    assert title.startswith("FLOPs")
 
 
 def test_readme_shows_every_design_command():
