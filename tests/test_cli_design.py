@@ -452,8 +452,9 @@ def test_readme_budget_example(tmp_path):
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     block = readme.split("# budget.yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "nets").mkdir()
+    # as the README's comment describes it: no name, so it is named after its file
     (tmp_path / "nets" / "tiny_v1.yaml").write_text(
-        "extends: mobilenet_v1\nname: tiny_v1\ninput: [160, 160, 3]\nclasses: 10\n")
+        "extends: mobilenet_v1\ninput: [160, 160, 3]\nclasses: 10\n")
     (tmp_path / "budget.yaml").write_text(block)
     r = run("check", "--budget", tmp_path / "budget.yaml", "--format", "json")
     assert r.exit_code == 0
@@ -464,3 +465,18 @@ def test_readme_budget_example(tmp_path):
     assert tiny[1]["value"] == 1_320_648 - 513_000 + 5_130
     text = run("check", "--budget", tmp_path / "budget.yaml").stdout
     assert "\n".join(text.splitlines()[:6]) in readme
+
+
+def test_readme_compare_by_type_example_is_current():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    cmd = "$ mbcost compare mobilenet_v1 mobilenet_v2\n"
+    shown = readme[readme.index(cmd) + len(cmd):].split("```")[0]
+    r = run("compare", "mobilenet_v1", "mobilenet_v2")
+    assert r.exit_code == 0 and r.stdout == shown
+
+
+def test_readme_uses_one_vocabulary():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "--format table" not in readme and "table\\|csv" not in readme
+    assert "--explain [--against OTHER]" in readme and "--explain [OTHER]" not in readme
+    assert ".svg`, `.png` or `.pdf`" in readme
