@@ -152,6 +152,9 @@ def _bars(plt, ax, bars, color, labels=True):
         else:
             ax.text(v, y, " " + text, va="center", fontsize="x-small")
     ax.grid(True, axis="x", alpha=0.3)
+    if not bars:
+        ax.text(0.5, 0.5, "no layer has a cost under this convention", ha="center",
+                va="center", transform=ax.transAxes)
 
 
 # ---------------------------------------------------------------- sweep --plot
@@ -242,7 +245,8 @@ def plot_sweep(sw, path):
     _series_key(axes[1], fig, plt, alpha_colors, fmt_alpha, "alpha")
     if per_res:
         _series_key(axes[2], fig, plt, res_colors, str, "resolution (px)")
-    fig.suptitle(f"{sw.title}: {len(sw.alphas)} widths x {len(sw.resolutions)} resolutions, "
+    na, nr = len(sw.alphas), len(sw.resolutions)
+    fig.suptitle(f"{sw.title}: {na} width{'s' * (na != 1)} x {nr} resolution{'s' * (nr != 1)}, "
                  f"convention '{sw.convention}'")
     fig.tight_layout()
     save(fig, path)
