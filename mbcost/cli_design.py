@@ -12,8 +12,8 @@ import sys
 import click
 
 from . import design, design_report
-from .cli import (EXIT_OVER_BUDGET, PLOT_SUFFIXES, given, handle_errors, main,  # noqa: F401
-                  output_options, plot_option, point_options, require_plot, write_output)
+from .cli import (EXIT_OVER_BUDGET, given, handle_errors, main, output_options, plot_option,
+                  point_options, require_plot, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
 
