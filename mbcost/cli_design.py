@@ -161,7 +161,8 @@ def sweep(spec, alphas, resolutions, convention, exact, fmt, output, plot):
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.
-    JSON is a list of {alpha, resolution, madds, params}; CSV has the same columns.
+    JSON (schema mbcost.sweep/1) holds the grid's points {alpha, resolution, madds,
+    params} in "points"; CSV has one row per point with those columns.
 
     \b
     Examples:
