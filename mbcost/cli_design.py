@@ -123,8 +123,9 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
               show_default=True, help="Counting convention.")
 @output_options("text", "json")
+@click.pass_context
 @handle_errors
-def fit(spec, max_madds, max_params, alpha, res, alpha_step, res_step, convention, fmt, output):
+def fit(ctx, spec, max_madds, max_params, alpha, res, alpha_step, res_step, convention, fmt, output):
     """The largest alpha (at a fixed --res) or resolution (at a fixed --alpha) within budget.
 
     The closed form gives the start; the exact integer counts decide: the answer
@@ -138,6 +139,12 @@ def fit(spec, max_madds, max_params, alpha, res, alpha_step, res_step, conventio
         mbcost fit mobilenet_v2 --max-madds 300M --alpha 1.0 --format json
         mbcost fit mobilenet_v1 --max-madds 150M --max-params 2M
     """
+    applies = {"alpha_step": res is not None, "res_step": alpha is not None}
+    unused = [n for n in _given(ctx, "alpha_step", "res_step") if not applies[n]]
+    if unused:  # a step of what is not being fitted would be silently ignored
+        fitted = ("alpha (at --res)" if res is not None else "the resolution (at --alpha)"
+                  if alpha is not None else "the standard grid's frontier")
+        raise UsageError(f"--{unused[0].replace('_', '-')} does not apply: fit finds {fitted}")
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
                    convention=convention, alpha_step=alpha_step, res_step=res_step)
     write_output(design_report.fit_json(f) if fmt == "json" else design_report.fit_text(f), output)

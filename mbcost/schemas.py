@@ -498,7 +498,8 @@ def formula_json_schema():
                                                         "op": {"type": "string"}, "madds": expr,
                                                         "params": expr})}, "with --layers"),
         "dwsep_ratios": _d({"type": "array", "items": _obj({
-            "name": {"type": "string"}, "ratio": expr,
+            "name": {"type": "string"},
+            "ratio": _d({"type": "string"}, "1/N + 1/D_K^2 with N in alpha, sympy syntax"),
             "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
             "with --layers: each separable pair over the standard conv it replaces"),
         "approximations": _d({"type": "array", "items": {"type": "string"}},
