@@ -122,7 +122,8 @@ def main():
 @click.option("--exact", is_flag=True, help="Exact integers in every row instead of K/M/G units.")
 @click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
 @click.option("--all", "all_layers", is_flag=True,
-              help="Also show layers that cost nothing under the convention (BN, activations...).")
+              help="Also show layers (with --by kind: types) that cost nothing under the "
+                   "convention (BN, activations...).")
 @click.option("--explain", "explain_other", is_flag=False, flag_value=DEFAULT_CONVENTION,
               default=None, type=click.Choice(list(CONVENTIONS)), metavar="[OTHER]",
               help="Instead of the layers, show per cost category how --convention differs "
