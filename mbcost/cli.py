@@ -213,7 +213,8 @@ def main():
 @click.option("--exact", is_flag=True, help="Exact integers in every row instead of K/M/G units.")
 @click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
 @click.option("--all", "all_layers", is_flag=True,
-              help="Also show layers that cost nothing under the convention (BN, activations...).")
+              help="Also show layers (with --by kind: types) that cost nothing under the "
+                   "convention (BN, activations...).")
 @click.option("--explain", "explain_", is_flag=True,
               help="Instead of the layers, show per cost category how --convention differs "
                    "from --against.")
@@ -256,9 +257,9 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
 
         plot_layers(a, plot, by_kind=by_kind, flops=flops, all_layers=all_layers)
     if fmt == "json":
-        text = report.to_json(a, flops)
+        text = report.by_kind_json(a, flops, all_layers) if by_kind else report.to_json(a, flops)
     elif fmt == "csv":
-        text = report.to_csv(a, flops)
+        text = report.by_kind_csv(a, flops, all_layers) if by_kind else report.to_csv(a, flops)
     elif fmt == "markdown":
         text = report.to_markdown(a, by_kind, flops, all_layers)
     else:
@@ -307,38 +308,51 @@ def plain_text(renderables, width=160):
               help="Totals only, or also grouped by layer type.")
 @click.option("--layers", is_flag=True, help="Also the closed form of every layer.")
 @click.option("--latex", is_flag=True, help="Print LaTeX instead of plain text.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def formula(spec, convention, by, layers, latex):
+def formula(spec, convention, by, layers, latex, fmt, output):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
 
     \b
-    Example:
+    Examples:
         mbcost formula mobilenet_v1 --by kind --layers
+        mbcost formula mobilenet_v2 --format json -o formula.json
     """
+    if latex and fmt == "json":
+        raise UsageError("--latex goes with the text format; JSON gives every expression "
+                         "in sympy syntax")
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
-    click.echo(report.formula_text(f, by == "kind", layers, latex, ratios), nl=False)
+    if fmt == "json":
+        text = report.formula_json(f, by == "kind", layers, ratios)
+    else:
+        text = report.formula_text(f, by == "kind", layers, latex, ratios)
+    write_output(text, output)
 
 
 @main.command("list")
 @click.option("--conventions", is_flag=True, help="List the counting conventions instead.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def list_(conventions):
+def list_(conventions, fmt, output):
     """The bundled specs (or the counting conventions), one line each.
 
     \b
-    Example:
+    Examples:
         mbcost list
+        mbcost list --conventions --format json
     """
     if conventions:
-        for c in CONVENTIONS.values():
-            click.echo(f"{c.name:13} {c.summary}")
-        return
-    names = bundled_names()
-    width = max(map(len, names), default=0) + 1
-    for name in names:
-        s = load_spec(bundled_dir() / f"{name}.yaml")
-        click.echo(f"{name:{width}} {s.description or s.title}")
+        d = report.list_dict(conventions=list(CONVENTIONS.values()), default=DEFAULT_CONVENTION)
+    else:
+        d = report.list_dict(specs=[load_spec(bundled_dir() / f"{n}.yaml") for n in bundled_names()])
+    write_output(report.list_json(d) if fmt == "json" else report.list_text(d), output)
 
 
 # the design commands (check, fit, sweep, compare, layer): cli_design adds them to main

@@ -87,8 +87,10 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
               show_default=True, help="Counting convention.")
 @output_options("text", "json")
+@click.pass_context
 @handle_errors
-def fit(spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, convention, fmt, output):
+def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, convention, fmt,
+        output):
     """The largest alpha (at a fixed --res) or resolution (at a fixed --alpha) within budget.
 
     The closed form gives the start; the exact integer counts decide: the answer
@@ -102,6 +104,12 @@ def fit(spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, conv
         mbcost fit mobilenet_v2 --max-madds 300M --alpha 1.0 --format json
         mbcost fit mobilenet_v1 --max-madds 150M --max-params 2M
     """
+    applies = {"--alpha-step": res is not None or rho is not None, "--res-step": alpha is not None}
+    unused = [n for n in given(ctx, "alpha_step", "res_step") if not applies[n]]
+    if unused:  # a step of what is not being fitted would be silently ignored
+        fitted = ("alpha (at --res)" if res is not None or rho is not None else "the resolution (at --alpha)"
+                  if alpha is not None else "the standard grid's frontier")
+        raise UsageError(f"{unused[0]} does not apply: fit finds {fitted}")
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
                    convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho)
     write_output(design_report.fit_json(f) if fmt == "json" else design_report.fit_text(f), output)
@@ -129,7 +137,8 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.
-    JSON is a list of {alpha, resolution, madds, params}; CSV has the same columns.
+    JSON (schema mbcost.sweep/1) holds the grid's points {alpha, resolution, madds,
+    params} in "points"; CSV has one row per point with those columns.
 
     \b
     Examples:

@@ -497,7 +497,7 @@ def check_budget(spec, limits, alpha=1, resolution=None, rho=None,
                                            100.0 * getattr(r, c.quantity) / total if total else 0.0)
                                for r in rows]
     shown = spec if isinstance(spec, str) else str(a.spec_path)  # as the user named it
-    return BudgetResult(a.model, a.title, shown, a.alpha, a.resolution, a.input,
+    return BudgetResult(a.model, a.title, shown, a.alpha_exact, a.resolution, a.input,
                         a.convention, checks, contrib)
 
 

@@ -1,9 +1,8 @@
 """Rendering of the design commands (check, fit, sweep, compare, layer) as plain
 text, JSON, CSV and Markdown (the plots are in ``mbcost.plot``). No cost logic.
 
-The JSON layouts carry a ``schema`` name and, like ``report``'s, only ever gain
-fields within a schema version. The sweep's JSON is a plain list of objects
-{alpha, resolution, madds, params} so that CI scripts can read it directly.
+The JSON layouts carry a ``schema`` name (``mbcost.<command>/1``) and, like
+``report``'s, only ever gain fields within a schema version (docs/output-format.md).
 """
 
 from __future__ import annotations
@@ -14,6 +13,10 @@ import json
 
 from .design import QUANTITY_LABELS
 from .report import fmt_alpha, number, shape_str, si
+
+CHECK_SCHEMA, FIT_SCHEMA, SWEEP_SCHEMA = "mbcost.check/1", "mbcost.fit/1", "mbcost.sweep/1"
+COMPARE_SCHEMA, LAYER_SCHEMA = "mbcost.compare/1", "mbcost.layer/1"
+
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -94,7 +97,7 @@ def check_text(results):
 def check_dict(results):
     """The check JSON contract as a dict."""
     return {
-        "schema": "mbcost.check/1",
+        "schema": CHECK_SCHEMA,
         "ok": all(r.ok for r in results),
         "results": [{
             "model": r.model, "title": r.title, "spec": r.spec_path, "alpha": number(r.alpha),
@@ -138,8 +141,8 @@ def _point_dict(p):
 
 def fit_dict(f):
     """The fit JSON contract as a dict."""
-    d = {"schema": "mbcost.fit/1", "model": f.model, "convention": f.convention, "mode": f.mode,
-         "ok": f.ok, "limits": dict(f.limits)}
+    d = {"schema": FIT_SCHEMA, "model": f.model, "title": f.title, "convention": f.convention,
+         "mode": f.mode, "ok": f.ok, "limits": dict(f.limits)}
     if f.mode == "pareto":
         d["frontier"] = [_point_dict(p) for p in f.frontier]
         return d
@@ -230,14 +233,17 @@ def sweep_markdown(sw, exact=True):
     return "\n".join(out) + "\n"
 
 
-def sweep_list(sw):
-    """[{alpha, resolution, madds, params}] in grid order."""
-    return [_point_dict(p) for p in sw.points]
+def sweep_dict(sw):
+    """The sweep JSON contract (schema mbcost.sweep/1): the setting, the grid's axes and
+    every point {alpha, resolution, madds, params} in grid order (alpha-major)."""
+    return {"schema": SWEEP_SCHEMA, "model": sw.model, "title": sw.title,
+            "convention": sw.convention, "alphas": [number(a) for a in sw.alphas],
+            "resolutions": list(sw.resolutions), "points": [_point_dict(p) for p in sw.points]}
 
 
 def sweep_json(sw):
-    """The sweep as a JSON list of objects."""
-    return _dumps(sweep_list(sw))
+    """The sweep as JSON text."""
+    return _dumps(sweep_dict(sw))
 
 
 def sweep_csv(sw):
@@ -322,13 +328,13 @@ def compare_markdown(c):
 def compare_dict(c):
     """The comparison JSON contract as a dict."""
     def side(an):
-        return {"model": an.model, "title": an.title, "alpha": number(an.alpha),
+        return {"model": an.model, "title": an.title, "alpha": number(an.alpha_exact),
                 "resolution": an.resolution, "convention": an.convention, "madds": an.madds,
                 "params": an.params}
 
     # by "kind": each entry of "layers" is a layer type (name = op), with its layer counts
-    return {"schema": "mbcost.compare/1", "a": side(c.a), "b": side(c.b), "dense": c.dense,
-            "by": c.by,
+    return {"schema": COMPARE_SCHEMA, "convention": c.a.convention, "a": side(c.a),
+            "b": side(c.b), "dense": c.dense, "by": c.by,
             "layers": [{"name": r.name, "op_a": r.op_a, "op_b": r.op_b, "madds_a": r.madds_a,
                         "madds_b": r.madds_b, "params_a": r.params_a, "params_b": r.params_b,
                         **({"ratio_theory": str(r.theory)} if r.theory is not None else {}),
@@ -372,7 +378,7 @@ def layer_text(calc):
 
 def layer_dict(calc):
     """The one-layer result as a dict."""
-    return {"schema": "mbcost.layer/1", "k": calc.k, "in": calc.c_in, "out": calc.c_out,
+    return {"schema": LAYER_SCHEMA, "kind": "dwsep", "k": calc.k, "in": calc.c_in, "out": calc.c_out,
             "size": calc.size, "alpha": number(calc.alpha) if calc.alpha is not None else None,
             "rho": number(calc.rho) if calc.rho is not None else None,
             "rows": [{"label": s.label, "m": s.m, "n": s.n, "size": s.size, "madds": s.madds,

@@ -74,7 +74,7 @@ def explain(spec, convention, other="paper", alpha=1, resolution=None, rho=None)
     a = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=convention)
     b = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=other)
     ca, cb = get_convention(convention), get_convention(other)
-    ex = Explanation(a.model, a.alpha, a.resolution, ca.name, cb.name, a.madds, b.madds,
+    ex = Explanation(a.model, a.alpha_exact, a.resolution, ca.name, cb.name, a.madds, b.madds,
                      a.params, b.params)
     for measure, cats, attr, wa, wb in (
             ("mult-adds", MADD_CATEGORIES, "madd_terms", ca.madds, cb.madds),

@@ -24,11 +24,13 @@ MAX_NESTING = 16  # blocks inside blocks
 MAX_RESOLUTION = 16_384  # pixels on a side
 MAX_CHANNELS = 1_000_000  # channels of any tensor
 MAX_KERNEL = 1_024
+RESERVED_NAME = "total"  # the CSV's total row (report.TOTAL): no layer may be called so
 
 REQUIRED = object()
 
 
 # ---------------------------------------------------------------- domains
+
 
 class ExactDomain:
     """Integer shapes at a concrete width multiplier (alpha)."""
@@ -196,6 +198,10 @@ class Graph:
     input_shape: tuple = ()
     domain: object = None
 
+    def __repr__(self):
+        return (f"Graph(spec={getattr(self.spec, 'name', None)!r}, input_shape={self.input_shape}, "
+                f"nodes=<{len(self.nodes)} nodes>)")
+
 
 # ---------------------------------------------------------------- field schemas
 
@@ -285,6 +291,9 @@ class Builder:
                               layer=name, cls=LimitError)
         if name in self.names:
             raise self._error("duplicate layer name", ctx, line, layer=name)
+        if name == RESERVED_NAME:
+            raise self._error(f"the name '{RESERVED_NAME}' is reserved for the total row of CSV "
+                              "output; choose another", ctx, line, layer=name, field="name")
         in_shapes = [self.tensors[t][0] for t in ins]
         try:
             out = KINDS[kind].shape(self.dom, in_shapes, attrs)
@@ -789,7 +798,22 @@ def _substitute(obj, words):
 
 
 def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
-    """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho."""
+    """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
+
+    ``spec`` is a loaded ``Spec`` (``load_spec`` takes a bundled name, path or dict);
+    ``alpha`` an exact number (int or Fraction), ``resolution`` the input height (default:
+    the spec's); ``symbolic=True`` builds sizes as expressions in alpha and rho instead.
+
+    Returns a ``Graph``: ``nodes`` (one ``Node`` per primitive layer, in order, with
+    ``in_shapes`` and ``out_shape``) and ``input_shape``. Raises ``mbcost.SpecError`` with
+    file, line, layer and field for anything malformed (unknown kind or field, bad
+    expression: ``ExprError``, shapes that do not fit, a limit exceeded: ``LimitError``).
+
+        >>> from mbcost import load_spec
+        >>> g = build_graph(load_spec("mobilenet_v1"), resolution=160)
+        >>> g.nodes[0].name, g.nodes[0].out_shape
+        ('conv1', (80, 80, 32))
+    """
     if symbolic:
         dom = SymbolicDomain(spec)
         return Builder(spec, dom, max_layers).build(spec.input)

@@ -89,9 +89,9 @@ def layer_bars(analysis, by_kind=False, flops=False, all_layers=False):
     totals = (f * analysis.madds, analysis.params)
     titles = [f"{what} (total {si(totals[0])})", f"params (total {si(totals[1])})"]
     if by_kind:
-        kinds = [(op, m, p, n) for op, m, p, n in analysis.by_kind() if m or p]
-        bars = [[(f"{op} ({n})", f * m) for op, m, p, n in kinds],
-                [(f"{op} ({n})", p) for op, m, p, n in kinds]]
+        kinds = [k for k in analysis.by_kind() if all_layers or k.madds or k.params]
+        bars = [[(f"{k.type} ({k.layers})", f * k.madds) for k in kinds],
+                [(f"{k.type} ({k.layers})", k.params) for k in kinds]]
         return "by layer type (number of layers)", list(zip(titles, bars))
     rows = visible_rows(analysis, all_layers)
     if len(rows) <= MAX_BARS:

@@ -11,8 +11,14 @@ import io
 import json
 from fractions import Fraction
 
+from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+
 JSON_SCHEMA = "mbcost.table/1"
+BY_KIND_SCHEMA = "mbcost.table-by-kind/1"
+FORMULA_SCHEMA = "mbcost.formula/1"
+LIST_SCHEMA = "mbcost.list/1"
 CSV_FIELDS = ("name", "kind", "op", "input", "output", "k", "stride", "madds", "params")
+BY_KIND_CSV_FIELDS = ("type", "layers", "madds", "madds_pct", "params", "params_pct")
 BAR_WIDTH = 10
 
 
@@ -61,24 +67,26 @@ def _scale(analysis, flops):
 
 # ---------------------------------------------------------------- machine formats
 
+def envelope(analysis, schema):
+    """The fields every table layout starts with: schema, model, title, alpha, resolution,
+    input and convention."""
+    return {"schema": schema, "model": analysis.model, "title": analysis.title,
+            "alpha": number(analysis.alpha_exact), "resolution": analysis.resolution,
+            "input": [int(v) for v in analysis.input], "convention": analysis.convention}
+
+
 def to_dict(analysis, flops=False):
     """The JSON contract as a plain dict (all layers, exact integers)."""
-    f = _scale(analysis, flops)
     layers = []
     for r in analysis.rows:
-        d = {"name": r.name, "kind": r.kind, "op": r.op, "input": [int(v) for v in r.input],
-             "output": [int(v) for v in r.output], "k": r.k, "stride": r.stride,
-             "madds": int(r.madds), "params": int(r.params)}
+        d = r.to_dict()
         if flops:
-            d["flops"] = int(r.madds) * f
+            d["flops"] = 2 * d["madds"]
         layers.append(d)
     totals = {"madds": int(analysis.madds), "params": int(analysis.params)}
     if flops:
-        totals["flops"] = int(analysis.madds) * f
-    return {"schema": JSON_SCHEMA, "model": analysis.model, "title": analysis.title,
-            "alpha": number(analysis.alpha), "resolution": analysis.resolution,
-            "input": [int(v) for v in analysis.input], "convention": analysis.convention,
-            "layers": layers, "totals": totals}
+        totals["flops"] = 2 * totals["madds"]
+    return {**envelope(analysis, JSON_SCHEMA), "layers": layers, "totals": totals}
 
 
 def to_json(analysis, flops=False):
@@ -97,18 +105,62 @@ def to_csv(analysis, flops=False):
                "" if r.k is None else r.k, "" if r.stride is None else r.stride,
                int(r.madds), int(r.params)]
         w.writerow(row + ([2 * int(r.madds)] if flops else []))
-    w.writerow(["total", "", "", shape_str(analysis.input), "", "", "", int(analysis.madds),
+    w.writerow([TOTAL, "", "", shape_str(analysis.input), "", "", "", int(analysis.madds),
                 int(analysis.params)] + ([2 * int(analysis.madds)] if flops else []))
     return buf.getvalue()
 
 
-def by_kind_rows(analysis):
-    """[(op, layers, madds, madds %, params, params %)] like MobileNet v1 Table 2."""
-    out = []
-    for op, m, p, n in analysis.by_kind():
-        if m or p:
-            out.append((op, n, m, pct(m, analysis.madds), p, pct(p, analysis.params)))
-    return out
+def by_kind_rows(analysis, all_kinds=False):
+    """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
+    Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
+    return [k for k in analysis.by_kind() if all_kinds or k.madds or k.params]
+
+
+def _pct2(x):
+    """A share as the by-kind layouts give it: percent rounded to 2 decimals (Table 2's)."""
+    return round(x, 2)
+
+
+def by_kind_dict(analysis, flops=False, all_kinds=False):
+    """The by-kind JSON contract (schema mbcost.table-by-kind/1) as a plain dict."""
+    kinds = []
+    for k in by_kind_rows(analysis, all_kinds):
+        d = {"type": k.type, "layers": k.layers, "madds": int(k.madds),
+             "madds_pct": _pct2(k.madds_pct), "params": int(k.params),
+             "params_pct": _pct2(k.params_pct)}
+        if flops:
+            d["flops"] = 2 * int(k.madds)
+        kinds.append(d)
+    totals = {"layers": sum(k["layers"] for k in kinds), "madds": int(analysis.madds),
+              "params": int(analysis.params)}
+    if flops:
+        totals["flops"] = 2 * int(analysis.madds)
+    return {**envelope(analysis, BY_KIND_SCHEMA), "all": bool(all_kinds), "kinds": kinds,
+            "totals": totals}
+
+
+def by_kind_json(analysis, flops=False, all_kinds=False):
+    """The by-kind JSON contract as text."""
+    return json.dumps(by_kind_dict(analysis, flops, all_kinds), indent=2) + "\n"
+
+
+def by_kind_csv(analysis, flops=False, all_kinds=False):
+    """One row per layer type (MobileNet v1 Table 2), then the 'total' row."""
+    d = by_kind_dict(analysis, flops, all_kinds)
+    fields = BY_KIND_CSV_FIELDS + (("flops",) if flops else ())
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(fields)
+    for k in d["kinds"]:
+        w.writerow([_csv_pct(k[f]) if f.endswith("_pct") else k[f] for f in fields])
+    t = d["totals"]
+    w.writerow([TOTAL, t["layers"], t["madds"], _csv_pct(100.0 if t["madds"] else 0.0), t["params"],
+                _csv_pct(100.0 if t["params"] else 0.0)] + ([t["flops"]] if flops else []))
+    return buf.getvalue()
+
+
+def _csv_pct(x):
+    return f"{x:.2f}"
 
 
 def header_line(analysis, flops=False):
@@ -125,7 +177,7 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
     lines = [f"**{header_line(analysis, flops)}**", ""]
     if by_kind:
         lines += [f"| Type | Layers | {unit} | % | Parameters | % |", "|---|--:|--:|--:|--:|--:|"]
-        for op, n, m, mp, p, pp in by_kind_rows(analysis):
+        for op, n, m, mp, p, pp in by_kind_rows(analysis, all_layers):
             lines.append(f"| {op} | {n} | {m * f:,} | {mp:.2f}% | {p:,} | {pp:.2f}% |")
     else:
         lines += [f"| # | Layer | Type | Input | Output | {unit} | % | Parameters | % |",
@@ -171,13 +223,13 @@ def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     if by_kind:
         t.add_column("Type", footer="Total")
         t.add_column("Layers", justify="right",
-                     footer=str(sum(n for _, n, *_ in by_kind_rows(analysis))))
+                     footer=str(sum(n for _, n, *_ in by_kind_rows(analysis, all_layers))))
         t.add_column(unit, justify="right", footer=total_m)
         t.add_column("%", justify="right", footer="100.00%")
         t.add_column("Share", footer="")
         t.add_column("Params", justify="right", footer=total_p)
         t.add_column("% ", justify="right", footer="100.00%")
-        for op, n, m, mp, p, pp in by_kind_rows(analysis):
+        for op, n, m, mp, p, pp in by_kind_rows(analysis, all_layers):
             # the per-type view is the paper's Table 2: always exact integers
             t.add_row(op, str(n), f"{m * f:,}", f"{mp:.2f}%",
                       _bar(mp, fancy), f"{p:,}", f"{pp:.2f}%")
@@ -260,3 +312,60 @@ def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
     else:
         out.append("These closed forms are exact for every alpha and rho.")
     return "\n".join(out) + "\n"
+
+
+def formula_dict(formula, by_kind=False, layers=False, ratios=()):
+    """The formula JSON contract (schema mbcost.formula/1) as a plain dict. Expressions are
+    strings in sympy syntax (``*``, ``**``), which ``sympy.sympify`` reads back; like the
+    text, kinds and layers whose closed forms are both 0 are left out."""
+    import sympy
+
+    def nonzero(m, p):
+        return m != 0 or p != 0
+
+    d = {"schema": FORMULA_SCHEMA, "model": formula.model, "title": formula.title,
+         "convention": formula.convention, "variables": ["alpha", "rho"],
+         "madds": str(formula.madds), "params": str(formula.params)}
+    if by_kind:
+        d["kinds"] = [{"type": k.type, "madds": str(k.madds), "params": str(k.params)}
+                      for k in formula.by_kind() if nonzero(k.madds, k.params)]
+    if layers:
+        d["layers"] = [{"name": name, "op": op, "madds": str(m), "params": str(p)}
+                       for name, op, m, p, _ in formula.layers if nonzero(m, p)]
+        a = sympy.Symbol("alpha", positive=True)
+        d["dwsep_ratios"] = [{"name": name, "ratio": str(r), "at_alpha_1": float(r.subs(a, 1))}
+                             for name, r in ratios]
+    d["approximations"] = list(formula.approximations)
+    d["exact_at_base"] = bool(formula.exact_at_base)
+    return d
+
+
+def formula_json(formula, by_kind=False, layers=False, ratios=()):
+    """The formula JSON contract as text."""
+    return json.dumps(formula_dict(formula, by_kind, layers, ratios), indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- mbcost list
+
+def list_dict(specs=None, conventions=None, default=None):
+    """The list JSON contract (schema mbcost.list/1): the bundled specs, or the conventions."""
+    if conventions is not None:
+        return {"schema": LIST_SCHEMA, "conventions": [
+            {"name": c.name, "summary": c.summary, "notes": c.notes, "default": c.name == default,
+             "madds": dict(c.madds), "params": dict(c.params)} for c in conventions]}
+    return {"schema": LIST_SCHEMA, "specs": [
+        {"name": s.name, "title": s.title, "description": s.description, "source": s.source,
+         "input": [int(v) for v in s.input]} for s in specs]}
+
+
+def list_json(d):
+    """The list as JSON text."""
+    return json.dumps(d, indent=2) + "\n"
+
+
+def list_text(d):
+    """One line per spec (name, description or title) or per convention (name, summary)."""
+    if "conventions" in d:
+        return "".join(f"{c['name']:13} {c['summary']}\n" for c in d["conventions"])
+    width = max((len(s["name"]) for s in d["specs"]), default=0) + 1
+    return "".join(f"{s['name']:{width}} {s['description'] or s['title']}\n" for s in d["specs"])

@@ -228,7 +228,7 @@ def test_rho_gives_the_same_numbers_as_the_resolution_it_rounds_to():
     fit_res = json.loads(ok("fit", "mobilenet_v1", "--max-madds", "80M", "--res", "160", "-f", "json"))
     fit_rho = json.loads(ok("fit", "mobilenet_v1", "--max-madds", "80M", "--rho", "0.714", "-f", "json"))
     assert fit_rho == fit_res and fit_res["resolution"] == 160
-    sweep = json.loads(ok("sweep", "mobilenet_v1", "--alpha", "1", "--rho", "1,0.714,0.5", "-f", "json"))
+    sweep = json.loads(ok("sweep", "mobilenet_v1", "--alpha", "1", "--rho", "1,0.714,0.5", "-f", "json"))["points"]
     # Table 7: 568,740,352 at 224 and 290,675,200 at 160; 112 px = rho 0.5
     assert [(p["resolution"], p["madds"]) for p in sweep][:2] == [(224, 568_740_352), (160, 290_675_200)]
     assert sweep[2]["resolution"] == 112

@@ -58,6 +58,11 @@ GOLDEN_CASES = {
     "sweep_exact.md": (["sweep", "mobilenet_v1", "--format", "markdown"], 0),
     "sweep.csv": (["sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224,160",
                    "--format", "csv"], 0),
+    "sweep.json": (["sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224,160",
+                    "--format", "json"], 0),
+    "formula_by_kind_layers.json": (["formula", "mobilenet_v1", "--by", "kind", "--layers",
+                                     "--format", "json"], 0),
+    "list_conventions.json": (["list", "--conventions", "--format", "json"], 0),
     "compare_dense.txt": (["compare", "mobilenet_v1", "--dense"], 0),
     "compare_settings.md": (["compare", "mobilenet_v1", "--b-alpha", "0.5", "--b-res", "160",
                              "--format", "markdown"], 0),
@@ -96,10 +101,13 @@ def test_fit_json_object():
     assert d["limits"] == {"madds": 150_000_000} and d["headroom"] == {"madds": 502_912}
 
 
-def test_sweep_json_is_a_list_of_points():
+def test_sweep_json_is_an_envelope_of_points():
     r = run("sweep", "mobilenet_v1", "--alpha", "0.25:1:0.25", "--res", "128:224:32", "--format", "json")
     assert r.exit_code == 0
-    pts = json.loads(r.stdout)
+    d = json.loads(r.stdout)
+    assert (d["schema"], d["model"], d["convention"]) == ("mbcost.sweep/1", "mobilenet_v1", "paper")
+    assert d["alphas"] == [0.25, 0.5, 0.75, 1] and d["resolutions"] == [128, 160, 192, 224]
+    pts = d["points"]
     assert len(pts) == 16 and set(pts[0]) == {"alpha", "resolution", "madds", "params"}
     by = {(p["alpha"], p["resolution"]): p for p in pts}
     assert by[(0.75, 160)]["madds"] == 166_396_800  # paper_tables.md §1.8
@@ -215,9 +223,9 @@ def test_every_command_on_every_bundled_spec(name):
     assert f["resolution"] >= a.resolution - a.resolution % 8
     sw = json.loads(run("sweep", name, "--alpha", "1,0.5", "--res", f"{a.resolution},128",
                         "--format", "json").stdout)
-    assert (sw[0]["madds"], sw[0]["params"]) == (a.madds, a.params)
+    assert (sw["points"][0]["madds"], sw["points"][0]["params"]) == (a.madds, a.params)
     half = mbcost.analyze(name, alpha=0.5, resolution=128)
-    assert (sw[3]["madds"], sw[3]["params"]) == (half.madds, half.params)
+    assert (sw["points"][3]["madds"], sw["points"][3]["params"]) == (half.madds, half.params)
     assert run("compare", name, "--dense").exit_code == 0
     assert run("compare", name, "--b-alpha", "0.5").exit_code == 0
     assert run("fit", name, "--max-madds", a.madds).exit_code == 0
