@@ -6,7 +6,6 @@ Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -14,7 +13,7 @@ from functools import wraps
 
 import click
 
-from . import __version__, explain, report
+from . import __version__, explain, report, textview
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
 from .errors import MbcostError, one_line
 from .output import write_text
@@ -72,12 +71,34 @@ def console(stderr=False):
     from rich.console import Console
 
     tty = (sys.stderr if stderr else sys.stdout).isatty()
-    width = None if tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    width = None if tty else plain_width()
     plain = not tty or "NO_COLOR" in os.environ  # NO_COLOR: no escape codes at all, not even bold
     c = Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
                 no_color=plain, force_terminal=False if plain else True)
     c.on_broken_pipe = pipe_closed  # rich would exit 1, which here means 'over budget'
     return c
+
+
+def plain_width():
+    """The width plain text is fitted to when piped: $COLUMNS, else 160."""
+    try:
+        return max(int(os.environ.get("COLUMNS", "0") or 0), 0) or FILE_WIDTH
+    except ValueError:
+        return FILE_WIDTH
+
+
+FILE_WIDTH = 160  # -o FILE: the width a plain-text table is fitted to
+
+
+def show(view, output, fit=True):
+    """Print a text view (mbcost.textview): on a terminal through rich, fitted to its
+    width with styles; else as plain text to stdout or -o FILE. fit: plain text too is
+    fitted (to $COLUMNS or 160 on stdout, 160 in a file); else it keeps its natural width."""
+    if output in (None, "-") and sys.stdout.isatty():
+        console().print(textview.Rich(view), crop=False)
+        return
+    width = (plain_width() if output in (None, "-") else FILE_WIDTH) if fit else None
+    write_output(textview.plain(view, width), output)
 
 
 # ---------------------------------------------------------------- shared options
@@ -143,7 +164,10 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
     """
     if explain_other is not None:
         ex = explain.explain(spec, convention, explain_other, alpha=alpha, resolution=res, rho=rho)
-        write_output(explain_text(ex, fmt), output)
+        if fmt == "table":
+            show(explain.explain_view(ex), output)
+        else:
+            write_output(explain_text(ex, fmt), output)
         return
     from .cli_design import require_plot
 
@@ -161,17 +185,12 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
     elif fmt == "markdown":
         text = report.to_markdown(a, by_kind, flops, all_layers)
     else:
-        if output not in (None, "-"):
-            text = render_text(a, by_kind, exact, flops, all_layers, fancy=False)
-        else:
-            c = console()
-            for r in report.table_view(a, by_kind, exact, flops, all_layers, fancy=sys.stdout.isatty()):
-                c.print(r)
-            return
+        show(report.table_view(a, by_kind, exact, flops, all_layers), output)
+        return
     write_output(text, output)
 
 
-def explain_text(ex, fmt, width=160):
+def explain_text(ex, fmt, width=FILE_WIDTH):
     """The --explain view as JSON, Markdown or a plain-text table."""
     if fmt == "json":
         return json.dumps(ex.to_dict(), indent=2) + "\n"
@@ -179,23 +198,12 @@ def explain_text(ex, fmt, width=160):
         return explain.explain_csv(ex)
     if fmt == "markdown":
         return explain.explain_markdown(ex)
-    note = explain.explain_note(ex)
-    return plain_text([explain.explain_table(ex)] + ([note] if note else []), width)
+    return textview.plain(explain.explain_view(ex), width)
 
 
-def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
+def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
     """The table as plain text (for files and golden tests)."""
-    return plain_text(report.table_view(a, by_kind, exact, flops, all_layers, fancy=fancy), width)
-
-
-def plain_text(renderables, width=160):
-    """Rich renderables as plain text of a fixed width, trailing spaces stripped."""
-    from rich.console import Console
-
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
-    for r in renderables:
-        c.print(r)
-    return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
+    return textview.plain(report.table_view(a, by_kind, exact, flops, all_layers), width)
 
 
 @main.command()
@@ -216,7 +224,7 @@ def formula(spec, convention, by, layers, latex):
     """
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
-    click.echo(report.formula_text(f, by == "kind", layers, latex, ratios), nl=False)
+    show(report.formula_view(f, by == "kind", layers, latex, ratios), None, fit=False)
 
 
 @main.command("list")

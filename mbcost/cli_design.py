@@ -15,7 +15,7 @@ from click.core import ParameterSource
 
 from . import design, design_report
 from .cli import (EXIT_BAD_INPUT, EXIT_OVER_BUDGET, fail, handle_errors, main, point_options,
-                  write_output)
+                  show, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
 
@@ -103,9 +103,11 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
     else:
         limits = {"madds": max_madds, "params": max_params}
         results = [design.check_budget(spec, limits, alpha, res, rho, convention, top)]
-    render = {"text": design_report.check_text, "json": design_report.check_json,
-              "markdown": design_report.check_markdown}[fmt]
-    write_output(render(results), output)
+    if fmt == "text":
+        show(design_report.check_view(results), output, fit=False)
+    else:
+        render = {"json": design_report.check_json, "markdown": design_report.check_markdown}[fmt]
+        write_output(render(results), output)
     if not all(r.ok for r in results):
         sys.exit(EXIT_OVER_BUDGET)
 
@@ -140,7 +142,10 @@ def fit(spec, max_madds, max_params, alpha, res, alpha_step, res_step, conventio
     """
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
                    convention=convention, alpha_step=alpha_step, res_step=res_step)
-    write_output(design_report.fit_json(f) if fmt == "json" else design_report.fit_text(f), output)
+    if fmt == "json":
+        write_output(design_report.fit_json(f), output)
+    else:
+        show(design_report.fit_view(f), output, fit=False)
     if not f.ok:
         sys.exit(EXIT_OVER_BUDGET)
 
@@ -171,10 +176,12 @@ def sweep(spec, alphas, resolutions, convention, exact, fmt, output, plot):
     require_plot(plot)
     sw = design.sweep(spec, design.parse_values(alphas, "--alpha"),
                       design.parse_values(resolutions, "--res", integer=True), convention)
-    text = {"table": lambda: design_report.sweep_text(sw, exact),
-            "csv": lambda: design_report.sweep_csv(sw), "json": lambda: design_report.sweep_json(sw),
-            "markdown": lambda: design_report.sweep_markdown(sw, True)}[fmt]()
-    write_output(text, output)
+    if fmt == "table":
+        show(design_report.sweep_view(sw, exact), output, fit=False)
+    else:
+        text = {"csv": lambda: design_report.sweep_csv(sw), "json": lambda: design_report.sweep_json(sw),
+                "markdown": lambda: design_report.sweep_markdown(sw, True)}[fmt]()
+        write_output(text, output)
     if plot:
         design_report.plot_sweep(sw, plot)
 
@@ -211,9 +218,11 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, dense, fmt, outpu
     else:
         an_b, merged = analyze(b_spec, alpha=b_a, resolution=b_r, rho=b_rho, convention=convention), None
     c = design.compare(an_a, an_b, merged)
-    render = {"text": design_report.compare_text, "json": design_report.compare_json,
-              "markdown": design_report.compare_markdown}[fmt]
-    write_output(render(c), output)
+    if fmt == "text":
+        show(design_report.compare_view(c), output, fit=False)
+    else:
+        render = {"json": design_report.compare_json, "markdown": design_report.compare_markdown}[fmt]
+        write_output(render(c), output)
 
 
 @click.command()
@@ -234,8 +243,10 @@ def layer(kind, k, c_in, c_out, size, alpha, rho, fmt, output):
         mbcost layer dwsep --k 3 --in 512 --out 512 --size 14 --alpha 0.75 --rho 0.714
     """
     calc = design.layer_calc(k, c_in, c_out, size, alpha, rho)
-    write_output(design_report.layer_json(calc) if fmt == "json" else design_report.layer_text(calc),
-                 output)
+    if fmt == "json":
+        write_output(design_report.layer_json(calc), output)
+    else:
+        show(design_report.layer_view(calc), output, fit=False)
 
 
 COMMANDS = (check, fit, sweep, compare, layer)
