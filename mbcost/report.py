@@ -173,10 +173,18 @@ def layer_table(analysis, by_kind=False, exact=False, flops=False, all_layers=Fa
             Column("Share", "left", BAR), Column("Params", footer=total_p),
             Column("%", footer="100%")]
     tm, tp = analysis.madds, analysis.params
+    shapes = {}  # a long network repeats a few shapes: format each once
+
+    def shape(s):
+        text = shapes.get(s)
+        if text is None:
+            text = shapes[s] = shape_str(s)
+        return text
+
     rows = []
     for i, r in enumerate(visible_rows(analysis, all_layers), 1):
         mp, pp = pct(r.madds, tm), pct(r.params, tp)
-        rows.append([str(i), r.name, r.op + _stride(r), shape_str(r.input), shape_str(r.output),
+        rows.append([str(i), r.name, r.op + _stride(r), shape(r.input), shape(r.output),
                      num(r.madds * f), f"{mp:.1f}", mp, num(r.params), f"{pp:.1f}"])
     return Table(cols, rows, footer=True, frame=True, more=more)
 

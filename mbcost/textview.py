@@ -20,7 +20,6 @@ If a single column of numbers is still wider than the screen, the line is left l
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 
 NUMBER, NAME, BAR = "number", "name", "bar"  # column roles
 BAR_WIDTH, BAR_MIN = 10, 5
@@ -87,7 +86,6 @@ def bar(share, width=BAR_WIDTH, unicode=True):
 
 # ---------------------------------------------------------------- the column model
 
-@dataclass(frozen=True)
 class Column:
     """One column: its header (one or more lines), alignment, role and footer.
 
@@ -96,17 +94,20 @@ class Column:
     makes the column droppable, lowest first, before any name is cut (with a note).
     key columns are repeated in every panel; columns of one group stay in one panel.
     styles maps a cell's text to a style on a terminal ({"OVER": "bold red"}).
+    (Plain classes here, not dataclasses: this module is on every table's import path.)
     """
 
-    header: object  # a str, or a tuple of lines (bottom-aligned)
-    align: str = "right"
-    role: str = NUMBER
-    footer: str = ""
-    drop: int = 0
-    key: bool = False
-    group: str = ""
-    min_width: int = NAME_MIN
-    styles: dict = field(default_factory=dict)
+    __slots__ = ("header", "align", "role", "footer", "drop", "key", "group", "min_width", "styles")
+
+    def __init__(self, header, align="right", role=NUMBER, footer="", drop=0, key=False, group="",
+                 min_width=NAME_MIN, styles=None):
+        self.header = header  # a str, or a tuple of lines (bottom-aligned)
+        self.align, self.role, self.footer, self.drop = align, role, footer, drop
+        self.key, self.group, self.min_width = key, group, min_width
+        self.styles = styles or {}
+
+    def __repr__(self):
+        return f"Column({self.header!r}, {self.align!r}, {self.role!r})"
 
     @property
     def header_lines(self):
@@ -119,14 +120,17 @@ class Column:
         return " ".join(h for h in self.header_lines if h)
 
 
-@dataclass
 class Line:
     """A line of text: a str, or parts [(text, style)]; wrapped at spaces to the width
     (never inside a word), continuation lines indented by hang."""
 
-    parts: object
-    hang: int = 0
-    wrap: bool = True
+    __slots__ = ("parts", "hang", "wrap")
+
+    def __init__(self, parts, hang=0, wrap=True):
+        self.parts, self.hang, self.wrap = parts, hang, wrap
+
+    def __repr__(self):
+        return f"Line({self.parts!r})"
 
     def segments(self):
         """[(text, style or None)]."""
@@ -193,19 +197,21 @@ def _slice(segs, start, end):
 
 # ---------------------------------------------------------------- tables
 
-@dataclass
 class Table:
     """Rows of cells under a column model. frame: an ASCII frame in plain text (the
     table command's files); without it, plain text is columns two spaces apart. On a
     terminal every table is columns two spaces apart with a rule under the header (and
     above the footer). more: what the note says shows dropped columns."""
 
-    columns: list
-    rows: list
-    footer: bool = False
-    frame: bool = False
-    indent: int = 0
-    more: str = "a wider window shows them"
+    __slots__ = ("columns", "rows", "footer", "frame", "indent", "more")
+
+    def __init__(self, columns, rows, footer=False, frame=False, indent=0,
+                 more="a wider window shows them"):
+        self.columns, self.rows, self.footer, self.frame = columns, rows, footer, frame
+        self.indent, self.more = indent, more
+
+    def __repr__(self):
+        return f"Table({len(self.columns)} columns, {len(self.rows)} rows)"
 
     # ------------------------------------------------------------ layout
 
@@ -217,7 +223,7 @@ class Table:
                 w = max(w, BAR_WIDTH)
             elif self.rows:
                 cells = [r[i] for r in self.rows]
-                if all(s.isascii() for s in cells):
+                if "".join(cells).isascii():
                     w = max(w, max(map(len, cells)))
                 else:
                     w = max(w, max(map(cell_width, cells)))
@@ -369,7 +375,7 @@ class Table:
         out.append(border if framed else rule if terminal else None)
         if out[-1] is None:
             out.pop()
-        out += self._body(panel, terminal, unicode, ell, join, sep, left, right, pad)
+        out += self._body(panel, terminal, unicode, ell, sep, left, right, pad)
         if self.footer:
             out.append(border if framed else rule)
             cells = [_pad(cols[i].footer, w, cols[i].align) for i, w in panel]
@@ -378,36 +384,49 @@ class Table:
             out.append(border)
         return out
 
-    def _body(self, panel, terminal, unicode, ell, join, sep, left, right, pad):
+    def _body(self, panel, terminal, unicode, ell, sep, left, right, pad):
+        """The body lines, built column by column (a 100,000-row table is a few list
+        comprehensions, not a call per cell)."""
         cols = self.columns
-        fmts = []
+        formatted = []
         for i, w in panel:
             c = cols[i]
+            cells = [r[i] for r in self.rows]
             if c.role == BAR:
-                fmts.append(lambda v, w=w: bar(v, w, unicode))
+                cells = [bar(v, w, unicode) for v in cells]
             elif c.role == NAME:
-                fmts.append(lambda v, w=w, a=c.align: _pad(truncate_middle(visible(v), w, ell), w, a))
+                just = str.ljust if c.align == "left" else str.rjust
+                cells = [just(v, w) if len(v) <= w and v.isascii() and v.isprintable()
+                         else _pad(truncate_middle(visible(v), w, ell), w, c.align) for v in cells]
             elif c.align == "right":
-                fmts.append(lambda v, w=w: v.rjust(w) if v.isascii() else _pad(visible(v), w, "right"))
+                cells = [v.rjust(w) if v.isascii() and v.isprintable() else _pad(visible(v), w, "right")
+                         for v in cells]
             else:
-                fmts.append(lambda v, w=w: v.ljust(w) if v.isascii() else _pad(visible(v), w, "left"))
-        idx = [i for i, _ in panel]
-        styled = [(k, cols[i].styles) for k, i in enumerate(idx) if cols[i].styles] if terminal else []
-        out = []
-        for row in self.rows:
-            cells = [f(row[i]) for f, i in zip(fmts, idx)]
-            if styled and any(cells[k].strip() in st for k, st in styled):
-                parts = [(pad + left, None)]
-                for k, c in enumerate(cells):
-                    if k:
-                        parts.append((sep, None))
-                    st = cols[idx[k]].styles.get(c.strip()) if terminal else None
-                    parts.append((c, st))
-                parts.append((right, None))
-                out.append(parts)
-            else:
-                out.append(join(cells))
-        return out
+                cells = [v.ljust(w) if v.isascii() and v.isprintable() else _pad(visible(v), w, "left")
+                         for v in cells]
+            formatted.append(cells)
+        head, tail = pad + left, right
+        lines = [head + sep.join(cells) + tail for cells in zip(*formatted)] if formatted else []
+        styled = [(k, cols[i].styles) for k, (i, _) in enumerate(panel) if cols[i].styles]
+        if not (terminal and styled):
+            return lines
+        for n, cells in enumerate(zip(*formatted)):
+            if not any(cells[k].strip() in st for k, st in styled):
+                continue
+            parts = [(head, None)]
+            for k, c in enumerate(cells):
+                if k:
+                    parts.append((sep, None))
+                st = cols[panel[k][0]].styles.get(c.strip())
+                if st:  # style the word, not its padding
+                    word = c.strip()
+                    lead = c[:len(c) - len(c.lstrip())]
+                    parts += [(lead, None), (word, st), (c[len(lead) + len(word):], None)]
+                else:
+                    parts.append((c, None))
+            parts.append((tail, None))
+            lines[n] = parts
+        return lines
 
 
 def _join(names):
