@@ -218,15 +218,17 @@ class Table:
     def _natural(self):
         widths = []
         for i, c in enumerate(self.columns):
-            w = max([cell_width(h) for h in c.header_lines] + [cell_width(c.footer) if self.footer else 0])
+            w = max([cell_width(visible(h)) for h in c.header_lines]
+                    + [cell_width(visible(c.footer)) if self.footer else 0])
             if c.role == BAR:
                 w = max(w, BAR_WIDTH)
             elif self.rows:
                 cells = [r[i] for r in self.rows]
-                if "".join(cells).isascii():
+                joined = "".join(cells)
+                if joined.isascii() and joined.isprintable():
                     w = max(w, max(map(len, cells)))
                 else:
-                    w = max(w, max(map(cell_width, cells)))
+                    w = max(w, max(cell_width(visible(v)) for v in cells))
             widths.append(w)
         return widths
 
@@ -370,7 +372,7 @@ class Table:
             for i, w in panel:
                 h = cols[i].header_lines
                 h = ("",) * (height - len(h)) + h
-                cells.append(_pad(h[k], w, cols[i].align))
+                cells.append(_pad(visible(h[k]), w, cols[i].align))
             out.append([(join(cells), hstyle)] if hstyle else join(cells))
         out.append(border if framed else rule if terminal else None)
         if out[-1] is None:
@@ -378,7 +380,7 @@ class Table:
         out += self._body(panel, terminal, unicode, ell, sep, left, right, pad)
         if self.footer:
             out.append(border if framed else rule)
-            cells = [_pad(cols[i].footer, w, cols[i].align) for i, w in panel]
+            cells = [_pad(visible(cols[i].footer), w, cols[i].align) for i, w in panel]
             out.append([(join(cells), hstyle)] if hstyle else join(cells))
         if framed:
             out.append(border)
