@@ -20,6 +20,7 @@ from .output import write_text
 from .spec import bundled_dir, bundled_names, load_spec
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+FILE_WIDTH = 160  # -o FILE (and a pipe without $COLUMNS): the width a plain-text table fits
 
 
 def fail(msg, code=EXIT_BAD_INPUT):
@@ -85,9 +86,6 @@ def plain_width():
         return max(int(os.environ.get("COLUMNS", "0") or 0), 0) or FILE_WIDTH
     except ValueError:
         return FILE_WIDTH
-
-
-FILE_WIDTH = 160  # -o FILE: the width a plain-text table is fitted to
 
 
 def show(view, output, fit=True):

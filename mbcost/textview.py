@@ -291,7 +291,7 @@ class Table:
         return panels, note
 
     def _shrink(self, idx, w, floor, width, terminal):
-        """({index: width}, narrowed?): the name columns in idx narrowed, widest first, until
+        """({index: width}, narrowed?): the name columns in idx narrowed, most room first, until
         the row fits width or every name is at its floor."""
         excess = sum(w[i] for i in idx) + self._overhead(len(idx), terminal) - width
         names = [i for i in idx if self.columns[i].role == NAME]
