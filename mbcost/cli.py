@@ -6,7 +6,6 @@ Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -17,13 +16,14 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from . import __version__, explain, report
+from . import __version__, explain, report, textview
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
 from .errors import MbcostError, UsageError, one_line
 from .output import write_text
 from .spec import bundled_dir, bundled_names, load_spec
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+FILE_WIDTH = 160  # -o FILE (and a pipe without $COLUMNS): the width a plain-text table fits
 
 
 def fail(msg, code=EXIT_BAD_INPUT):
@@ -75,12 +75,31 @@ def console(stderr=False):
     from rich.console import Console
 
     tty = (sys.stderr if stderr else sys.stdout).isatty()
-    width = None if tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    width = None if tty else plain_width()
     plain = not tty or "NO_COLOR" in os.environ  # NO_COLOR: no escape codes at all, not even bold
     c = Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
                 no_color=plain, force_terminal=False if plain else True)
     c.on_broken_pipe = pipe_closed  # rich would exit 1, which here means 'over budget'
     return c
+
+
+def plain_width():
+    """The width plain text is fitted to when piped: $COLUMNS, else 160."""
+    try:
+        return max(int(os.environ.get("COLUMNS", "0") or 0), 0) or FILE_WIDTH
+    except ValueError:
+        return FILE_WIDTH
+
+
+def show(view, output, fit=True):
+    """Print a text view (mbcost.textview): on a terminal through rich, fitted to its
+    width with styles; else as plain text to stdout or -o FILE. fit: plain text too is
+    fitted (to $COLUMNS or 160 on stdout, 160 in a file); else it keeps its natural width."""
+    if output in (None, "-") and sys.stdout.isatty():
+        console().print(textview.Rich(view), crop=False)
+        return
+    width = (plain_width() if output in (None, "-") else FILE_WIDTH) if fit else None
+    write_output(textview.plain(view, width), output)
 
 
 # ---------------------------------------------------------------- shared options
@@ -245,7 +264,10 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
             raise UsageError(f"--explain: nothing to compare, --convention and --against are both "
                              f"'{other}'; pick --against C or --convention C")
         ex = explain.explain(spec, convention, other, alpha=alpha, resolution=res, rho=rho)
-        write_output(explain_text(ex, fmt), output)
+        if fmt == "text":
+            show(explain.explain_view(ex), output)
+        else:
+            write_output(explain_text(ex, fmt), output)
         return
     if against is not None:
         raise UsageError("--against goes with --explain")
@@ -263,17 +285,12 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     elif fmt == "markdown":
         text = report.to_markdown(a, by_kind, flops, all_layers)
     else:
-        if output not in (None, "-"):
-            text = render_text(a, by_kind, exact, flops, all_layers, fancy=False)
-        else:
-            c = console()
-            for r in report.table_view(a, by_kind, exact, flops, all_layers, fancy=sys.stdout.isatty()):
-                c.print(r)
-            return
+        show(report.table_view(a, by_kind, exact, flops, all_layers), output)
+        return
     write_output(text, output)
 
 
-def explain_text(ex, fmt, width=160):
+def explain_text(ex, fmt, width=FILE_WIDTH):
     """The --explain view as JSON, Markdown or a plain-text table."""
     if fmt == "json":
         return json.dumps(ex.to_dict(), indent=2) + "\n"
@@ -281,23 +298,12 @@ def explain_text(ex, fmt, width=160):
         return explain.explain_csv(ex)
     if fmt == "markdown":
         return explain.explain_markdown(ex)
-    note = explain.explain_note(ex)
-    return plain_text([explain.explain_table(ex)] + ([note] if note else []), width)
+    return textview.plain(explain.explain_view(ex), width)
 
 
-def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
+def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
     """The table as plain text (for files and golden tests)."""
-    return plain_text(report.table_view(a, by_kind, exact, flops, all_layers, fancy=fancy), width)
-
-
-def plain_text(renderables, width=160):
-    """Rich renderables as plain text of a fixed width, trailing spaces stripped."""
-    from rich.console import Console
-
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
-    for r in renderables:
-        c.print(r)
-    return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
+    return textview.plain(report.table_view(a, by_kind, exact, flops, all_layers), width)
 
 
 @main.command()
@@ -327,10 +333,9 @@ def formula(spec, convention, by, layers, latex, fmt, output):
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
     if fmt == "json":
-        text = report.formula_json(f, by == "kind", layers, ratios)
+        write_output(report.formula_json(f, by == "kind", layers, ratios), output)
     else:
-        text = report.formula_text(f, by == "kind", layers, latex, ratios)
-    write_output(text, output)
+        show(report.formula_view(f, by == "kind", layers, latex, ratios), output, fit=False)
 
 
 @main.command("list")

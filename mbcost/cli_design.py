@@ -13,7 +13,7 @@ import click
 
 from . import design, design_report
 from .cli import (EXIT_OVER_BUDGET, given, handle_errors, main, output_options, plot_option,
-                  point_options, require_plot, write_output)
+                  point_options, require_plot, show, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
 
@@ -65,9 +65,11 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
     else:
         limits = {"madds": max_madds, "params": max_params}
         results = [design.check_budget(spec, limits, alpha, res, rho, convention, top)]
-    render = {"text": design_report.check_text, "json": design_report.check_json,
-              "markdown": design_report.check_markdown}[fmt]
-    write_output(render(results), output)
+    if fmt == "text":
+        show(design_report.check_view(results), output, fit=False)
+    else:
+        render = {"json": design_report.check_json, "markdown": design_report.check_markdown}[fmt]
+        write_output(render(results), output)
     if not all(r.ok for r in results):
         sys.exit(EXIT_OVER_BUDGET)
 
@@ -112,7 +114,10 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
         raise UsageError(f"{unused[0]} does not apply: fit finds {fitted}")
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
                    convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho)
-    write_output(design_report.fit_json(f) if fmt == "json" else design_report.fit_text(f), output)
+    if fmt == "json":
+        write_output(design_report.fit_json(f), output)
+    else:
+        show(design_report.fit_view(f), output, fit=False)
     if not f.ok:
         sys.exit(EXIT_OVER_BUDGET)
 
@@ -155,10 +160,12 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
     else:
         sw = design.sweep(spec, values, design.parse_values(resolutions, "--res", integer=True),
                           convention)
-    text = {"text": lambda: design_report.sweep_text(sw, exact),
-            "csv": lambda: design_report.sweep_csv(sw), "json": lambda: design_report.sweep_json(sw),
-            "markdown": lambda: design_report.sweep_markdown(sw, True)}[fmt]()
-    write_output(text, output)
+    if fmt == "text":
+        show(design_report.sweep_view(sw, exact), output, fit=False)
+    else:
+        text = {"csv": lambda: design_report.sweep_csv(sw), "json": lambda: design_report.sweep_json(sw),
+                "markdown": lambda: design_report.sweep_markdown(sw, True)}[fmt]()
+        write_output(text, output)
     if plot:
         from .plot import plot_sweep
 
@@ -207,9 +214,11 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt
     else:
         an_b, merged = analyze(b_spec, alpha=b_a, resolution=b_r, rho=b_rho, convention=convention), None
     c = design.compare(an_a, an_b, merged)
-    render = {"text": design_report.compare_text, "json": design_report.compare_json,
-              "markdown": design_report.compare_markdown}[fmt]
-    write_output(render(c), output)
+    if fmt == "text":
+        show(design_report.compare_view(c), output, fit=False)
+    else:
+        render = {"json": design_report.compare_json, "markdown": design_report.compare_markdown}[fmt]
+        write_output(render(c), output)
 
 
 @click.command()
@@ -230,8 +239,10 @@ def layer(kind, k, c_in, c_out, size, alpha, rho, fmt, output):
         mbcost layer dwsep --k 3 --in 512 --out 512 --size 14 --alpha 0.75 --rho 0.714
     """
     calc = design.layer_calc(k, c_in, c_out, size, alpha, rho)
-    write_output(design_report.layer_json(calc) if fmt == "json" else design_report.layer_text(calc),
-                 output)
+    if fmt == "json":
+        write_output(design_report.layer_json(calc), output)
+    else:
+        show(design_report.layer_view(calc), output, fit=False)
 
 
 COMMANDS = (check, fit, sweep, compare, layer)

@@ -19,7 +19,6 @@ FORMULA_SCHEMA = "mbcost.formula/1"
 LIST_SCHEMA = "mbcost.list/1"
 CSV_FIELDS = ("name", "kind", "op", "input", "output", "k", "stride", "madds", "params")
 BY_KIND_CSV_FIELDS = ("type", "layers", "madds", "madds_pct", "params", "params_pct")
-BAR_WIDTH = 10
 
 
 def number(x):
@@ -196,72 +195,62 @@ def _stride(r):
     return f" /s{r.stride}" if r.stride and r.stride != 1 else ""
 
 
-# ---------------------------------------------------------------- terminal
+# ---------------------------------------------------------------- terminal and plain text
 
-def _bar(share, fancy):
-    full = share / 100 * BAR_WIDTH
-    n = int(full)
-    if fancy:
-        eighths = " ▏▎▍▌▋▊▉"
-        rest = int((full - n) * 8)
-        return ("█" * n + (eighths[rest] if rest and n < BAR_WIDTH else "")).ljust(BAR_WIDTH)
-    return ("#" * round(full)).ljust(BAR_WIDTH)
-
-
-def rich_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False, fancy=True):
-    """A rich Table: right-aligned numbers, share bars, totals in the footer."""
-    from rich import box
-    from rich.markup import escape  # names and titles come from the spec: never markup
-    from rich.table import Table
+def layer_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False):
+    """The table view's column model and rows (a textview.Table): right-aligned numbers,
+    share bars, totals in the footer. Numbers never narrow; the share bar gives way
+    first, then the shapes (Input, then Output), then the names (see mbcost.textview)."""
+    from .textview import BAR, NAME, Column, Table
 
     f = _scale(analysis, flops)
     unit = "FLOPs" if flops else "Mult-adds"
     num = (lambda n: f"{int(n):,}") if exact else si
-    t = Table(show_footer=True, box=box.SIMPLE_HEAD if fancy else box.ASCII2,
-              header_style="bold" if fancy else "", footer_style="bold" if fancy else "")
     total_m, total_p = f"{analysis.madds * f:,}", f"{analysis.params:,}"
+    more = "a wider window or --format csv shows them"
     if by_kind:
-        t.add_column("Type", footer="Total")
-        t.add_column("Layers", justify="right",
-                     footer=str(sum(n for _, n, *_ in by_kind_rows(analysis, all_layers))))
-        t.add_column(unit, justify="right", footer=total_m)
-        t.add_column("%", justify="right", footer="100.00%")
-        t.add_column("Share", footer="")
-        t.add_column("Params", justify="right", footer=total_p)
-        t.add_column("% ", justify="right", footer="100.00%")
-        for op, n, m, mp, p, pp in by_kind_rows(analysis, all_layers):
-            # the per-type view is the paper's Table 2: always exact integers
-            t.add_row(op, str(n), f"{m * f:,}", f"{mp:.2f}%",
-                      _bar(mp, fancy), f"{p:,}", f"{pp:.2f}%")
-        return t
-    rows = visible_rows(analysis, all_layers)
-    t.add_column("#", justify="right", footer="")
-    t.add_column("Layer", footer="Total", overflow="fold")
-    t.add_column("Type", footer="")
-    t.add_column("Input", justify="right", footer=shape_str(analysis.input))
-    t.add_column("Output", justify="right", footer="")
-    t.add_column(unit, justify="right", footer=total_m)
-    t.add_column("%", justify="right", footer="100%")
-    t.add_column("Share", footer="")
-    t.add_column("Params", justify="right", footer=total_p)
-    t.add_column("% ", justify="right", footer="100%")
-    for i, r in enumerate(rows, 1):
-        mp, pp = pct(r.madds, analysis.madds), pct(r.params, analysis.params)
-        t.add_row(str(i), escape(r.name), r.op + _stride(r), shape_str(r.input), shape_str(r.output),
-                  num(r.madds * f), f"{mp:.1f}", _bar(mp, fancy), num(r.params), f"{pp:.1f}")
-    return t
+        kinds = by_kind_rows(analysis, all_layers)
+        cols = [Column("Type", "left", NAME, "Total", key=True),
+                Column("Layers", footer=str(sum(n for _, n, *_ in kinds))),
+                Column(unit, footer=total_m), Column("%", footer="100.00%"),
+                Column("Share", "left", BAR), Column("Params", footer=total_p),
+                Column("%", footer="100.00%")]
+        # the per-type view is the paper's Table 2: always exact integers
+        rows = [[op, str(n), f"{m * f:,}", f"{mp:.2f}%", mp, f"{p:,}", f"{pp:.2f}%"]
+                for op, n, m, mp, p, pp in kinds]
+        return Table(cols, rows, footer=True, frame=True, more=more)
+    cols = [Column("#"), Column("Layer", "left", NAME, "Total", key=True),
+            Column("Type", "left", NAME), Column("Input", footer=shape_str(analysis.input), drop=1),
+            Column("Output", drop=2), Column(unit, footer=total_m), Column("%", footer="100%"),
+            Column("Share", "left", BAR), Column("Params", footer=total_p),
+            Column("%", footer="100%")]
+    tm, tp = analysis.madds, analysis.params
+    shapes = {}  # a long network repeats a few shapes: format each once
+
+    def shape(s):
+        text = shapes.get(s)
+        if text is None:
+            text = shapes[s] = shape_str(s)
+        return text
+
+    rows = []
+    for i, r in enumerate(visible_rows(analysis, all_layers), 1):
+        mp, pp = pct(r.madds, tm), pct(r.params, tp)
+        rows.append([str(i), r.name, r.op + _stride(r), shape(r.input), shape(r.output),
+                     num(r.madds * f), f"{mp:.1f}", mp, num(r.params), f"{pp:.1f}"])
+    return Table(cols, rows, footer=True, frame=True, more=more)
 
 
-def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=False, fancy=True):
-    """What the terminal shows for `mbcost table`: the header line, the table and, per layer,
-    the note on hidden zero-cost layers (rich renderables; spec text is never markup)."""
-    from rich.text import Text
+def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=False):
+    """What `mbcost table` shows as text: the header line, the table and the note on
+    hidden zero-cost layers (a textview view: plain text or a terminal)."""
+    from .textview import Line
 
-    out = [Text(header_line(analysis, flops), style="bold" if fancy else ""),
-           rich_table(analysis, by_kind, exact, flops, all_layers, fancy=fancy)]
+    out = [Line([(header_line(analysis, flops), "bold")]),
+           layer_table(analysis, by_kind, exact, flops, all_layers)]
     note = "" if by_kind else hidden_note(analysis, all_layers)
     if note:
-        out.append(Text(note))
+        out.append(Line(note))
     return out
 
 
@@ -276,42 +265,57 @@ def hidden_note(analysis, all_layers):
 
 # ---------------------------------------------------------------- formulas
 
-def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
-    """Closed forms as text (or LaTeX), with the approximations stated."""
+def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
+    """Closed forms as text (or LaTeX), with the approximations stated: a textview view
+    whose long polynomials wrap between terms on a terminal, continuation lines indented
+    (LaTeX is left on one line, to copy)."""
     import sympy
 
+    from .textview import Line
+
     show = sympy.latex if latex else (lambda e: str(e).replace("**", "^"))
-    out = [f"{formula.model}: closed forms in alpha (width) and rho (resolution), "
-           f"convention '{formula.convention}'", ""]
-    out.append(f"mult-adds = {show(formula.madds)}")
-    out.append(f"params    = {show(formula.params)}")
+
+    def poly(text, hang):
+        return Line(text, hang=hang, wrap=not latex)
+
+    out = [Line(f"{formula.model}: closed forms in alpha (width) and rho (resolution), "
+                f"convention '{formula.convention}'"), ""]
+    out.append(poly(f"mult-adds = {show(formula.madds)}", 12))
+    out.append(poly(f"params    = {show(formula.params)}", 12))
     if by_kind:
         out += ["", "by type:"]
         for op, m, p in formula.by_kind():
             if m != 0 or p != 0:
-                out.append(f"  {op}: mult-adds = {show(m)}; params = {show(p)}")
+                out.append(poly(f"  {op}: mult-adds = {show(m)}; params = {show(p)}", 4))
     if layers:
         out += ["", "per layer:"]
         for name, op, m, p, node in formula.layers:
             if m == 0 and p == 0:
                 continue
-            out.append(f"  {name} [{op}]: mult-adds = {show(m)}; params = {show(p)}")
+            out.append(poly(f"  {name} [{op}]: mult-adds = {show(m)}; params = {show(p)}", 4))
     if ratios:
         out += ["", "depthwise separable vs standard convolution (mult-adds ratio 1/N + 1/D_K^2):"]
         for name, r in ratios:
             at1 = r.subs(sympy.Symbol("alpha", positive=True), 1)
-            out.append(f"  {name}: {show(r)}  (= {float(at1):.4f} at alpha = 1, "
-                       f"{float(1 / at1):.1f}x fewer)")
+            out.append(poly(f"  {name}: {show(r)}  (= {float(at1):.4f} at alpha = 1, "
+                            f"{float(1 / at1):.1f}x fewer)", 4))
     out += [""]
     if formula.approximations:
-        out.append("These closed forms are exact at alpha = 1, rho = 1 "
-                   f"({'checked' if formula.exact_at_base else 'NOT exact there'}) and continuous "
-                   "approximations elsewhere:")
-        out += [f"  - {a}" for a in formula.approximations]
+        out.append(Line("These closed forms are exact at alpha = 1, rho = 1 "
+                        f"({'checked' if formula.exact_at_base else 'NOT exact there'}) and continuous "
+                        "approximations elsewhere:"))
+        out += [Line(f"  - {a}", hang=4) for a in formula.approximations]
         out.append("Exact integers at any alpha and resolution: mbcost table.")
     else:
         out.append("These closed forms are exact for every alpha and rho.")
-    return "\n".join(out) + "\n"
+    return out
+
+
+def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
+    """Closed forms as plain text (or LaTeX), with the approximations stated."""
+    from .textview import plain
+
+    return plain(formula_view(formula, by_kind, layers, latex, ratios))
 
 
 def formula_dict(formula, by_kind=False, layers=False, ratios=()):
