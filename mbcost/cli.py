@@ -6,22 +6,25 @@ Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from . import __version__, explain, report
+from . import __version__, explain, report, textview
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
-from .errors import MbcostError, one_line
+from .errors import MbcostError, UsageError, one_line
 from .numbers import MAX_INT, parse_int
 from .output import write_text
 from .spec import bundled_dir, bundled_names, load_spec
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+FILE_WIDTH = 160  # -o FILE (and a pipe without $COLUMNS): the width a plain-text table fits
 
 
 def fail(msg, code=EXIT_BAD_INPUT):
@@ -73,7 +76,7 @@ def console(stderr=False):
     from rich.console import Console
 
     tty = (sys.stderr if stderr else sys.stdout).isatty()
-    width = None if tty else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    width = None if tty else plain_width()
     plain = not tty or "NO_COLOR" in os.environ  # NO_COLOR: no escape codes at all, not even bold
     c = Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
                 no_color=plain, force_terminal=False if plain else True)
@@ -81,7 +84,31 @@ def console(stderr=False):
     return c
 
 
+def plain_width():
+    """The width plain text is fitted to when piped: $COLUMNS, else 160."""
+    try:
+        return max(int(os.environ.get("COLUMNS", "0") or 0), 0) or FILE_WIDTH
+    except ValueError:
+        return FILE_WIDTH
+
+
+def show(view, output, fit=True):
+    """Print a text view (mbcost.textview): on a terminal through rich, fitted to its
+    width with styles; else as plain text to stdout or -o FILE. fit: plain text too is
+    fitted (to $COLUMNS or 160 on stdout, 160 in a file); else it keeps its natural width."""
+    if output in (None, "-") and sys.stdout.isatty():
+        console().print(textview.Rich(view), crop=False)
+        return
+    width = (plain_width() if output in (None, "-") else FILE_WIDTH) if fit else None
+    write_output(textview.plain(view, width), output)
+
+
 # ---------------------------------------------------------------- shared options
+
+PLOT_SUFFIXES = (".svg", ".png", ".pdf")
+PLOT_HELP = ("Also draw a chart to FILE (.svg, .png or .pdf); needs "
+             "pip install 'mbcost[plot]'.")
+
 
 class WholeNumber(click.ParamType):
     """An integer option in mbcost's number grammar (mbcost.numbers): ASCII digits, at most
@@ -114,7 +141,93 @@ def point_options(fn):
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _text_alias(ctx, param, value):
+    return "text" if value == "table" else value  # 'table' is the older name of 'text'
+
+
+def output_options(*formats):
+    """--format (the first is the default; 'text' also answers to 'table') and -o/--output."""
+    choices = [c for f in formats for c in (("text", "table") if f == "text" else (f,))]
+
+    def deco(fn):
+        """Add the two options to fn."""
+        fn = click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+                          help="Write to FILE (atomically) instead of stdout.")(fn)
+        return click.option("--format", "-f", "fmt", type=click.Choice(choices),
+                            default=formats[0], show_default=True, callback=_text_alias,
+                            help="Output format ('table' is another name for 'text').")(fn)
+    return deco
+
+
+def plot_option(fn):
+    """--plot FILE.svg|png|pdf (needs the optional matplotlib extra)."""
+    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+                        help=PLOT_HELP)(fn)
+
+
+def require_plot(path):
+    """Exit 2 before any output if a plot is asked for and cannot be made."""
+    if path is None:
+        return
+    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
+        fail(f"--plot {path}: the file name must end in {', '.join(PLOT_SUFFIXES)}")
+    from .plot import PlotUnavailable, pyplot
+
+    try:
+        pyplot()
+    except PlotUnavailable as e:
+        fail(e, EXIT_BAD_INPUT)
+
+
+def given(ctx, *names):
+    """The options among names set on the command line, as their long flags (--max-madds)."""
+    out = []
+    for p in ctx.command.params:
+        if p.name in names and ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE:
+            out.append(next((o for o in p.opts if o.startswith("--")), p.opts[0]))
+    return out
+
+
+# ---------------------------------------------------------------- one-line usage errors
+
+def usage_line(e, command="mbcost"):
+    """A click usage error as one line: click's message and where the help is."""
+    cmd = e.ctx.command_path if getattr(e, "ctx", None) is not None else command
+    return one_line(f"{e.format_message().rstrip('.')}; try '{cmd} --help'")
+
+
+@contextmanager
+def one_line_usage(command=lambda: "mbcost"):
+    """Make a click usage error raised inside print one line (exit 2), not four;
+    command() names the command whose help to suggest when click's error does not."""
+    try:
+        yield
+    except click.UsageError as e:
+        # click >= 8.2 shows the help for a bare `mbcost` through an error: keep that
+        if not isinstance(e, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            cmd = command()
+            e.show = lambda file=None, _e=e: click.echo(usage_line(_e, cmd), err=True)
+        raise
+
+
+class MainGroup(click.Group):
+    """The mbcost group: its own and its commands' usage errors are one line on stderr."""
+
+    def make_context(self, *args, **kwargs):
+        with one_line_usage():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        def command():
+            sub = ctx.invoked_subcommand  # set before the subcommand parses its options
+            return f"{ctx.command_path} {sub}" if sub else ctx.command_path
+
+        with one_line_usage(command):
+            return super().invoke(ctx)
+
+
+@click.group("mbcost", cls=MainGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mbcost")
 def main():
     """Exact mult-adds and parameters of MobileNet-style networks, per layer and in
@@ -133,23 +246,22 @@ def main():
 @point_options
 @click.option("--by", type=click.Choice(["layer", "kind"]), default="layer", show_default=True,
               help="One row per layer, or grouped by layer type (the paper's Table 2).")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
-              default="table", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE (atomically) instead of stdout.")
+@output_options("text", "csv", "json", "markdown")
 @click.option("--exact", is_flag=True, help="Exact integers in every row instead of K/M/G units.")
 @click.option("--flops", is_flag=True, help="Report FLOPs = 2 x mult-adds.")
 @click.option("--all", "all_layers", is_flag=True,
-              help="Also show layers that cost nothing under the convention (BN, activations...).")
-@click.option("--explain", "explain_other", is_flag=False, flag_value=DEFAULT_CONVENTION,
-              default=None, type=click.Choice(list(CONVENTIONS)), metavar="[OTHER]",
+              help="Also show layers (with --by kind: types) that cost nothing under the "
+                   "convention (BN, activations...).")
+@click.option("--explain", "explain_", is_flag=True,
               help="Instead of the layers, show per cost category how --convention differs "
-                   f"from OTHER (default {DEFAULT_CONVENTION}).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Also draw a per-layer bar chart to FILE (.svg/.png); pip install 'mbcost[plot]'.")
+                   "from --against.")
+@click.option("--against", type=click.Choice(list(CONVENTIONS)), default=None, metavar="OTHER",
+              help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
+@plot_option
+@click.pass_context
 @handle_errors
-def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_other, plot):
+def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
+          explain_, against, plot):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -157,39 +269,46 @@ def table(spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_
         mbcost table mobilenet_v1.yaml --alpha 0.5 --res 160
         mbcost table mobilenet_v1 --by kind --convention weights
         mbcost table my_net.yaml --format json -o cost.json
+        mbcost table efficientnet_b7 --by kind --plot b7.png
         mbcost table mobilenet_v3_large --convention fvcore --explain
+        mbcost table mobilenet_v2 --convention thop --explain --against ptflops
     """
-    if explain_other is not None:
-        ex = explain.explain(spec, convention, explain_other, alpha=alpha, resolution=res, rho=rho)
-        write_output(explain_text(ex, fmt), output)
+    if explain_:
+        other = against or DEFAULT_CONVENTION
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers")
+        if clash:
+            raise UsageError(f"--explain shows conventions, not layers: drop {clash[0]}")
+        if other == convention:
+            raise UsageError(f"--explain: nothing to compare, --convention and --against are both "
+                             f"'{other}'; pick --against C or --convention C")
+        ex = explain.explain(spec, convention, other, alpha=alpha, resolution=res, rho=rho)
+        if fmt == "text":
+            show(explain.explain_view(ex), output)
+        else:
+            write_output(explain_text(ex, fmt), output)
         return
-    from .cli_design import require_plot
-
+    if against is not None:
+        raise UsageError("--against goes with --explain")
     require_plot(plot)
     a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
-    if plot:
-        from .design_report import plot_layers
-
-        plot_layers(a, plot)
     by_kind = by == "kind"
+    if plot:
+        from .plot import plot_layers
+
+        plot_layers(a, plot, by_kind=by_kind, flops=flops, all_layers=all_layers)
     if fmt == "json":
-        text = report.to_json(a, flops)
+        text = report.by_kind_json(a, flops, all_layers) if by_kind else report.to_json(a, flops)
     elif fmt == "csv":
-        text = report.to_csv(a, flops)
+        text = report.by_kind_csv(a, flops, all_layers) if by_kind else report.to_csv(a, flops)
     elif fmt == "markdown":
         text = report.to_markdown(a, by_kind, flops, all_layers)
     else:
-        if output not in (None, "-"):
-            text = render_text(a, by_kind, exact, flops, all_layers, fancy=False)
-        else:
-            c = console()
-            for r in report.table_view(a, by_kind, exact, flops, all_layers, fancy=sys.stdout.isatty()):
-                c.print(r)
-            return
+        show(report.table_view(a, by_kind, exact, flops, all_layers), output)
+        return
     write_output(text, output)
 
 
-def explain_text(ex, fmt, width=160):
+def explain_text(ex, fmt, width=FILE_WIDTH):
     """The --explain view as JSON, Markdown or a plain-text table."""
     if fmt == "json":
         return json.dumps(ex.to_dict(), indent=2) + "\n"
@@ -197,23 +316,12 @@ def explain_text(ex, fmt, width=160):
         return explain.explain_csv(ex)
     if fmt == "markdown":
         return explain.explain_markdown(ex)
-    note = explain.explain_note(ex)
-    return plain_text([explain.explain_table(ex)] + ([note] if note else []), width)
+    return textview.plain(explain.explain_view(ex), width)
 
 
-def render_text(a, by_kind, exact, flops, all_layers, fancy=False, width=160):
+def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
     """The table as plain text (for files and golden tests)."""
-    return plain_text(report.table_view(a, by_kind, exact, flops, all_layers, fancy=fancy), width)
-
-
-def plain_text(renderables, width=160):
-    """Rich renderables as plain text of a fixed width, trailing spaces stripped."""
-    from rich.console import Console
-
-    c = Console(width=width, no_color=True, highlight=False, record=True, file=io.StringIO())
-    for r in renderables:
-        c.print(r)
-    return "\n".join(line.rstrip() for line in c.export_text().splitlines()) + "\n"
+    return textview.plain(report.table_view(a, by_kind, exact, flops, all_layers), width)
 
 
 @main.command()
@@ -224,38 +332,50 @@ def plain_text(renderables, width=160):
               help="Totals only, or also grouped by layer type.")
 @click.option("--layers", is_flag=True, help="Also the closed form of every layer.")
 @click.option("--latex", is_flag=True, help="Print LaTeX instead of plain text.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def formula(spec, convention, by, layers, latex):
+def formula(spec, convention, by, layers, latex, fmt, output):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
 
     \b
-    Example:
+    Examples:
         mbcost formula mobilenet_v1 --by kind --layers
+        mbcost formula mobilenet_v2 --format json -o formula.json
     """
+    if latex and fmt == "json":
+        raise UsageError("--latex goes with the text format; JSON gives every expression "
+                         "in sympy syntax")
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
-    click.echo(report.formula_text(f, by == "kind", layers, latex, ratios), nl=False)
+    if fmt == "json":
+        write_output(report.formula_json(f, by == "kind", layers, ratios), output)
+    else:
+        show(report.formula_view(f, by == "kind", layers, latex, ratios), output, fit=False)
 
 
 @main.command("list")
 @click.option("--conventions", is_flag=True, help="List the counting conventions instead.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def list_(conventions):
+def list_(conventions, fmt, output):
     """The bundled specs (or the counting conventions), one line each.
 
     \b
-    Example:
+    Examples:
         mbcost list
+        mbcost list --conventions --format json
     """
     if conventions:
-        for c in CONVENTIONS.values():
-            click.echo(f"{c.name:13} {c.summary}")
-        return
-    names = bundled_names()
-    width = max(map(len, names), default=0) + 1
-    for name in names:
-        s = load_spec(bundled_dir() / f"{name}.yaml")
-        click.echo(f"{name:{width}} {s.description or s.title}")
+        d = report.list_dict(conventions=list(CONVENTIONS.values()), default=DEFAULT_CONVENTION)
+    else:
+        d = report.list_dict(specs=[load_spec(bundled_dir() / f"{n}.yaml") for n in bundled_names()])
+    write_output(report.list_json(d) if fmt == "json" else report.list_text(d), output)
 
 
 # the design commands (check, fit, sweep, compare, layer): cli_design adds them to main

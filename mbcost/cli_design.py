@@ -8,29 +8,14 @@ Exit codes: 0 ok / within budget; 1 over budget (check) or nothing fits (fit);
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
 from . import design, design_report
-from .cli import (EXIT_BAD_INPUT, EXIT_OVER_BUDGET, WholeNumber, fail, handle_errors, main,
-                  point_options, write_output)
+from .cli import (EXIT_OVER_BUDGET, WholeNumber, given, handle_errors, main, output_options,
+                  plot_option, point_options, require_plot, show, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
-
-PLOT_SUFFIXES = (".svg", ".png", ".pdf")
-
-
-def output_options(*formats):
-    """--format (first choice is the default) and --output."""
-    def deco(fn):
-        """Add the two options to fn."""
-        fn = click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-                          help="Write to FILE (atomically) instead of stdout.")(fn)
-        return click.option("--format", "-f", "fmt", type=click.Choice(list(formats)),
-                            default=formats[0], show_default=True, help="Output format.")(fn)
-    return deco
 
 
 def limit_options(fn):
@@ -39,29 +24,6 @@ def limit_options(fn):
                       help="Parameter limit, e.g. 2M, 2.5M, 4200000.")(fn)
     return click.option("--max-madds", default=None, metavar="N",
                         help="Mult-adds limit, e.g. 150M, 1.2G, 600000000.")(fn)
-
-
-def plot_option(fn):
-    """--plot FILE.svg|png (needs the optional matplotlib extra)."""
-    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
-                        help="Also draw a chart to FILE (.svg, .png or .pdf); needs "
-                             "pip install 'mbcost[plot]'.")(fn)
-
-
-def require_plot(path):
-    """Exit 2 before any output if a plot is asked for and cannot be made."""
-    if path is None:
-        return
-    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
-        fail(f"--plot {path}: the file name must end in {', '.join(PLOT_SUFFIXES)}")
-    try:
-        design_report._pyplot()
-    except design_report.PlotUnavailable as e:
-        fail(f"mbcost: {e}", EXIT_BAD_INPUT)
-
-
-def _given(ctx, *names):
-    return [n for n in names if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
 
 
 @click.command()
@@ -96,16 +58,18 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
     if (spec is None) == (budget is None):
         raise UsageError("give a SPEC with limits, or --budget FILE (not both)")
     if budget is not None:
-        extra = _given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention")
+        extra = given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention")
         if extra:
-            raise UsageError(f"--budget takes its settings from the file; drop --{extra[0].replace('_', '-')}")
+            raise UsageError(f"--budget takes its settings from the file; drop {extra[0]}")
         results = design.check_budget_file(budget, top)
     else:
         limits = {"madds": max_madds, "params": max_params}
         results = [design.check_budget(spec, limits, alpha, res, rho, convention, top)]
-    render = {"text": design_report.check_text, "json": design_report.check_json,
-              "markdown": design_report.check_markdown}[fmt]
-    write_output(render(results), output)
+    if fmt == "text":
+        show(design_report.check_view(results), output, fit=False)
+    else:
+        render = {"json": design_report.check_json, "markdown": design_report.check_markdown}[fmt]
+        write_output(render(results), output)
     if not all(r.ok for r in results):
         sys.exit(EXIT_OVER_BUDGET)
 
@@ -116,6 +80,8 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.option("--alpha", "-a", default=None, help="Fix alpha and fit the resolution.")
 @click.option("--res", "--resolution", "res", type=WholeNumber(1), default=None,
               help="Fix the resolution and fit alpha.")
+@click.option("--rho", default=None,
+              help="Fix the resolution as rho x the spec's (rounded) and fit alpha.")
 @click.option("--alpha-step", default="0.01", show_default=True,
               help="Fitted alpha is a multiple of this.")
 @click.option("--res-step", type=WholeNumber(1), default=design.DEFAULT_RES_STEP,
@@ -123,13 +89,15 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
               show_default=True, help="Counting convention.")
 @output_options("text", "json")
+@click.pass_context
 @handle_errors
-def fit(spec, max_madds, max_params, alpha, res, alpha_step, res_step, convention, fmt, output):
+def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, convention, fmt,
+        output):
     """The largest alpha (at a fixed --res) or resolution (at a fixed --alpha) within budget.
 
     The closed form gives the start; the exact integer counts decide: the answer
     meets every limit and the next step up does not. With neither --alpha nor
-    --res: the Pareto frontier of the standard grid (alpha 1.4 ... 0.25, res 224 ... 96).
+    --res/--rho: the Pareto frontier of the standard grid (alpha 1.4 ... 0.25, res 224 ... 96).
     Exit 0 found, 1 nothing fits, 2 bad input.
 
     \b
@@ -138,9 +106,18 @@ def fit(spec, max_madds, max_params, alpha, res, alpha_step, res_step, conventio
         mbcost fit mobilenet_v2 --max-madds 300M --alpha 1.0 --format json
         mbcost fit mobilenet_v1 --max-madds 150M --max-params 2M
     """
+    applies = {"--alpha-step": res is not None or rho is not None, "--res-step": alpha is not None}
+    unused = [n for n in given(ctx, "alpha_step", "res_step") if not applies[n]]
+    if unused:  # a step of what is not being fitted would be silently ignored
+        fitted = ("alpha (at --res)" if res is not None or rho is not None else "the resolution (at --alpha)"
+                  if alpha is not None else "the standard grid's frontier")
+        raise UsageError(f"{unused[0]} does not apply: fit finds {fitted}")
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
-                   convention=convention, alpha_step=alpha_step, res_step=res_step)
-    write_output(design_report.fit_json(f) if fmt == "json" else design_report.fit_text(f), output)
+                   convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho)
+    if fmt == "json":
+        write_output(design_report.fit_json(f), output)
+    else:
+        show(design_report.fit_view(f), output, fit=False)
     if not f.ok:
         sys.exit(EXIT_OVER_BUDGET)
 
@@ -151,32 +128,48 @@ def fit(spec, max_madds, max_params, alpha, res, alpha_step, res_step, conventio
               help="Widths: a list and/or START:STOP:STEP ranges, e.g. 0.25:1:0.05.")
 @click.option("--res", "--resolution", "resolutions", default="224,192,160,128", show_default=True,
               help="Resolutions: a list and/or ranges, e.g. 96:224:32.")
+@click.option("--rho", "rhos", default=None,
+              help="Resolution multipliers instead of --res (resolution = round(rho x the "
+                   "spec's)): a list and/or ranges, e.g. 0.5:1:0.25.")
 @click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
               show_default=True, help="Counting convention.")
 @click.option("--exact", is_flag=True, help="Exact integers instead of K/M/G units.")
-@output_options("table", "csv", "json", "markdown")
+@output_options("text", "csv", "json", "markdown")
 @plot_option
+@click.pass_context
 @handle_errors
-def sweep(spec, alphas, resolutions, convention, exact, fmt, output, plot):
+def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot):
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.
-    JSON is a list of {alpha, resolution, madds, params}; CSV has the same columns.
+    JSON (schema mbcost.sweep/1) holds the grid's points {alpha, resolution, madds,
+    params} in "points"; CSV has one row per point with those columns.
 
     \b
     Examples:
         mbcost sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128
         mbcost sweep mobilenet_v2 --alpha 0.25:1.4:0.05 --res 96:224:32 --format csv
+        mbcost sweep efficientnet_b0 --alpha 0.25:1:0.05 --rho 0.5:1:0.25 --plot grid.png
     """
     require_plot(plot)
-    sw = design.sweep(spec, design.parse_values(alphas, "--alpha"),
-                      design.parse_values(resolutions, "--res", integer=True), convention)
-    text = {"table": lambda: design_report.sweep_text(sw, exact),
-            "csv": lambda: design_report.sweep_csv(sw), "json": lambda: design_report.sweep_json(sw),
-            "markdown": lambda: design_report.sweep_markdown(sw, True)}[fmt]()
-    write_output(text, output)
+    if rhos is not None and given(ctx, "resolutions"):
+        raise UsageError("give either --res or --rho, not both")
+    values = design.parse_values(alphas, "--alpha")
+    if rhos is not None:
+        sw = design.sweep(spec, values, None, convention, rhos=design.parse_values(rhos, "--rho"))
+    else:
+        sw = design.sweep(spec, values, design.parse_values(resolutions, "--res", integer=True),
+                          convention)
+    if fmt == "text":
+        show(design_report.sweep_view(sw, exact), output, fit=False)
+    else:
+        text = {"csv": lambda: design_report.sweep_csv(sw), "json": lambda: design_report.sweep_json(sw),
+                "markdown": lambda: design_report.sweep_markdown(sw, True)}[fmt]()
+        write_output(text, output)
     if plot:
-        design_report.plot_sweep(sw, plot)
+        from .plot import plot_sweep
+
+        plot_sweep(sw, plot)
 
 
 @click.command()
@@ -185,12 +178,13 @@ def sweep(spec, alphas, resolutions, convention, exact, fmt, output, plot):
 @point_options
 @click.option("--b-alpha", default=None, help="Alpha of B (default: the same as A).")
 @click.option("--b-res", type=WholeNumber(1), default=None, help="Resolution of B (default: A's).")
+@click.option("--b-rho", default=None, help="Resolution multiplier of B (of B's own resolution).")
 @click.option("--dense", is_flag=True,
               help="B with every depthwise separable pair replaced by the standard conv of the "
                    "same kernel, input and output (MobileNets Table 4).")
 @output_options("text", "json", "markdown")
 @handle_errors
-def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, dense, fmt, output):
+def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt, output):
     """Per-layer and total differences between A and B (two specs, or one spec at two settings).
 
     \b
@@ -198,22 +192,33 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, dense, fmt, outpu
         mbcost compare mobilenet_v1 mobilenet_v2
         mbcost compare mobilenet_v1 --b-alpha 0.5 --b-res 160
         mbcost compare mobilenet_v1 --dense        # Conv MobileNet, Table 4
+
+    When the layer names of A and B do not line up (two different networks), the
+    rows are the layer types (as in 'mbcost table --by kind') and the total.
     """
-    if b is None and b_alpha is None and b_res is None and not dense:
-        raise UsageError("nothing to compare: give B, --b-alpha/--b-res, or --dense")
+    if b is None and b_alpha is None and b_res is None and b_rho is None and not dense:
+        raise UsageError("nothing to compare: give B, --b-alpha/--b-res/--b-rho, or --dense")
+    if b_res is not None and b_rho is not None:
+        raise UsageError("give either --b-res or --b-rho, not both")
     an_a = analyze(a, alpha=alpha, resolution=res, rho=rho, convention=convention)
     b_spec = a if b is None else b
     b_a = alpha if b_alpha is None else b_alpha
-    b_r = b_res if b_res is not None else (an_a.resolution if b is None else res)
-    b_rho = rho if b is not None and b_res is None else None
+    if b_res is not None or b_rho is not None:
+        b_r = b_res  # B's own setting (--b-rho: of B's own resolution)
+    elif b is None:
+        b_r, b_rho = an_a.resolution, None  # one spec: A's resolution
+    else:
+        b_r, b_rho = res, rho  # another spec: the same --res or --rho
     if dense:
         an_b, merged = design.dense_analysis(b_spec, b_a, b_r, b_rho, convention)
     else:
         an_b, merged = analyze(b_spec, alpha=b_a, resolution=b_r, rho=b_rho, convention=convention), None
     c = design.compare(an_a, an_b, merged)
-    render = {"text": design_report.compare_text, "json": design_report.compare_json,
-              "markdown": design_report.compare_markdown}[fmt]
-    write_output(render(c), output)
+    if fmt == "text":
+        show(design_report.compare_view(c), output, fit=False)
+    else:
+        render = {"json": design_report.compare_json, "markdown": design_report.compare_markdown}[fmt]
+        write_output(render(c), output)
 
 
 @click.command()
@@ -234,8 +239,10 @@ def layer(kind, k, c_in, c_out, size, alpha, rho, fmt, output):
         mbcost layer dwsep --k 3 --in 512 --out 512 --size 14 --alpha 0.75 --rho 0.714
     """
     calc = design.layer_calc(k, c_in, c_out, size, alpha, rho)
-    write_output(design_report.layer_json(calc) if fmt == "json" else design_report.layer_text(calc),
-                 output)
+    if fmt == "json":
+        write_output(design_report.layer_json(calc), output)
+    else:
+        show(design_report.layer_view(calc), output, fit=False)
 
 
 COMMANDS = (check, fit, sweep, compare, layer)

@@ -17,12 +17,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from .errors import UsageError, show
 from .graph import MAX_RESOLUTION, build_graph
 from .layers import KINDS
 from .numbers import parse_number
 from .spec import load_spec
+
+
+SPEC_ARG_DOC = """``spec`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
+    ``mbcost.bundled_names()`` lists them), a path to a YAML file (a path that exists wins
+    over a bundled name), a dict with the same content as a spec file, or a loaded ``Spec``."""
+
+
+def spec_doc(fn):
+    """Put the shared description of the spec argument where fn's docstring says {spec}."""
+    if fn.__doc__:  # None under python -OO
+        fn.__doc__ = fn.__doc__.replace("{spec}", SPEC_ARG_DOC)
+    return fn
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,15 @@ DEFAULT_CONVENTION = "paper"
 
 
 def get_convention(name):
-    """The Convention called name (or the object itself)."""
+    """The ``Convention`` called name (or name itself if it is one).
+
+    Returns a ``Convention``: ``name``, ``summary``, and the weight of each raw cost
+    category in ``madds`` and ``params`` (``mbcost list --conventions`` lists them).
+    Raises ``mbcost.UsageError`` (a ``ValueError``) for an unknown name.
+
+        >>> get_convention("weights").params
+        {'weight': 1}
+    """
     if isinstance(name, Convention):
         return name
     if isinstance(name, str) and name in CONVENTIONS:
@@ -120,7 +141,12 @@ def weigh(terms, weights):
 
 @dataclass
 class Row:
-    """One primitive layer's shapes and exact cost under a convention."""
+    """One primitive layer's shapes and exact cost under a convention.
+
+    ``k`` and ``stride`` are None for layers without them (BN, activations...);
+    ``to_dict()`` is the layer object of the JSON output, ``record()`` a flat,
+    all-integer record for data frames (see ``Analysis.records``).
+    """
 
     name: str
     kind: str
@@ -136,14 +162,63 @@ class Row:
     madd_terms: dict = field(default_factory=dict, repr=False)
     param_terms: dict = field(default_factory=dict, repr=False)
 
+    def to_dict(self):
+        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if absent)."""
+        return {"name": self.name, "kind": self.kind, "op": self.op,
+                "input": [int(v) for v in self.input], "output": [int(v) for v in self.output],
+                "k": self.k, "stride": self.stride, "madds": int(self.madds),
+                "params": int(self.params)}
+
+    def record(self):
+        """A flat record: shapes as in_h..out_c, k and stride 0 where the layer has none,
+        every number a Python int (so a data frame gets int64 columns)."""
+        (ih, iw, ic), (oh, ow, oc) = self.input, self.output
+        return {"name": self.name, "kind": self.kind, "op": self.op,
+                "in_h": int(ih), "in_w": int(iw), "in_c": int(ic),
+                "out_h": int(oh), "out_w": int(ow), "out_c": int(oc),
+                "k": int(self.k or 0), "stride": int(self.stride or 0),
+                "madds": int(self.madds), "params": int(self.params)}
+
+
+RECORD_FIELDS = ("name", "kind", "op", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c",
+                 "k", "stride", "madds", "params")
+
+
+class KindRow(NamedTuple):
+    """One layer type's totals (a row of MobileNet v1's Table 2); percentages of the
+    network's totals (0.0 when a total is 0). The fields are the by-kind CSV's columns."""
+
+    type: str
+    layers: int
+    madds: int
+    madds_pct: float
+    params: int
+    params_pct: float
+
+
+def _pct(part, whole):
+    return 100.0 * part / whole if whole else 0.0
+
 
 @dataclass
 class Analysis:
-    """The per-layer rows and totals of one spec at one width and resolution."""
+    """The per-layer rows and exact integer totals of one spec at one width and resolution.
+
+    Attributes: ``model``, ``title``, ``alpha`` (a float; ``alpha_exact`` is the exact
+    Fraction), ``resolution`` (input height), ``input`` ([H, W, C]), ``convention``,
+    ``rows`` (one ``Row`` per primitive layer, zero-cost ones included), ``madds`` and
+    ``params`` (the exact totals), ``spec_path``.
+
+        >>> a = analyze("mobilenet_v1", alpha=0.5, resolution=160)
+        >>> a
+        Analysis(model='mobilenet_v1', alpha=0.5, resolution=160, convention='paper', madds=76524800, params=1320648, rows=<84 rows>)
+        >>> a.alpha, a.alpha_exact
+        (0.5, Fraction(1, 2))
+    """
 
     model: str
     title: str
-    alpha: Fraction
+    alpha_exact: Fraction
     resolution: int
     input: tuple
     convention: str
@@ -153,19 +228,65 @@ class Analysis:
     spec_path: str = ""
 
     @property
+    def alpha(self):
+        """The width multiplier as a float (``alpha_exact`` keeps the exact Fraction)."""
+        return float(self.alpha_exact)
+
+    @property
     def totals(self):
         """{'madds': int, 'params': int}."""
         return {"madds": self.madds, "params": self.params}
 
+    def __repr__(self):
+        return (f"Analysis(model={self.model!r}, alpha={self.alpha!r}, resolution={self.resolution}, "
+                f"convention={self.convention!r}, madds={self.madds}, params={self.params}, "
+                f"rows=<{len(self.rows)} rows>)")
+
     def by_kind(self):
-        """Rows grouped by op label (the MobileNet paper's Table 2), largest mult-adds first."""
+        """One ``KindRow`` per layer type (op label), largest mult-adds first: the MobileNet
+        paper's Table 2. Every type is listed, zero-cost ones (BN, ReLU...) included.
+
+            >>> k = analyze("mobilenet_v1", convention="weights").by_kind()[0]
+            >>> k.type, k.layers, k.madds, round(k.madds_pct, 2), round(k.params_pct, 2)
+            ('Conv 1x1', 13, 539492352, 94.86, 74.59)
+        """
         groups = {}
         for r in self.rows:
-            g = groups.setdefault(r.op, [r.op, 0, 0, 0])
-            g[1] += r.madds
-            g[2] += r.params
-            g[3] += 1
-        return sorted(groups.values(), key=lambda g: (-g[1], -g[2], g[0]))
+            g = groups.setdefault(r.op, [0, 0, 0])
+            g[0] += r.madds
+            g[1] += r.params
+            g[2] += 1
+        rows = [KindRow(op, n, m, _pct(m, self.madds), p, _pct(p, self.params))
+                for op, (m, p, n) in groups.items()]
+        return sorted(rows, key=lambda k: (-k.madds, -k.params, k.type))
+
+    def to_dict(self, flops=False):
+        """The JSON layout of ``mbcost table --format json`` (schema ``mbcost.table/1``,
+        docs/output-format.md) as a plain dict: every layer, exact integers."""
+        from .report import to_dict
+
+        return to_dict(self, flops)
+
+    def records(self):
+        """One flat dict per layer (``Row.record``), zero-cost layers included:
+        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params``.
+        Every number is an int; ``k`` and ``stride`` are 0 where a layer has none, so
+        ``pandas.DataFrame(a.records())`` has int64 columns.
+
+            >>> analyze("mobilenet_v1").records()[0]["madds"]
+            10838016
+        """
+        return [r.record() for r in self.rows]
+
+    def to_dataframe(self):
+        """``pandas.DataFrame(self.records())``; pandas is optional (never a dependency
+        of mbcost). Raises ImportError, saying so, when pandas is not installed."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Analysis.to_dataframe needs pandas (pip install pandas); "
+                              "records() gives the same rows as plain dicts") from None
+        return pandas.DataFrame(self.records(), columns=list(RECORD_FIELDS))
 
 
 def parse_alpha(alpha):
@@ -210,13 +331,43 @@ def layer_cost(node, dom, convention):
     return weigh(mt, convention.madds), weigh(pt, convention.params), mt, pt
 
 
+@spec_doc
 def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION):
-    """Per-layer rows and exact integer totals of spec at width alpha and resolution."""
+    """Per-layer rows and exact integer totals of spec at width alpha and resolution.
+
+    {spec}
+    ``alpha`` is the width multiplier, in (0, 64]: a number or a short decimal string,
+    taken exactly (``"0.75"`` is 3/4). ``resolution`` is the input height in pixels
+    (default: the spec's); or give ``rho``, the resolution multiplier (resolution =
+    round(rho x the spec's height)), not both. ``convention`` is a name from
+    ``mbcost.CONVENTIONS`` (default ``"paper"``: conv and FC multiply-adds, BN folded).
+
+    Returns an ``Analysis``: ``madds`` and ``params`` (exact ints), ``rows`` (one ``Row``
+    per primitive layer), ``by_kind()`` (Table 2), ``records()`` and ``to_dict()``.
+
+    Raises ``mbcost.SpecError`` for a missing or malformed spec (with file, line, layer
+    and field; its subclasses ``ExprError`` for a bad expression and ``LimitError`` for a
+    spec over a documented limit) and ``mbcost.UsageError`` for a bad alpha, resolution,
+    rho or convention. All are ``ValueError`` and ``mbcost.MbcostError``.
+
+        >>> a = analyze("mobilenet_v1", alpha=0.5, resolution=160)
+        >>> a.madds, a.params
+        (76524800, 1320648)
+        >>> a.rows[0].name, a.rows[0].madds
+        ('conv1', 2764800)
+        >>> analyze({"name": "one", "input": [14, 14, 512],
+        ...          "layers": [{"dwsep": {"k": 3, "out": 512}}]}).madds
+        52283392
+        >>> analyze("mobilenet_v1", alpha=0)
+        Traceback (most recent call last):
+        mbcost.errors.UsageError: alpha must be in (0, 64], got 0
+    """
     spec = load_spec(spec)
     conv = get_convention(convention)
     a = parse_alpha(alpha)
     res = resolve_resolution(spec, resolution, rho)
     return analyze_graph(spec, build_graph(spec, a, res), a, res, conv)
+
 
 
 def analyze_graph(spec, g, alpha, resolution, convention):
@@ -235,9 +386,26 @@ def analyze_graph(spec, g, alpha, resolution, convention):
 
 # ---------------------------------------------------------------- closed forms
 
-@dataclass
+class KindFormula(NamedTuple):
+    """One layer type's closed forms (sympy expressions in alpha and rho)."""
+
+    type: str
+    madds: object
+    params: object
+
+
+@dataclass(repr=False)
 class Formula:
-    """Closed forms in alpha and rho: per layer, per kind, and totals."""
+    """Closed forms in alpha and rho: per layer, per kind, and totals.
+
+    ``madds`` and ``params`` are sympy expressions in ``mbcost.symbols.alpha`` and
+    ``rho``; ``layers`` holds (name, op, madds, params, node) per primitive layer;
+    ``approximations`` says where the forms are continuous approximations of the exact,
+    rounded counts, and ``exact_at_base`` whether they match them at alpha = rho = 1.
+
+        >>> closed_form("mobilenet_v1")
+        Formula(model='mobilenet_v1', convention='paper', madds=539492352*alpha**2*rho**2 + 28224000*alpha*rho**2 + 1024000*alpha, params=3139584*alpha**2 + 1069504*alpha + 1000, layers=<84 layers>)
+    """
 
     model: str
     convention: str
@@ -246,25 +414,52 @@ class Formula:
     params: object
     approximations: list
     exact_at_base: bool
+    title: str = ""
+
+    def __repr__(self):
+        def short(e):
+            text = str(e)
+            return text if len(text) <= 300 else text[:297] + "..."
+
+        return (f"Formula(model={self.model!r}, convention={self.convention!r}, "
+                f"madds={short(self.madds)}, params={short(self.params)}, "
+                f"layers=<{len(self.layers)} layers>)")
 
     def by_kind(self):
-        """(op, madds_expr, params_expr) grouped by op label."""
+        """One ``KindFormula(type, madds, params)`` per op label, in network order."""
         import sympy
 
         groups = {}
         for name, op, m, p, _ in self.layers:
-            g = groups.setdefault(op, [op, sympy.Integer(0), sympy.Integer(0)])
-            g[1] += m
-            g[2] += p
-        return [(op, sympy.expand(m), sympy.expand(p)) for op, m, p in groups.values()]
+            g = groups.setdefault(op, [sympy.Integer(0), sympy.Integer(0)])
+            g[0] += m
+            g[1] += p
+        return [KindFormula(op, sympy.expand(m), sympy.expand(p)) for op, (m, p) in groups.items()]
 
 
+@spec_doc
 def closed_form(spec, convention=DEFAULT_CONVENTION):
     """Total and per-layer mult-adds and params as sympy expressions in alpha and rho.
 
-    Each size is exact at alpha = rho = 1 and scales continuously from there
-    (alpha for scaled channels, rho for spatial sizes); the approximations made
-    (channel rounding, ceil on odd sizes) are listed in ``approximations``.
+    {spec}
+    ``convention`` is a name from ``mbcost.CONVENTIONS`` (default ``"paper"``).
+
+    Returns a ``Formula``. Each size is exact at alpha = rho = 1 and scales continuously
+    from there (alpha for scaled channels, rho for spatial sizes); the approximations made
+    (channel rounding, ceil on odd sizes) are listed in ``Formula.approximations``.
+    Imports sympy (about half a second); ``analyze`` does not.
+
+    Raises ``mbcost.SpecError`` for a missing or malformed spec (its subclasses
+    ``ExprError`` for a bad expression and ``LimitError`` for a spec over a documented
+    limit), ``mbcost.UsageError`` for an unknown convention; all are ``ValueError`` and
+    ``mbcost.MbcostError``.
+
+        >>> f = closed_form("mobilenet_v1")
+        >>> f.params
+        3139584*alpha**2 + 1069504*alpha + 1000
+        >>> from mbcost.symbols import alpha, rho
+        >>> f.madds.subs({alpha: 1, rho: 1})
+        568740352
     """
     import sympy
 
@@ -284,7 +479,9 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     tp = sympy.expand(sympy.Add(*(layer[3] for layer in layers)))
     base = analyze(spec, convention=conv)
     exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
-    return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact))
+    return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact),
+                   spec.title)
+
 
 
 # The README's rows: what is counted, and the raw categories (layers.py) behind each row.

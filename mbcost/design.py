@@ -420,15 +420,21 @@ class Sweep:
         return self._index[(Fraction(alpha), resolution)]
 
 
-def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION):
-    """Every (alpha, resolution) combination, exact, via the fast grid."""
-    for what, values in (("alphas", alphas), ("resolutions", resolutions)):
-        if not isinstance(values, (list, tuple, range)) or len(values) > MAX_LIST_VALUES:
+def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
+    """Every (alpha, resolution) combination, exact, via the fast grid; with rhos instead
+    of resolutions, each resolution is round(rho x the spec's)."""
+    for what, values in (("alphas", alphas), ("resolutions", resolutions), ("rhos", rhos)):
+        if (values is not None or what == "alphas") and (not isinstance(values, (list, tuple, range))
+                                   or len(values) > MAX_LIST_VALUES):
             raise UsageError(f"{what} must be a list of at most {MAX_LIST_VALUES} values "
                              f"(got {show(values)})")
     ev = GridEvaluator(spec, convention)
     alphas = [parse_alpha(a) for a in alphas]
-    resolutions = [resolve_resolution(ev.spec, r) for r in resolutions]
+    if rhos is not None:
+        if resolutions is not None:
+            raise UsageError("give either resolutions or rhos, not both")
+        resolutions = list(dict.fromkeys(resolve_resolution(ev.spec, None, r) for r in rhos))
+    resolutions = [resolve_resolution(ev.spec, r) for r in resolutions or ()]
     if not alphas or not resolutions:
         raise UsageError("a sweep needs at least one alpha and one resolution")
     if len(alphas) * len(resolutions) > MAX_GRID_POINTS:
@@ -515,7 +521,7 @@ def check_budget(spec, limits, alpha=1, resolution=None, rho=None,
                                            100.0 * getattr(r, c.quantity) / total if total else 0.0)
                                for r in rows]
     shown = spec if isinstance(spec, str) else str(a.spec_path)  # as the user named it
-    return BudgetResult(a.model, a.title, shown, a.alpha, a.resolution, a.input,
+    return BudgetResult(a.model, a.title, shown, a.alpha_exact, a.resolution, a.input,
                         a.convention, checks, contrib)
 
 
@@ -870,18 +876,21 @@ def _closed_form_estimate(ev, limits, mode, fixed):
 
 
 def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION,
-        alpha_step=DEFAULT_ALPHA_STEP, res_step=DEFAULT_RES_STEP):
+        alpha_step=DEFAULT_ALPHA_STEP, res_step=DEFAULT_RES_STEP, rho=None):
     """Largest alpha (resolution fixed) or resolution (alpha fixed) meeting every limit.
 
     The closed form gives the starting point; a galloping then bisecting search on
     the exact counts (channel rounding and ceil make them a step function) ends at a
     multiple of the step that meets the budget while the next step up does not.
-    With neither fixed: the Pareto frontier of the standard grid within budget."""
+    With neither fixed: the Pareto frontier of the standard grid within budget.
+    rho fixes the resolution as round(rho x the spec's), like resolution."""
     ev = GridEvaluator(spec, convention)
     spec = ev.spec
     limits = _limits(limits)
+    if rho is not None:
+        resolution = resolve_resolution(spec, resolution, rho)
     if alpha is not None and resolution is not None:
-        raise UsageError("fix either --alpha or --res (the other is fitted), not both")
+        raise UsageError("fix either --alpha or --res/--rho (the other is fitted), not both")
     if alpha is None and resolution is None:
         return _pareto(ev, limits)
     if resolution is not None:
@@ -1028,7 +1037,7 @@ def dense_analysis(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_
 
 @dataclass
 class CompareRow:
-    """One layer (or merged pair) on both sides; None where a side lacks it."""
+    """One layer (or merged pair, or layer type) on both sides; None where a side lacks it."""
 
     name: str
     op_a: str | None
@@ -1038,25 +1047,44 @@ class CompareRow:
     params_a: int | None
     params_b: int | None
     theory: Fraction | None = None  # dense: 1/N + 1/D_K^2 (MobileNets §3.1)
+    layers_a: int = 0  # how many of A's layers the row holds
+    layers_b: int = 0
 
 
 @dataclass
 class Comparison:
-    """Per-layer and total differences between two analyses (B relative to A)."""
+    """Per-layer (or per-type) and total differences between two analyses (B relative to A)."""
 
     a: object
     b: object
     rows: list
     dense: bool = False
+    by: str = "layer"  # "layer": rows matched by name; "kind": by layer type (the names differ)
 
 
-def compare(a, b, merged=None):
-    """Align the rows of analyses a and b by layer name (a's rows renamed by merged)."""
+def names_line_up(a, b):
+    """Whether a and b can be compared layer by layer: at least half of the smaller side's
+    costed layer names are also on the other side (v1 vs v1_shallow yes, v1 vs v2 no)."""
+    na = {r.name for r in a.rows if r.madds or r.params}
+    nb = {r.name for r in b.rows if r.madds or r.params}
+    return 2 * len(na & nb) >= min(len(na), len(nb))
+
+
+def compare(a, b, merged=None, by=None):
+    """Align the rows of analyses a and b by layer name (a's rows renamed by merged), or,
+    with by="kind" (the default when the names do not line up), by layer type."""
     merged = merged or {}
+    if by is None:
+        by = "layer" if merged or names_line_up(a, b) else "kind"
+    if by not in ("layer", "kind"):
+        raise UsageError(f"compare by 'layer' or 'kind', got {by!r}")
     groups, order = {}, []
 
     def add(row, side):
-        key = merged.get(row.name, row.name) if side == "a" else row.name
+        if by == "kind":
+            key = row.op
+        else:
+            key = merged.get(row.name, row.name) if side == "a" else row.name
         if not (row.madds or row.params):
             return
         if key not in groups:
@@ -1075,12 +1103,19 @@ def compare(a, b, merged=None):
         if merged and len(ga) == 2 and len(gb) == 1 and gb[0].source_kind == "dense":
             n_out, k = gb[0].output[2], gb[0].k
             theory = Fraction(1, n_out) + Fraction(1, k * k)
+        if by == "kind":
+            ops = (key if ga else None, key if gb else None)
+        else:
+            ops = (" + ".join(r.op for r in ga) or None, " + ".join(r.op for r in gb) or None)
         rows.append(CompareRow(
-            key, " + ".join(r.op for r in ga) or None, " + ".join(r.op for r in gb) or None,
+            key, *ops,
             sum(r.madds for r in ga) if ga else None, sum(r.madds for r in gb) if gb else None,
             sum(r.params for r in ga) if ga else None, sum(r.params for r in gb) if gb else None,
-            theory))
-    return Comparison(a, b, rows, dense=bool(merged))
+            theory, len(ga), len(gb)))
+    if by == "kind":  # largest first, as `table --by kind`
+        rows.sort(key=lambda r: (-max(r.madds_a or 0, r.madds_b or 0),
+                                 -max(r.params_a or 0, r.params_b or 0), r.name))
+    return Comparison(a, b, rows, dense=bool(merged), by=by)
 
 
 # ---------------------------------------------------------------- one layer

@@ -1,9 +1,8 @@
 """Rendering of the design commands (check, fit, sweep, compare, layer) as plain
-text, JSON, CSV and Markdown, and the optional matplotlib plots. No cost logic.
+text, JSON, CSV and Markdown (the plots are in ``mbcost.plot``). No cost logic.
 
-The JSON layouts carry a ``schema`` name and, like ``report``'s, only ever gain
-fields within a schema version. The sweep's JSON is a plain list of objects
-{alpha, resolution, madds, params} so that CI scripts can read it directly.
+The JSON layouts carry a ``schema`` name (``mbcost.<command>/1``) and, like
+``report``'s, only ever gain fields within a schema version (docs/output-format.md).
 """
 
 from __future__ import annotations
@@ -11,17 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 
 from .design import QUANTITY_LABELS
 from .escape import markdown as md
 from .report import fmt_alpha, number, shape_str, si
+from .textview import NAME, Column, Line, Table, plain
 
-PLOT_HINT = "plotting needs matplotlib: pip install 'mbcost[plot]'"
-
-
-class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed (the optional [plot] extra)."""
+CHECK_SCHEMA, FIT_SCHEMA, SWEEP_SCHEMA = "mbcost.check/1", "mbcost.fit/1", "mbcost.sweep/1"
+COMPARE_SCHEMA, LAYER_SCHEMA = "mbcost.compare/1", "mbcost.layer/1"
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -38,22 +34,13 @@ def _alpha(a):
     return fmt_alpha(a)
 
 
-def text_table(headers, rows, right=None):
-    """Plain aligned columns (numbers right-aligned); two spaces between columns."""
-    right = set(range(1, len(headers))) if right is None else set(right)
-    cells = [list(map(str, headers))] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for r in cells:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append("  ".join(parts).rstrip())
-    return lines
-
-
 def md_table(headers, rows, right=None):
-    """A Markdown pipe table; numbers right-aligned."""
+    """A Markdown pipe table; numbers right-aligned. A header may be a Column or a tuple
+    of lines (joined with spaces)."""
     right = set(range(1, len(headers))) if right is None else set(right)
-    out = ["| " + " | ".join(map(str, headers)) + " |",
+    heads = [h.title if isinstance(h, Column) else h if isinstance(h, str) else " ".join(h)
+             for h in headers]
+    out = ["| " + " | ".join(heads) + " |",
            "|" + "|".join("--:" if i in right else "---" for i in range(len(headers))) + "|"]
     out += ["| " + " | ".join(md(str(c)) for c in r) + " |" for r in rows]
     return out
@@ -75,6 +62,15 @@ def _limit_rows(checks):
 
 
 LIMIT_HEADERS = ["limit", "max", "value", "headroom", "%", "status"]
+VERDICT = {True: ("within budget", "green"), False: ("OVER BUDGET", "bold red")}
+STATUS_STYLES = {"ok": "green", "OVER": "bold red"}
+
+
+def limit_table(checks):
+    """The limits as a textview Table: the status highlighted on a terminal."""
+    cols = [Column("limit", "left"), Column("max"), Column("value"), Column("headroom"),
+            Column("%"), Column("status", "left", styles=STATUS_STYLES)]
+    return Table(cols, _limit_rows(checks), indent=2)
 
 
 def _top_line(r, q):
@@ -82,28 +78,35 @@ def _top_line(r, q):
     return f"largest {QUANTITY_LABELS[q]}: " + ", ".join(items) if items else ""
 
 
-def check_text(results):
-    """Each result: its setting, one line per limit, the largest contributors."""
+def check_view(results):
+    """Each result: its setting and verdict, one row per limit, the largest contributors
+    (a textview view)."""
     out = []
     for r in results:
-        out.append(f"{r.model}: {_setting(r)}: {'within budget' if r.ok else 'OVER BUDGET'}")
-        out += ["  " + line for line in text_table(LIMIT_HEADERS, _limit_rows(r.checks), right={1, 2, 3, 4})]
+        if out:
+            out.append("")
+        out.append(Line([(f"{r.model}: {_setting(r)}: ", None), VERDICT[r.ok]], hang=2))
+        out.append(limit_table(r.checks))
         for c in r.checks:
             line = _top_line(r, c.quantity)
             if line:
-                out.append("  " + line)
-        out.append("")
+                out.append(Line("  " + line, hang=4))
     if len(results) > 1:
         over = sum(not r.ok for r in results)
-        out.append(f"{len(results) - over} of {len(results)} within budget" if over
-                   else f"all {len(results)} within budget")
-    return "\n".join(out).rstrip("\n") + "\n"
+        out += ["", Line([(f"{len(results) - over} of {len(results)} within budget", "bold red")]
+                         if over else f"all {len(results)} within budget")]
+    return out
+
+
+def check_text(results):
+    """The check result as plain text."""
+    return plain(check_view(results))
 
 
 def check_dict(results):
     """The check JSON contract as a dict."""
     return {
-        "schema": "mbcost.check/1",
+        "schema": CHECK_SCHEMA,
         "ok": all(r.ok for r in results),
         "results": [{
             "model": r.model, "title": r.title, "spec": r.spec_path, "alpha": number(r.alpha),
@@ -147,8 +150,8 @@ def _point_dict(p):
 
 def fit_dict(f):
     """The fit JSON contract as a dict."""
-    d = {"schema": "mbcost.fit/1", "model": f.model, "convention": f.convention, "mode": f.mode,
-         "ok": f.ok, "limits": dict(f.limits)}
+    d = {"schema": FIT_SCHEMA, "model": f.model, "title": f.title, "convention": f.convention,
+         "mode": f.mode, "ok": f.ok, "limits": dict(f.limits)}
     if f.mode == "pareto":
         d["frontier"] = [_point_dict(p) for p in f.frontier]
         return d
@@ -170,42 +173,48 @@ def _what(f, p):
     return f"alpha {_alpha(p.alpha)}" if f.mode == "alpha" else f"{p.resolution} px"
 
 
-def fit_text(f):
-    """The answer, its exact cost and headroom, and the step above that breaks the budget."""
+def fit_view(f):
+    """The answer, its exact cost and headroom, and the step above that breaks the budget
+    (a textview view)."""
     lim = ", ".join(f"{QUANTITY_LABELS[q]} <= {v:,}" for q, v in f.limits.items())
     if f.mode == "pareto":
-        out = [f"{f.model}: settings of the standard grid within {lim} that no larger setting "
-               f"beats (Pareto frontier), convention '{f.convention}'"]
+        out = [Line(f"{f.model}: settings of the standard grid within {lim} that no larger "
+                    f"setting beats (Pareto frontier), convention '{f.convention}'", hang=2)]
         if not f.frontier:
-            return "\n".join(out + ["  nothing on the standard grid fits"]) + "\n"
-        rows = [[_alpha(p.alpha), p.resolution, _num(p.madds), _num(p.params)] for p in f.frontier]
-        out += ["  " + line for line in text_table(["alpha", "resolution", "mult-adds", "params"], rows)]
-        return "\n".join(out) + "\n"
+            return out + [Line([("  ", None), ("nothing on the standard grid fits", "bold red")])]
+        rows = [[_alpha(p.alpha), str(p.resolution), _num(p.madds), _num(p.params)] for p in f.frontier]
+        cols = [Column("alpha", "left"), Column("resolution"), Column("mult-adds"), Column("params")]
+        return out + [Table(cols, rows, indent=2)]
     if f.mode == "alpha":
         head = f"{f.model}: largest alpha (step {_alpha(f.step)}) within {lim}"
     else:
         head = f"{f.model}: largest resolution (multiple of {f.step} px) within {lim}"
-    out = [f"{head}, convention '{f.convention}'"]
+    out = [Line(f"{head}, convention '{f.convention}'", hang=2)]
     if f.point is None:
         p = f.next_up
         smallest = f"; the smallest setting, {_what(f, p)}, needs {p.madds:,} mult-adds and " \
                    f"{p.params:,} params" if p else ""
-        return "\n".join(out + [f"  nothing fits{smallest}"]) + "\n"
+        return out + [Line([("  ", None), ("nothing fits", "bold red"), (smallest, None)], hang=4)]
     p = f.point
-    out.append(f"  answer: alpha {_alpha(p.alpha)} at {p.resolution} px: {p.madds:,} mult-adds, "
-               f"{p.params:,} params")
-    out += ["  " + line for line in text_table(LIMIT_HEADERS, _limit_rows(f.checks()), right={1, 2, 3, 4})]
+    out.append(Line([("  answer: ", None), (f"alpha {_alpha(p.alpha)} at {p.resolution} px", "bold"),
+                     (f": {p.madds:,} mult-adds, {p.params:,} params", None)], hang=4))
+    out.append(limit_table(f.checks()))
     if f.next_up is not None:
         broken = [QUANTITY_LABELS[c.quantity] for c in f.checks(f.next_up) if not c.ok]
-        out.append(f"  next step up, {_what(f, f.next_up)}: {f.next_up.madds:,} mult-adds, "
-                   f"{f.next_up.params:,} params (over: {', '.join(broken) or 'none'})")
+        out.append(Line(f"  next step up, {_what(f, f.next_up)}: {f.next_up.madds:,} mult-adds, "
+                        f"{f.next_up.params:,} params (over: {', '.join(broken) or 'none'})", hang=4))
     else:
-        out.append("  the top of the range fits; there is no step up")
+        out.append(Line("  the top of the range fits; there is no step up", hang=4))
     if f.estimate is not None:
         what = "alpha" if f.mode == "alpha" else "resolution"
-        out.append(f"  closed-form estimate: {what} = {f.estimate:.4f} (continuous; the exact "
-                   "count steps with channel rounding and ceil)")
-    return "\n".join(out) + "\n"
+        out.append(Line(f"  closed-form estimate: {what} = {f.estimate:.4f} (continuous; the exact "
+                        "count steps with channel rounding and ceil)", hang=4))
+    return out
+
+
+def fit_text(f):
+    """The fit result as plain text."""
+    return plain(fit_view(f))
 
 
 # ---------------------------------------------------------------- sweep
@@ -224,12 +233,18 @@ def _sweep_headers(sw):
     return ["alpha \\ res"] + [str(r) for r in sw.resolutions] + ["params"]
 
 
+def sweep_view(sw, exact=False):
+    """Rows alpha, columns resolution, cells mult-adds, then params per alpha (a textview
+    view; split into panels, alpha repeated, when the columns do not fit)."""
+    heads = _sweep_headers(sw)
+    cols = [Column(heads[0], "left", key=True)] + [Column(h) for h in heads[1:]]
+    return [Line(f"{sw.model}: mult-adds by width (rows) and resolution (columns), convention "
+                 f"'{sw.convention}'"), Table(cols, _sweep_rows(sw, exact))]
+
+
 def sweep_text(sw, exact=False):
-    """Rows alpha, columns resolution, cells mult-adds, then params per alpha."""
-    out = [f"{sw.model}: mult-adds by width (rows) and resolution (columns), convention "
-           f"'{sw.convention}'"]
-    out += text_table(_sweep_headers(sw), _sweep_rows(sw, exact))
-    return "\n".join(out) + "\n"
+    """The sweep as plain text."""
+    return plain(sweep_view(sw, exact))
 
 
 def sweep_markdown(sw, exact=True):
@@ -239,14 +254,17 @@ def sweep_markdown(sw, exact=True):
     return "\n".join(out) + "\n"
 
 
-def sweep_list(sw):
-    """[{alpha, resolution, madds, params}] in grid order."""
-    return [_point_dict(p) for p in sw.points]
+def sweep_dict(sw):
+    """The sweep JSON contract (schema mbcost.sweep/1): the setting, the grid's axes and
+    every point {alpha, resolution, madds, params} in grid order (alpha-major)."""
+    return {"schema": SWEEP_SCHEMA, "model": sw.model, "title": sw.title,
+            "convention": sw.convention, "alphas": [number(a) for a in sw.alphas],
+            "resolutions": list(sw.resolutions), "points": [_point_dict(p) for p in sw.points]}
 
 
 def sweep_json(sw):
-    """The sweep as a JSON list of objects."""
-    return _dumps(sweep_list(sw))
+    """The sweep as JSON text."""
+    return _dumps(sweep_dict(sw))
 
 
 def sweep_csv(sw):
@@ -269,26 +287,49 @@ def _delta(a, b):
     return _signed((b or 0) - (a or 0))
 
 
-def _compare_table(c):
-    headers = ["layer", "type A", "type B", "mult-adds A", "mult-adds B", "diff", "B/A",
-               "params A", "params B", "diff "]
-    if c.dense:
-        headers += ["A/B", "1/N+1/D_K^2"]
+def compare_columns(c):
+    """The comparison's column model: one header per column naming the metric and the side
+    (B - A and B/A; with --dense A/B, the separable cost over the dense one, next to the
+    theory 1/N + 1/D_K^2). Groups keep a metric's columns in one panel on a narrow screen.
+    Compared by type (layer names do not line up), the first columns are the type and how
+    many layers of it each side has."""
+    ratio = "A/B" if c.dense else "B/A"
+    if c.by == "kind":
+        cols = [Column("type", "left", NAME, key=True), Column(("layers", "A"), group="type"),
+                Column(("layers", "B"), group="type")]
+    else:
+        cols = [Column("layer", "left", NAME, key=True), Column("type A", "left", NAME, group="type"),
+                Column("type B", "left", NAME, group="type")]
+    for metric, group in (("mult-adds", "madds"), ("params", "params")):
+        cols += [Column((metric, "A"), group=group), Column((metric, "B"), group=group),
+                 Column((metric, "B - A"), group=group), Column((metric, ratio), group=group)]
+        if c.dense and group == "madds":
+            cols.append(Column(("theory", "1/N+1/D_K^2"), group=group))
+    return cols
+
+
+def _compare_rows(c):
+    def ratio(a, b):
+        return _ratio(a, b) if c.dense else _ratio(b, a)
+
+    kinds = c.by == "kind"
     rows = []
     for r in c.rows:
-        row = [r.name, r.op_a or "-", r.op_b or "-", _num(r.madds_a), _num(r.madds_b),
-               _delta(r.madds_a, r.madds_b), _ratio(r.madds_b, r.madds_a), _num(r.params_a),
-               _num(r.params_b), _delta(r.params_a, r.params_b)]
+        a_col, b_col = (str(r.layers_a), str(r.layers_b)) if kinds else (r.op_a or "-", r.op_b or "-")
+        row = [r.name, a_col, b_col, _num(r.madds_a), _num(r.madds_b),
+               _delta(r.madds_a, r.madds_b), ratio(r.madds_a, r.madds_b)]
         if c.dense:
-            row += [_ratio(r.madds_a, r.madds_b) if r.theory is not None else "",
-                    f"{float(r.theory):.4f}" if r.theory is not None else ""]
+            row.append(f"{float(r.theory):.4f}" if r.theory is not None else "")
+        row += [_num(r.params_a), _num(r.params_b), _delta(r.params_a, r.params_b),
+                ratio(r.params_a, r.params_b)]
         rows.append(row)
     a, b = c.a, c.b
-    total = ["total", "", "", _num(a.madds), _num(b.madds), _delta(a.madds, b.madds),
-             _ratio(b.madds, a.madds), _num(a.params), _num(b.params), _delta(a.params, b.params)]
-    if c.dense:
-        total += [_ratio(a.madds, b.madds), ""]
-    return headers, rows + [total]
+    counts = ([str(sum(r.layers_a for r in c.rows)), str(sum(r.layers_b for r in c.rows))]
+              if c.by == "kind" else ["", ""])
+    total = ["total", *counts, _num(a.madds), _num(b.madds), _delta(a.madds, b.madds),
+             ratio(a.madds, b.madds)] + ([""] if c.dense else []) + [
+             _num(a.params), _num(b.params), _delta(a.params, b.params), ratio(a.params, b.params)]
+    return rows + [total]
 
 
 def _side(label, an):
@@ -296,35 +337,51 @@ def _side(label, an):
             f"convention '{an.convention}'")
 
 
-def compare_text(c):
-    """Both sides' settings, then per-layer and total differences (B relative to A)."""
-    headers, rows = _compare_table(c)
-    out = [_side("A", c.a), _side("B", c.b), ""]
-    out += text_table(headers, rows, right=set(range(3, len(headers))))
+BY_KIND_NOTE = "Layer names differ: compared by type (as 'mbcost table --by kind') and total."
+DENSE_NOTE = ("A/B is each separable pair's cost over that of the standard conv that replaces "
+              "it; for mult-adds and weights both are 1/N + 1/D_K^2 (MobileNets §3.1).")
+
+
+def compare_view(c):
+    """Both sides' settings, then per-layer (or per-type) and total differences (B relative
+    to A), as a textview view: on a narrow screen the metrics go to panels of their own."""
+    out = [Line(_side("A", c.a), hang=3), Line(_side("B", c.b), hang=3), ""]
+    out += [Line(BY_KIND_NOTE), ""] if c.by == "kind" else []
+    out.append(Table(compare_columns(c), _compare_rows(c)))
     if c.dense:
-        out += ["", "A/B is each separable pair's mult-adds over those of the standard conv that "
-                "replaces it: 1/N + 1/D_K^2 (MobileNets §3.1) when only multiply-adds count."]
-    return "\n".join(out) + "\n"
+        out += ["", Line(DENSE_NOTE)]
+    return out
+
+
+def compare_text(c):
+    """The comparison as plain text."""
+    return plain(compare_view(c))
 
 
 def compare_markdown(c):
     """The comparison as Markdown."""
-    headers, rows = _compare_table(c)
+    cols = compare_columns(c)
     out = [f"- {md(_side('A', c.a))}", f"- {md(_side('B', c.b))}", ""]
-    return "\n".join(out + md_table(headers, rows, right=set(range(3, len(headers))))) + "\n"
+    out += [BY_KIND_NOTE, ""] if c.by == "kind" else []
+    right = set(range(1 if c.by == "kind" else 3, len(cols)))
+    return "\n".join(out + md_table(cols, _compare_rows(c), right=right)) + "\n"
 
 
 def compare_dict(c):
     """The comparison JSON contract as a dict."""
     def side(an):
-        return {"model": an.model, "title": an.title, "alpha": number(an.alpha),
+        return {"model": an.model, "title": an.title, "alpha": number(an.alpha_exact),
                 "resolution": an.resolution, "convention": an.convention, "madds": an.madds,
                 "params": an.params}
 
-    return {"schema": "mbcost.compare/1", "a": side(c.a), "b": side(c.b), "dense": c.dense,
+    # by "kind": each entry of "layers" is a layer type (name = op), with its layer counts
+    return {"schema": COMPARE_SCHEMA, "convention": c.a.convention, "a": side(c.a),
+            "b": side(c.b), "dense": c.dense, "by": c.by,
             "layers": [{"name": r.name, "op_a": r.op_a, "op_b": r.op_b, "madds_a": r.madds_a,
                         "madds_b": r.madds_b, "params_a": r.params_a, "params_b": r.params_b,
-                        **({"ratio_theory": str(r.theory)} if r.theory is not None else {})}
+                        **({"ratio_theory": str(r.theory)} if r.theory is not None else {}),
+                        **({"layers_a": r.layers_a, "layers_b": r.layers_b}
+                           if c.by == "kind" else {})}
                        for r in c.rows],
             "totals": {"madds_diff": c.b.madds - c.a.madds, "params_diff": c.b.params - c.a.params}}
 
@@ -340,30 +397,38 @@ def _show(e):
     return str(e).replace("**", "^")
 
 
-def layer_text(calc):
-    """The formulas, the cumulative rows of MobileNets Table 3, and the final ratio."""
-    out = [f"One layer: D_K = {calc.k}, M = {calc.c_in}, N = {calc.c_out}, D_F = {calc.size} "
-           "(MobileNets §3, Table 3)", ""]
+def layer_view(calc):
+    """The formulas, the cumulative rows of MobileNets Table 3, and the final ratio (a
+    textview view; the columns in millions go first on a narrow screen)."""
+    out = [Line(f"One layer: D_K = {calc.k}, M = {calc.c_in}, N = {calc.c_out}, D_F = {calc.size} "
+                "(MobileNets §3, Table 3)"), ""]
     for name, e in calc.formulas():
         tail = " = 1/N + 1/D_K^2" if name == "ratio" else ""
-        out.append(f"  {name + ':':22} {_show(e)}{tail}")
+        out.append(Line(f"  {name + ':':22} {_show(e)}{tail}", hang=25))
     out.append("")
     base = calc.steps[0].madds
-    rows = [[s.label, s.m, s.n, s.size, _num(s.madds), f"{s.madds / 1e6:.1f}", _num(s.params),
-             f"{s.params / 1e6:.2f}", f"{s.madds / base:.4f}"] for s in calc.steps]
-    out += text_table(["layer/modification", "M", "N", "D_F", "mult-adds", "M mult-adds",
-                       "params", "M params", "vs standard"], rows)
+    rows = [[s.label, str(s.m), str(s.n), str(s.size), _num(s.madds), f"{s.madds / 1e6:.1f}",
+             _num(s.params), f"{s.params / 1e6:.2f}", f"{s.madds / base:.4f}"] for s in calc.steps]
+    cols = [Column("layer/modification", "left", NAME, key=True), Column("M"), Column("N"),
+            Column("D_F"), Column("mult-adds"), Column("M mult-adds", drop=1), Column("params"),
+            Column("M params", drop=2), Column("vs standard")]
+    out.append(Table(cols, rows))
     last = calc.steps[-1]
     std = calc.k * calc.k * last.m * last.n * last.size * last.size
-    out += ["", f"separable / standard at the last setting = 1/N + 1/D_K^2 = 1/{last.n} + "
-            f"1/{calc.k * calc.k} = {calc.ratio} = {float(calc.ratio):.4f} "
-            f"({last.madds:,} / {std:,}; {float(1 / calc.ratio):.2f}x fewer mult-adds)"]
-    return "\n".join(out) + "\n"
+    out += ["", Line(f"separable / standard at the last setting = 1/N + 1/D_K^2 = 1/{last.n} + "
+                     f"1/{calc.k * calc.k} = {calc.ratio} = {float(calc.ratio):.4f} "
+                     f"({last.madds:,} / {std:,}; {float(1 / calc.ratio):.2f}x fewer mult-adds)")]
+    return out
+
+
+def layer_text(calc):
+    """The one-layer result as plain text."""
+    return plain(layer_view(calc))
 
 
 def layer_dict(calc):
     """The one-layer result as a dict."""
-    return {"schema": "mbcost.layer/1", "k": calc.k, "in": calc.c_in, "out": calc.c_out,
+    return {"schema": LAYER_SCHEMA, "kind": "dwsep", "k": calc.k, "in": calc.c_in, "out": calc.c_out,
             "size": calc.size, "alpha": number(calc.alpha) if calc.alpha is not None else None,
             "rho": number(calc.rho) if calc.rho is not None else None,
             "rows": [{"label": s.label, "m": s.m, "n": s.n, "size": s.size, "madds": s.madds,
@@ -375,83 +440,3 @@ def layer_dict(calc):
 def layer_json(calc):
     """The one-layer result as JSON text."""
     return _dumps(layer_dict(calc))
-
-
-# ---------------------------------------------------------------- plots (optional matplotlib)
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotUnavailable(PLOT_HINT) from None
-    return plt
-
-
-def plot_sweep(sw, path):
-    """Mult-adds and params against alpha (one line per resolution) and against
-    resolution (one line per alpha), log axes (MobileNets Figures 4-5)."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    for r in sw.resolutions:
-        axes[0].plot([float(a) for a in sw.alphas], [sw.at(a, r).madds for a in sw.alphas],
-                     marker="o", label=f"{r} px")
-    for a in sw.alphas:
-        axes[1].plot(sw.resolutions, [sw.at(a, r).madds for r in sw.resolutions], marker="o",
-                     label=f"alpha {_alpha(a)}")
-    r0 = sw.resolutions[0]
-    axes[2].plot([float(a) for a in sw.alphas], [sw.at(a, r0).params for a in sw.alphas], marker="o")
-    titles = ("mult-adds vs alpha", "mult-adds vs resolution", f"params vs alpha ({r0} px)")
-    xlabels = ("alpha", "resolution (px)", "alpha")
-    ylabels = ("mult-adds", "mult-adds", "params")
-    alpha_ticks = ([float(a) for a in sw.alphas], [_alpha(a) for a in sw.alphas])
-    res_ticks = (list(sw.resolutions), [str(r) for r in sw.resolutions])
-    for ax, t, x, y, ticks in zip(axes, titles, xlabels, ylabels,
-                                  (alpha_ticks, res_ticks, alpha_ticks)):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        # label the grid's own values on x, not 3x10^-1
-        ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
-        if len(ticks[0]) <= 12:
-            ax.set_xticks(ticks[0])
-            ax.set_xticklabels(ticks[1])
-        ax.set_title(f"{sw.model}: {t}")
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize="small")
-    axes[1].legend(fontsize="small")
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def _save(fig, path):
-    """Render the figure in memory, then write it as every output is written (mbcost.output)."""
-    from .output import write_bytes
-
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format=os.path.splitext(str(path))[1].lstrip(".").lower())
-    finally:
-        _pyplot().close(fig)
-    write_bytes(path, buf.getvalue())
-
-
-def plot_layers(analysis, path):
-    """Per-layer mult-adds and params as two bar charts."""
-    plt = _pyplot()
-    rows = [r for r in analysis.rows if r.madds or r.params]
-    fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.25 * len(rows)), 8), sharex=True)
-    xs = range(len(rows))
-    axes[0].bar(xs, [r.madds for r in rows])
-    axes[0].set_ylabel("mult-adds")
-    axes[0].set_title(f"{analysis.title}: alpha {_alpha(analysis.alpha)}, "
-                      f"input {shape_str(analysis.input)}")
-    axes[1].bar(xs, [r.params for r in rows], color="tab:orange")
-    axes[1].set_ylabel("params")
-    axes[1].set_xticks(list(xs))
-    axes[1].set_xticklabels([r.name for r in rows], rotation=90, fontsize="small")
-    fig.tight_layout()
-    _save(fig, path)

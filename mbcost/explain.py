@@ -75,7 +75,7 @@ def explain(spec, convention, other="paper", alpha=1, resolution=None, rho=None)
     a = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=convention)
     b = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=other)
     ca, cb = get_convention(convention), get_convention(other)
-    ex = Explanation(a.model, a.alpha, a.resolution, ca.name, cb.name, a.madds, b.madds,
+    ex = Explanation(a.model, a.alpha_exact, a.resolution, ca.name, cb.name, a.madds, b.madds,
                      a.params, b.params)
     for measure, cats, attr, wa, wb in (
             ("mult-adds", MADD_CATEGORIES, "madd_terms", ca.madds, cb.madds),
@@ -133,18 +133,17 @@ def explain_note(ex):
     return ""
 
 
-def explain_table(ex):
-    """A rich Table of the explanation."""
-    from rich.table import Table
+def explain_view(ex):
+    """The explanation as a textview view: title, table and note. On a narrow screen the
+    'one unit is' column goes first, then the category names are cut in the middle."""
+    from .textview import NAME, Column, Line, Table
 
-    from rich.markup import escape  # the model name comes from the spec: never markup
-
-    t = Table(title=escape(explain_title(ex)), box=None, title_justify="left")
-    for i, h in enumerate(explain_headers(ex)):
-        t.add_column(h, justify="right" if i >= 3 else "left")
-    for row in explain_rows(ex):
-        t.add_row(*row)
-    return t
+    heads = explain_headers(ex)
+    cols = [Column(heads[0], "left", key=True), Column(heads[1], "left", NAME, key=True),
+            Column(heads[2], "left", drop=1)] + [Column(h) for h in heads[3:]]
+    out = [Line(explain_title(ex)), Table(cols, explain_rows(ex), indent=1)]
+    note = explain_note(ex)
+    return out + ([Line(note)] if note else [])
 
 
 def explain_markdown(ex):

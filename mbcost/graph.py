@@ -29,6 +29,7 @@ MAX_NESTING = 16  # blocks (and parallel branches) inside each other
 MAX_RESOLUTION = 16_384  # pixels on a side
 MAX_CHANNELS = 1_000_000  # channels of any tensor
 MAX_KERNEL = 1_024
+RESERVED_NAME = "total"  # the CSV's total row (report.TOTAL): no layer may be called so
 
 REQUIRED = object()
 
@@ -69,6 +70,7 @@ def sharing_work(work):
 
 
 # ---------------------------------------------------------------- domains
+
 
 class ExactDomain:
     """Integer shapes at a concrete width multiplier (alpha)."""
@@ -236,6 +238,10 @@ class Graph:
     input_shape: tuple = ()
     domain: object = None
 
+    def __repr__(self):
+        return (f"Graph(spec={getattr(self.spec, 'name', None)!r}, input_shape={self.input_shape}, "
+                f"nodes=<{len(self.nodes)} nodes>)")
+
 
 # ---------------------------------------------------------------- field schemas
 
@@ -331,6 +337,9 @@ class Builder:
         self._charge(1, ctx, line, name)
         if name in self.names:
             raise self._error("duplicate layer name", ctx, line, layer=name)
+        if name == RESERVED_NAME:
+            raise self._error(f"the name '{RESERVED_NAME}' is reserved for the total row of CSV "
+                              "output; choose another", ctx, line, layer=name, field="name")
         in_shapes = [self.tensors[t][0] for t in ins]
         try:
             out = KINDS[kind].shape(self.dom, in_shapes, attrs)
@@ -404,6 +413,10 @@ class Builder:
         out = {}
         full = {**COMMON, **schema}
         for k in fields:
+            if k == "n" and k not in full:  # repeats are a block's, not a layer's
+                raise self._error(f"n (repeats) works on blocks, not on a '{kind}' layer: put the "
+                                  "layer in a block and repeat the block", ctx,
+                                  key_line(fields, k) or line, layer=layer or kind, field="n")
             if k not in full:
                 raise self._error(f"unknown field for '{kind}'{suggest(k, full)}", ctx,
                                   key_line(fields, k) or line, layer=layer or kind, field=str(k))
@@ -755,8 +768,9 @@ class Builder:
         reserved = {"n", "name", "when"}
         for k in fields:
             if k not in params and k not in reserved:
-                raise self._error(f"block '{bname}' has no argument '{k}'{suggest(k, params)}",
-                                  ctx, key_line(fields, k) or line, layer=bname, field=str(k))
+                raise self._error(f"block '{bname}' has no argument '{k}'{suggest(k, params)}; "
+                                  f"{_arguments(bname, params, reserved)}", ctx,
+                                  key_line(fields, k) or line, layer=bname, field=str(k))
         f = {"_fields": fields, "_layer": bname, "name": fields.get("name")}
         if "when" in fields:
             f["when"] = fields["when"]
@@ -824,6 +838,14 @@ class Builder:
         return layers, numbers
 
 
+def _arguments(bname, params, reserved, most=12):
+    """'its arguments: c, s (and n, name, when)', at most `most` names listed."""
+    names = [str(p) for p in params]
+    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+    return (f"its arguments: {shown} (and {', '.join(sorted(reserved))})" if names
+            else f"'{bname}' takes no arguments (only {', '.join(sorted(reserved))})")
+
+
 def _substitute(obj, words, charge, depth=0):
     """Replace field values that are exactly a word-valued block argument's name, in a copy;
     charge(1) for every value copied (a body may be large and copied many times)."""
@@ -851,7 +873,22 @@ def _substitute(obj, words, charge, depth=0):
 def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
-    spec is anything ``load_spec`` takes; a bad argument raises a ``UsageError``."""
+    ``spec`` is a ``Spec`` or anything ``load_spec`` takes (a bundled name, path or dict);
+    ``alpha`` a number in (0, 64] (exact: int, Fraction or text such as '0.75'),
+    ``resolution`` the input height (default: the spec's); ``symbolic=True`` builds sizes
+    as expressions in alpha and rho instead; ``max_layers`` at most MAX_LAYERS. A bad
+    argument raises ``mbcost.UsageError``.
+
+    Returns a ``Graph``: ``nodes`` (one ``Node`` per primitive layer, in order, with
+    ``in_shapes`` and ``out_shape``) and ``input_shape``. Raises ``mbcost.SpecError`` with
+    file, line, layer and field for anything malformed (unknown kind or field, bad
+    expression: ``ExprError``, shapes that do not fit, a limit exceeded: ``LimitError``).
+
+        >>> from mbcost import load_spec
+        >>> g = build_graph(load_spec("mobilenet_v1"), resolution=160)
+        >>> g.nodes[0].name, g.nodes[0].out_shape
+        ('conv1', (80, 80, 32))
+    """
     from .cost import parse_alpha, resolve_resolution
     from .spec import load_spec
 

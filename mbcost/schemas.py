@@ -1,4 +1,6 @@
-"""JSON Schemas (draft 2020-12) for spec files and for `mbcost table --format json`.
+"""JSON Schemas (draft 2020-12) for spec files and for every command's JSON output
+(``mbcost.<command>/1``: table, table-by-kind, sweep, check, fit, compare, layer,
+formula, list; docs/output-format.md).
 
 The spec schema is generated from ``graph.SCHEMAS`` (the fields and defaults the
 builder accepts) plus ``FIELDS`` below (each field's JSON type and meaning), so a
@@ -21,11 +23,13 @@ from pathlib import Path
 
 from .graph import COMMON, REQUIRED, SCHEMAS, SHORTHAND
 from .layers import ACTIVATIONS
-from .report import JSON_SCHEMA
+from . import design_report
+from .report import BY_KIND_SCHEMA, FORMULA_SCHEMA, JSON_SCHEMA, LIST_SCHEMA
 from .spec import SPEC_VERSION, TOP_KEYS, WIDTH_RULES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_FILES = {"spec": "spec.schema.json", "table": "table.schema.json"}
+SCHEMA_FILES = {name: f"{name}.schema.json" for name in (
+    "spec", "table", "table-by-kind", "sweep", "check", "fit", "compare", "layer", "formula", "list")}
 IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
 
 # JSON types of field values; an expression is a string the safe parser evaluates
@@ -260,11 +264,53 @@ def spec_json_schema():
     }
 
 
+# ---------------------------------------------------------------- output layouts
+
+COUNT = {"type": "integer", "minimum": 0}
+SHAPE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "maxItems": 3}
+OPT_INT = {"type": ["integer", "null"]}
+ALPHA = {"type": "number", "description": "width multiplier alpha: an integer when whole, else a float"}
+OPEN = ("Fields are only added within a schema version, never renamed or removed; consumers "
+        "should ignore fields they do not know (docs/output-format.md).")
+
+
+def _d(schema, description):
+    """schema with a description."""
+    return {**schema, "description": description}
+
+
+def _obj(props, required=None, description=None):
+    """An object schema; every property is required unless required says otherwise."""
+    out = {"type": "object"}
+    if description:
+        out["description"] = description
+    out["required"] = list(props) if required is None else list(required)
+    out["properties"] = props
+    return out
+
+
+def _layout(schema_id, command, props, required=None, description=""):
+    """The top level of an output layout: its schema name first, the stability promise."""
+    body = _obj({"schema": {"const": schema_id}, **props},
+                None if required is None else ["schema", *required])
+    return {"$schema": DRAFT, "title": f"mbcost {command} JSON output, {schema_id}",
+            "description": (description + " " if description else "") + OPEN, **body}
+
+
+def _setting():
+    """model, title, alpha, resolution, input and convention: where a table was computed."""
+    return {
+        "model": _d({"type": "string"}, "the spec's name"),
+        "title": _d({"type": "string"}, "the spec's title"),
+        "alpha": ALPHA,
+        "resolution": _d({"type": "integer", "minimum": 1}, "input height in pixels"),
+        "input": _d(SHAPE, "network input [H, W, C]"),
+        "convention": _d({"type": "string"}, "counting convention (mbcost list --conventions)"),
+    }
+
+
 def table_json_schema():
     """The JSON Schema of `mbcost table --format json` output (schema mbcost.table/1)."""
-    count = {"type": "integer", "minimum": 0}
-    shape = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "maxItems": 3}
-    opt_int = {"type": ["integer", "null"]}
     layer = {
         "type": "object",
         "required": ["name", "kind", "op", "input", "output", "k", "stride", "madds", "params"],
@@ -273,17 +319,17 @@ def table_json_schema():
             "kind": {"type": "string", "description": "primitive kind: conv, dw, pw, fc, bn, act, "
                      "pool, add, mul, concat, dropout, flatten"},
             "op": {"type": "string", "description": "the type label used by --by kind"},
-            "input": {**shape, "description": "first input [H, W, C]"},
-            "output": {**shape, "description": "output [H, W, C]"},
-            "k": {**opt_int, "description": "kernel size, null if none"},
-            "stride": {**opt_int, "description": "stride, null if none"},
-            "madds": {**count, "description": "mult-adds under the convention"},
-            "params": {**count, "description": "parameters under the convention"},
-            "flops": {**count, "description": "2 x madds; only with --flops"},
+            "input": {**SHAPE, "description": "first input [H, W, C]"},
+            "output": {**SHAPE, "description": "output [H, W, C]"},
+            "k": {**OPT_INT, "description": "kernel size, null if none"},
+            "stride": {**OPT_INT, "description": "stride, null if none"},
+            "madds": {**COUNT, "description": "mult-adds under the convention"},
+            "params": {**COUNT, "description": "parameters under the convention"},
+            "flops": {**COUNT, "description": "2 x madds; only with --flops"},
         },
     }
     totals = {"type": "object", "required": ["madds", "params"],
-              "properties": {"madds": count, "params": count, "flops": count}}
+              "properties": {"madds": COUNT, "params": COUNT, "flops": COUNT}}
     return {
         "$schema": DRAFT,
         "title": f"mbcost table JSON output, {JSON_SCHEMA}",
@@ -298,7 +344,7 @@ def table_json_schema():
             "title": {"type": "string"},
             "alpha": {"type": "number", "description": "width multiplier"},
             "resolution": {"type": "integer", "minimum": 1, "description": "input height"},
-            "input": {**shape, "description": "network input [H, W, C]"},
+            "input": {**SHAPE, "description": "network input [H, W, C]"},
             "convention": {"type": "string", "description": "counting convention"},
             "layers": {"type": "array", "items": layer},
             "totals": totals,
@@ -306,7 +352,192 @@ def table_json_schema():
     }
 
 
-GENERATORS = {"spec": spec_json_schema, "table": table_json_schema}
+def by_kind_json_schema():
+    """`mbcost table --by kind --format json` (schema mbcost.table-by-kind/1)."""
+    pct = {"type": "number", "minimum": 0}
+    kind = _obj({
+        "type": _d({"type": "string"}, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC..."),
+        "layers": _d(COUNT, "how many layers have this type"),
+        "madds": _d(COUNT, "mult-adds of these layers under the convention"),
+        "madds_pct": _d(pct, "percent of the total mult-adds, rounded to 2 decimals"),
+        "params": _d(COUNT, "parameters of these layers"),
+        "params_pct": _d(pct, "percent of the total parameters, rounded to 2 decimals"),
+        "flops": _d(COUNT, "2 x madds; only with --flops"),
+    }, required=["type", "layers", "madds", "madds_pct", "params", "params_pct"])
+    totals = _obj({"layers": _d(COUNT, "layers in the listed types"), "madds": COUNT,
+                   "params": COUNT, "flops": _d(COUNT, "only with --flops")},
+                  required=["layers", "madds", "params"])
+    return _layout(BY_KIND_SCHEMA, "table --by kind", {
+        **_setting(),
+        "all": _d({"type": "boolean"}, "--all: types that cost nothing are listed too"),
+        "kinds": _d({"type": "array", "items": kind}, "one per layer type, most mult-adds first "
+                    "(MobileNet v1 Table 2)"),
+        "totals": totals,
+    })
+
+
+def _point():
+    return _obj({"alpha": ALPHA, "resolution": {"type": "integer", "minimum": 1},
+                 "madds": COUNT, "params": COUNT})
+
+
+def sweep_json_schema():
+    """`mbcost sweep --format json` (schema mbcost.sweep/1)."""
+    return _layout(design_report.SWEEP_SCHEMA, "sweep", {
+        "model": _d({"type": "string"}, "the spec's name"),
+        "title": {"type": "string"},
+        "convention": {"type": "string"},
+        "alphas": _d({"type": "array", "items": ALPHA}, "the widths, in the order given"),
+        "resolutions": _d({"type": "array", "items": {"type": "integer", "minimum": 1}},
+                          "the resolutions, in the order given"),
+        "points": _d({"type": "array", "items": _point()},
+                     "every (alpha, resolution), alpha-major, exact counts"),
+    })
+
+
+def _limit_checks():
+    return {"type": "array", "items": _obj({
+        "quantity": {"enum": ["madds", "params"]}, "limit": COUNT, "value": COUNT,
+        "headroom": _d({"type": "integer"}, "limit - value; negative: the excess"),
+        "headroom_pct": _d({"type": "number"}, "headroom in percent of the limit (4 decimals)"),
+        "ok": {"type": "boolean"}})}
+
+
+def check_json_schema():
+    """`mbcost check --format json` (schema mbcost.check/1)."""
+    top = {"type": "array", "items": _obj({
+        "name": {"type": "string"}, "op": {"type": "string"}, "value": COUNT,
+        "share": _d({"type": "number"}, "percent of the total (4 decimals)")})}
+    result = _obj({
+        **_setting(),
+        "spec": _d({"type": "string"}, "the spec's path"),
+        "ok": _d({"type": "boolean"}, "every limit met"),
+        "limits": _limit_checks(),
+        "top": _d({"type": "object", "additionalProperties": top},
+                  "per quantity, the layers contributing most (--top)"),
+    })
+    return _layout(design_report.CHECK_SCHEMA, "check", {
+        "ok": _d({"type": "boolean"}, "every result within budget (exit code 0)"),
+        "results": _d({"type": "array", "items": result},
+                      "one per spec checked (one, or each entry of a budget file)"),
+    })
+
+
+def fit_json_schema():
+    """`mbcost fit --format json` (schema mbcost.fit/1)."""
+    point_or_null = {"anyOf": [_point(), {"type": "null"}]}
+    return _layout(design_report.FIT_SCHEMA, "fit", {
+        "model": {"type": "string"}, "title": {"type": "string"}, "convention": {"type": "string"},
+        "mode": _d({"enum": ["alpha", "resolution", "pareto"]},
+                   "what was fitted: alpha at a fixed resolution, the resolution at a fixed "
+                   "alpha, or the Pareto frontier of the standard grid"),
+        "ok": _d({"type": "boolean"}, "something fits (exit code 0)"),
+        "limits": _d({"type": "object", "additionalProperties": COUNT}, "quantity -> limit"),
+        "alpha": _d({"anyOf": [ALPHA, {"type": "null"}]}, "the answer's alpha (null: nothing fits)"),
+        "resolution": {"type": ["integer", "null"]},
+        "madds": {"type": ["integer", "null"]}, "params": {"type": ["integer", "null"]},
+        "headroom": _d({"type": ["object", "null"], "additionalProperties": {"type": "integer"}},
+                       "quantity -> limit - value"),
+        "step": _d({"type": "number"}, "the grid step of the fitted value"),
+        "estimate": _d({"type": ["number", "null"]}, "the closed-form solution the search began at"),
+        "next_up": _d(point_or_null, "one step up, over budget (null: at the top of the range)"),
+        "frontier": _d({"type": "array", "items": _point()}, "pareto mode only"),
+    }, required=["model", "title", "convention", "mode", "ok", "limits"])
+
+
+def compare_json_schema():
+    """`mbcost compare --format json` (schema mbcost.compare/1)."""
+    side = _obj({"model": {"type": "string"}, "title": {"type": "string"}, "alpha": ALPHA,
+                 "resolution": {"type": "integer", "minimum": 1}, "convention": {"type": "string"},
+                 "madds": COUNT, "params": COUNT})
+    opt_str, opt_count = {"type": ["string", "null"]}, {"anyOf": [COUNT, {"type": "null"}]}
+    layer = _obj({
+        "name": {"type": "string"}, "op_a": opt_str, "op_b": opt_str,
+        "madds_a": opt_count, "madds_b": opt_count, "params_a": opt_count, "params_b": opt_count,
+        "ratio_theory": _d({"type": "string"}, "with --dense: 1/N + 1/D_K^2 as a fraction"),
+        "layers_a": _d(COUNT, "by type: the number of A's layers of this type"),
+        "layers_b": _d(COUNT, "by type: the number of B's layers of this type"),
+    }, required=["name", "op_a", "op_b", "madds_a", "madds_b", "params_a", "params_b"],
+        description="one layer (by type: one layer type, name = op); null where it exists on "
+                    "one side only")
+    return _layout(design_report.COMPARE_SCHEMA, "compare", {
+        "convention": _d({"type": "string"}, "the counting convention of both sides"),
+        "a": side, "b": side,
+        "dense": _d({"type": "boolean"}, "B is A with separable pairs as standard convs"),
+        "by": _d({"enum": ["layer", "kind"]},
+                 "layer: rows matched by layer name; kind: the names do not line up, so rows "
+                 "are layer types (as table --by kind)"),
+        "layers": {"type": "array", "items": layer},
+        "totals": _obj({"madds_diff": _d({"type": "integer"}, "B - A"),
+                        "params_diff": _d({"type": "integer"}, "B - A")}),
+    })
+
+
+def layer_json_schema():
+    """`mbcost layer --format json` (schema mbcost.layer/1)."""
+    row = _obj({"label": {"type": "string"}, "m": COUNT, "n": COUNT, "size": COUNT,
+                "madds": COUNT, "params": COUNT})
+    opt_num = {"type": ["number", "null"]}
+    return _layout(design_report.LAYER_SCHEMA, "layer", {
+        "kind": {"const": "dwsep"},
+        "k": _d(COUNT, "kernel size D_K"), "in": _d(COUNT, "input channels M"),
+        "out": _d(COUNT, "output channels N"), "size": _d(COUNT, "feature map size D_F"),
+        "alpha": _d(opt_num, "width multiplier, null if not given"),
+        "rho": _d(opt_num, "resolution multiplier, null if not given"),
+        "rows": _d({"type": "array", "items": row}, "cumulative rows of MobileNets Table 3"),
+        "ratio": _d({"type": "string"}, "separable / standard at the last row, a fraction"),
+        "formulas": _d({"type": "object", "additionalProperties": {"type": "string"}},
+                       "name -> symbolic formula"),
+    })
+
+
+def formula_json_schema():
+    """`mbcost formula --format json` (schema mbcost.formula/1)."""
+    expr = _d({"type": "string"}, "a polynomial in alpha and rho, sympy syntax (* and **)")
+    return _layout(FORMULA_SCHEMA, "formula", {
+        "model": {"type": "string"}, "title": {"type": "string"}, "convention": {"type": "string"},
+        "variables": {"type": "array", "items": {"enum": ["alpha", "rho"]}},
+        "madds": expr, "params": expr,
+        "kinds": _d({"type": "array", "items": _obj({"type": {"type": "string"}, "madds": expr,
+                                                       "params": expr})}, "with --by kind"),
+        "layers": _d({"type": "array", "items": _obj({"name": {"type": "string"},
+                                                        "op": {"type": "string"}, "madds": expr,
+                                                        "params": expr})}, "with --layers"),
+        "dwsep_ratios": _d({"type": "array", "items": _obj({
+            "name": {"type": "string"},
+            "ratio": _d({"type": "string"}, "1/N + 1/D_K^2 with N in alpha, sympy syntax"),
+            "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
+            "with --layers: each separable pair over the standard conv it replaces"),
+        "approximations": _d({"type": "array", "items": {"type": "string"}},
+                             "where the forms are continuous approximations (empty: exact)"),
+        "exact_at_base": _d({"type": "boolean"}, "the forms equal the exact counts at alpha = rho = 1"),
+    }, required=["model", "title", "convention", "variables", "madds", "params",
+                 "approximations", "exact_at_base"])
+
+
+def list_json_schema():
+    """`mbcost list --format json` (schema mbcost.list/1)."""
+    spec = _obj({"name": {"type": "string"}, "title": {"type": "string"},
+                 "description": {"type": "string"}, "source": {"type": "string"},
+                 "input": _d(SHAPE, "[H, W, C] at rho = 1")})
+    weights = {"type": "object", "additionalProperties": {"type": "number"}}
+    conv = _obj({"name": {"type": "string"}, "summary": {"type": "string"},
+                 "notes": {"type": "string"},
+                 "default": _d({"type": "boolean"}, "the default convention"),
+                 "madds": _d(weights, "raw cost category -> weight in the mult-adds"),
+                 "params": _d(weights, "raw cost category -> weight in the parameters")})
+    out = _layout(LIST_SCHEMA, "list", {
+        "specs": _d({"type": "array", "items": spec}, "the bundled specs (without --conventions)"),
+        "conventions": _d({"type": "array", "items": conv}, "with --conventions"),
+    }, required=[])
+    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]}]
+    return out
+
+
+GENERATORS = {"spec": spec_json_schema, "table": table_json_schema,
+              "table-by-kind": by_kind_json_schema, "sweep": sweep_json_schema,
+              "check": check_json_schema, "fit": fit_json_schema, "compare": compare_json_schema,
+              "layer": layer_json_schema, "formula": formula_json_schema, "list": list_json_schema}
 
 
 def schema_text(which):

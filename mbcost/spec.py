@@ -85,7 +85,7 @@ def type_name(obj):
 
 
 def suggest(name, known, cutoff=0.6):
-    """' (did you mean X?)' for the closest known name, or ''.
+    """' (did you mean X?)' for the closest known name, or '' (case first: ReLU -> relu).
 
     difflib.get_close_matches(name, known, n=1) on a budget: only text names of at most
     MAX_SUGGEST_NAME characters take part, and the comparison stops once it has compared
@@ -98,6 +98,8 @@ def suggest(name, known, cutoff=0.6):
     for k in known:
         if not isinstance(k, str) or not k or len(k) > MAX_SUGGEST_NAME:
             continue
+        if k.lower() == name.lower():
+            return f" (did you mean '{k}'?)"  # case first: ReLU -> relu
         work += len(k) * len(name)
         if work > MAX_SUGGEST_WORK:
             break
@@ -406,7 +408,13 @@ def bundled_dir():
 
 
 def bundled_names():
-    """Names of the bundled specs, sorted."""
+    """Names of the bundled specs, sorted; each works as a spec argument anywhere.
+
+    Returns a list of str; raises nothing.
+
+        >>> "mobilenet_v1" in bundled_names()
+        True
+    """
     return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
 
 
@@ -452,7 +460,9 @@ def read_text(path, regular_only=False):
         with p.open("rb") as fh:  # bounded: /dev/zero or a growing file must not exhaust memory
             data = fh.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise LimitError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes", path=path)
+            # a device or a growing file (/dev/zero): its size is unknown, the wording the same
+            raise LimitError(f"file is over {MAX_FILE_BYTES} bytes; the limit is {MAX_FILE_BYTES}",
+                             path=path)
     except OSError as e:
         raise SpecError(f"cannot read file: {e.strerror or e}", path=path) from None
     try:
@@ -505,6 +515,9 @@ class Spec:
     layers: list
     source: str = ""
     raw: dict = field(default=None, repr=False, compare=False)
+
+    def __repr__(self):
+        return f"Spec(name={self.name!r}, path={self.path!r}, input={self.input}, layers=<{len(self.layers)} items>)"
 
 
 def _err(msg, data, key, path, got=None):
@@ -592,18 +605,26 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
     def pick(key, default):
         return data[key] if key in data else (getattr(base, key) if base else default)
 
-    name = pick("name", None)
+    if base is not None and "name" not in data:
+        # a child without a name is another network: its file's stem, and a title that says
+        # what it extends (not the parent's name and title)
+        name = Path(path).stem if path not in ("<spec>", None) else f"{base.name}_variant"
+        default_title = f"{name} (extends {base.name})"
+    else:
+        name = data.get("name")
+        default_title = name
     if not isinstance(name, str) or not name.strip():
         raise SpecError("is required and must be text", path=path, line=line_of(data, "name"),
                         field="name", got=name)
     for key in ("title", "description", "source"):
         if key in data and not isinstance(data[key], str):
             raise _err("must be text", data, key, path, got=data[key])
-    for key in ("name", "title", "description", "source"):
-        problem = name_problem(data[key], key in ("description", "source")) if key in data else None
-        if problem:
-            raise _err(problem, data, key, path, got=data[key])
-    title = data.get("title", base.title if base and "name" not in data else name)
+    for key, value in (("name", name), ("title", data.get("title")),
+                       ("description", data.get("description")), ("source", data.get("source"))):
+        problem = name_problem(value, key in ("description", "source")) if value is not None else None
+        if problem:  # also a name taken from the file's stem
+            raise SpecError(problem, path=path, line=line_of(data, key), field=key, got=value)
+    title = data.get("title", default_title)
     description = data.get("description", base.description if base else "")
     source = data.get("source", base.source if base else "")
 
@@ -654,8 +675,9 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
             raise _err("must be a mapping like {bn: true, act: relu}", data, "defaults", path, got=dd)
         for k in dd:
             if k not in ("bn", "act"):
-                raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}", path=path,
-                                line=key_line(dd, k), field=f"defaults.{k}")
+                raise SpecError(f"unknown default{suggest(k, ('bn', 'act'))}; defaults may set "
+                                "only bn and act (set other fields on each layer or in a block)",
+                                path=path, line=key_line(dd, k), field=f"defaults.{k}")
             if k == "bn" and not isinstance(dd[k], bool):
                 raise SpecError("must be true or false", path=path, line=line_of(dd, k),
                                 field="defaults.bn", got=dd[k])
@@ -710,9 +732,31 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
 def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
     """Load a spec from a path or bundled name and validate its top level.
 
-    A spec file named by another file (an `extends:`, a budget file's `spec:`) must be
-    a regular file, and an error about one that is not a spec at all never shows its
-    content: someone else's file must not make mbcost print /etc/shadow."""
+    ``name_or_path`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
+    ``bundled_names()`` lists them), a path to a YAML file (a path that exists wins over a
+    bundled name), a dict with the same content as a spec file, or a ``Spec`` (returned
+    as it is). ``extends:`` is resolved here.
+
+    Returns a frozen ``Spec`` (name, title, input, classes, width and depth rules,
+    defaults, vars, blocks, layers); the layers are checked field by field when the graph
+    is built (``build_graph``, ``analyze``).
+
+    Raises ``mbcost.SpecError`` (a ``ValueError``) with file, line and field for a missing
+    file, bad YAML or a malformed top level, and its subclass ``mbcost.LimitError`` for a
+    file over a documented limit (size, YAML nodes or nesting, extends chain).
+
+        >>> s = load_spec("mobilenet_v1")
+        >>> s.name, s.input
+        ('mobilenet_v1', (224, 224, 3))
+        >>> load_spec({"name": "t", "input": [8, 8, 3], "layers": ["bn"], "colour": 1})
+        Traceback (most recent call last):
+        mbcost.errors.SpecError: <spec>: field 'colour': ...
+
+    Anything else raises ``mbcost.UsageError``. A spec file named by another file (an
+    ``extends:``, a budget file's ``spec:``) must be a regular file, and an error about
+    one that is not a spec at all never shows its content: someone else's file must not
+    make mbcost print /etc/shadow.
+    """
     if isinstance(name_or_path, Spec):
         return name_or_path
     if isinstance(name_or_path, dict):

@@ -45,6 +45,37 @@ def test_round_robin_runs_every_case_each_round():
     assert all(len(r.times) == 2 for r in results.values())
 
 
+def test_a_slow_case_is_timed_only_its_own_number_of_rounds():
+    b = _bench()
+    order = []
+
+    def setup(name):
+        return lambda: (lambda: order.append(name) or 0.001)
+
+    cases = [b.Case("a", "a", setup("a")), b.Case("slow", "slow", setup("slow"), reps=1)]
+    results = b.run(cases, 3)
+    assert order == ["a", "slow", "a", "a"]
+    assert (len(results["a"].times), len(results["slow"].times)) == (3, 1)
+
+
+def test_only_keeps_the_baselines_a_case_is_measured_against():
+    b = _bench()
+    cases = [b.Case("floor", "", None), b.Case("csv long", "", None, baseline="floor"),
+             b.Case("terminal long", "", None, baseline="csv long", max_ratio=2),
+             b.Case("other", "", None, baseline="floor")]
+    assert [c.name for c in b.select(cases, "terminal")] == ["floor", "csv long", "terminal long"]
+    assert b.select(cases, None) == cases
+
+
+def test_long_spec_has_the_layers_it_says(tmp_path, monkeypatch):
+    b = _bench()
+    monkeypatch.setattr(b, "_SCRATCH", [str(tmp_path)])
+    a = mbcost.analyze(b.long_spec(pairs=3))
+    # a stem conv, then 3 repeats of 50 depthwise + pointwise pairs; every one costs something
+    assert len(a.rows) == 1 + 3 * 100
+    assert all(r.madds for r in a.rows)
+
+
 def test_largest_bundled_spec_has_the_most_layers():
     name, n = _bench().largest_bundled_spec()
     assert name in mbcost.bundled_names()

@@ -175,6 +175,86 @@ def test_bad_choices_exit_2(args):
     assert "Invalid value" in r.stderr
 
 
+@pytest.mark.parametrize("args", [
+    ["table", "mobilenet_v1", "--bogus"],  # no such option
+    ["table"],  # missing argument
+    ["table", "mobilenet_v1", "--alpha"],  # option without its value
+    ["table", "mobilenet_v1", "extra"],  # extra argument
+    ["sweep", "mobilenet_v1", "--format", "xml"],  # bad choice
+    ["layer", "conv", "--k", "3"],
+    ["check", "mobilenet_v1", "--top", "x"],
+    ["nosuchcommand"],
+])
+def test_usage_errors_are_one_line_with_the_help_hint(args):
+    # click prints usage, a hint and the error on four lines; mbcost promises one
+    r = run(*args)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "--help'" in r.stderr, r.stderr
+    command = "mbcost" if args[0] == "nosuchcommand" else f"mbcost {args[0]}"
+    assert f"'{command} --help'" in r.stderr
+
+
+# ---------------------------------------------------------------- one vocabulary
+
+TEXT_COMMANDS = {  # every command with a plain-text format, and a cheap way to run it
+    "table": ["table", "mobilenet_v1"],
+    "sweep": ["sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224"],
+    "check": ["check", "mobilenet_v1", "--max-madds", "1G"],
+    "fit": ["fit", "mobilenet_v1", "--max-madds", "150M", "--res", "224"],
+    "compare": ["compare", "mobilenet_v1", "--b-alpha", "0.5"],
+    "layer": ["layer", "dwsep", "--k", "3", "--in", "8", "--out", "8", "--size", "7"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(TEXT_COMMANDS))
+def test_plain_text_is_text_everywhere_and_table_is_its_alias(command, tmp_path):
+    args = TEXT_COMMANDS[command]
+    text = ok(*args, "--format", "text")
+    assert text == ok(*args, "--format", "table") == ok(*args)
+    assert "[text|table|" in " ".join(ok(command, "--help").split())
+    out = tmp_path / "out.txt"  # -o on every command
+    ok(*args, "--format", "text", "-o", out)
+    assert out.read_text() == text
+
+
+def test_every_command_with_res_takes_rho():
+    for command in ("table", "check", "fit", "sweep", "compare"):
+        assert "--rho" in ok(command, "--help"), command
+    assert "--b-rho" in ok("compare", "--help")
+
+
+def test_rho_gives_the_same_numbers_as_the_resolution_it_rounds_to():
+    # MobileNets Table 3: rho 0.714 of 224 px is round(159.9) = 160 px
+    fit_res = json.loads(ok("fit", "mobilenet_v1", "--max-madds", "80M", "--res", "160", "-f", "json"))
+    fit_rho = json.loads(ok("fit", "mobilenet_v1", "--max-madds", "80M", "--rho", "0.714", "-f", "json"))
+    assert fit_rho == fit_res and fit_res["resolution"] == 160
+    sweep = json.loads(ok("sweep", "mobilenet_v1", "--alpha", "1", "--rho", "1,0.714,0.5", "-f", "json"))["points"]
+    # Table 7: 568,740,352 at 224 and 290,675,200 at 160; 112 px = rho 0.5
+    assert [(p["resolution"], p["madds"]) for p in sweep][:2] == [(224, 568_740_352), (160, 290_675_200)]
+    assert sweep[2]["resolution"] == 112
+    cmp_ = json.loads(ok("compare", "mobilenet_v1", "--b-rho", "0.714", "-f", "json"))
+    assert (cmp_["b"]["resolution"], cmp_["b"]["madds"]) == (160, 290_675_200)
+    check = json.loads(ok("check", "mobilenet_v1", "--rho", "0.714", "--max-madds", "1G", "-f", "json"))
+    assert check["results"][0]["limits"][0]["value"] == 290_675_200
+
+
+@pytest.mark.parametrize("args", [
+    ["sweep", "mobilenet_v1", "--res", "224", "--rho", "1"],
+    ["fit", "mobilenet_v1", "--max-madds", "1G", "--res", "224", "--rho", "1"],
+    ["compare", "mobilenet_v1", "--b-res", "160", "--b-rho", "0.5"],
+])
+def test_res_and_rho_together_are_refused(args):
+    r = run(*args)
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "not both" in r.stderr
+
+
+def test_plot_formats_are_the_same_in_every_help_and_error(tmp_path):
+    for command in ("table", "sweep"):
+        assert ".svg, .png or .pdf" in " ".join(ok(command, "--help").split())
+        r = run(command, "mobilenet_v1", "--plot", tmp_path / "x.jpg")
+        assert r.exit_code == 2 and r.stderr.rstrip().endswith(".svg, .png, .pdf")
+
+
 # ---------------------------------------------------------------- help, README, colour
 
 COMMANDS = sorted(main.commands)

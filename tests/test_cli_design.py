@@ -58,6 +58,11 @@ GOLDEN_CASES = {
     "sweep_exact.md": (["sweep", "mobilenet_v1", "--format", "markdown"], 0),
     "sweep.csv": (["sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224,160",
                    "--format", "csv"], 0),
+    "sweep.json": (["sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224,160",
+                    "--format", "json"], 0),
+    "formula_by_kind_layers.json": (["formula", "mobilenet_v1", "--by", "kind", "--layers",
+                                     "--format", "json"], 0),
+    "list_conventions.json": (["list", "--conventions", "--format", "json"], 0),
     "compare_dense.txt": (["compare", "mobilenet_v1", "--dense"], 0),
     "compare_settings.md": (["compare", "mobilenet_v1", "--b-alpha", "0.5", "--b-res", "160",
                              "--format", "markdown"], 0),
@@ -96,10 +101,13 @@ def test_fit_json_object():
     assert d["limits"] == {"madds": 150_000_000} and d["headroom"] == {"madds": 502_912}
 
 
-def test_sweep_json_is_a_list_of_points():
+def test_sweep_json_is_an_envelope_of_points():
     r = run("sweep", "mobilenet_v1", "--alpha", "0.25:1:0.25", "--res", "128:224:32", "--format", "json")
     assert r.exit_code == 0
-    pts = json.loads(r.stdout)
+    d = json.loads(r.stdout)
+    assert (d["schema"], d["model"], d["convention"]) == ("mbcost.sweep/1", "mobilenet_v1", "paper")
+    assert d["alphas"] == [0.25, 0.5, 0.75, 1] and d["resolutions"] == [128, 160, 192, 224]
+    pts = d["points"]
     assert len(pts) == 16 and set(pts[0]) == {"alpha", "resolution", "madds", "params"}
     by = {(p["alpha"], p["resolution"]): p for p in pts}
     assert by[(0.75, 160)]["madds"] == 166_396_800  # paper_tables.md §1.8
@@ -215,9 +223,9 @@ def test_every_command_on_every_bundled_spec(name):
     assert f["resolution"] >= a.resolution - a.resolution % 8
     sw = json.loads(run("sweep", name, "--alpha", "1,0.5", "--res", f"{a.resolution},128",
                         "--format", "json").stdout)
-    assert (sw[0]["madds"], sw[0]["params"]) == (a.madds, a.params)
+    assert (sw["points"][0]["madds"], sw["points"][0]["params"]) == (a.madds, a.params)
     half = mbcost.analyze(name, alpha=0.5, resolution=128)
-    assert (sw[3]["madds"], sw[3]["params"]) == (half.madds, half.params)
+    assert (sw["points"][3]["madds"], sw["points"][3]["params"]) == (half.madds, half.params)
     assert run("compare", name, "--dense").exit_code == 0
     assert run("compare", name, "--b-alpha", "0.5").exit_code == 0
     assert run("fit", name, "--max-madds", a.madds).exit_code == 0
@@ -236,26 +244,29 @@ def no_matplotlib(monkeypatch):
 def test_plot_without_matplotlib_says_how_to_get_it(no_matplotlib, tmp_path, args):
     r = run(*args, "--plot", tmp_path / "x.svg")
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == "mbcost: plotting needs matplotlib: pip install 'mbcost[plot]'\n"
+    # one line, no 'mbcost:' prefix (no other bad-input message has one)
+    assert r.stderr == "plotting needs matplotlib: pip install 'mbcost[plot]'\n"
     assert not (tmp_path / "x.svg").exists()
 
 
 class _Recorder:
-    """A stand-in for matplotlib objects: records every call, returns another recorder."""
+    """A stand-in for matplotlib objects: every attribute is another recorder, every call is
+    logged as (name, args, kwargs) and returns another recorder."""
 
     def __init__(self, log, name="plt"):
         self._log, self._name = log, name
 
     def __getattr__(self, attr):
-        def call(*args, **kw):
-            self._log.append((f"{self._name}.{attr}", args, kw))
-            if attr == "subplots":
-                n = args[0] * args[1]
-                return _Recorder(self._log, "fig"), [_Recorder(self._log, f"ax{i}") for i in range(n)]
-            if attr == "savefig":  # into a file object (mbcost writes it out) or a path
-                args[0].write(b"plot") if hasattr(args[0], "write") else Path(args[0]).write_text("plot")
-            return _Recorder(self._log, f"{self._name}.{attr}()")
-        return call
+        return _Recorder(self._log, f"{self._name}.{attr}")
+
+    def __call__(self, *args, **kw):
+        self._log.append((self._name, args, kw))
+        if self._name.endswith(".subplots"):
+            n = args[0] * args[1]
+            return _Recorder(self._log, "fig"), [_Recorder(self._log, f"ax{i}") for i in range(n)]
+        if self._name.endswith(".savefig"):  # into a file object (mbcost writes it out) or a path
+            args[0].write(b"plot") if hasattr(args[0], "write") else Path(args[0]).write_text("plot")
+        return _Recorder(self._log, f"{self._name}()")
 
 
 @pytest.fixture
@@ -265,29 +276,129 @@ def fake_matplotlib(monkeypatch):
     mpl = types.ModuleType("matplotlib")
     mpl.use = lambda backend: log.append(("use", (backend,), {}))
     pyplot = _Recorder(log)
-    mpl.pyplot = pyplot
+    colors = types.ModuleType("matplotlib.colors")
+    colors.BoundaryNorm = _Recorder(log, "colors").BoundaryNorm
+    colors.ListedColormap = _Recorder(log, "colors").ListedColormap
+    mpl.pyplot, mpl.colors = pyplot, colors
     monkeypatch.setitem(sys.modules, "matplotlib", mpl)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    monkeypatch.setitem(sys.modules, "matplotlib.colors", colors)
     return log
+
+
+def calls(log, name):
+    """The (args, kwargs) of every recorded call to name, e.g. 'ax0.barh'."""
+    return [(args, kw) for n, args, kw in log if n == name]
 
 
 def test_sweep_plot_draws_log_axes(fake_matplotlib, tmp_path):
     out = tmp_path / "grid.svg"
     r = run("sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "224,160", "--plot", out)
     assert r.exit_code == 0 and out.read_text() == "plot"
-    plots = [c for c in fake_matplotlib if c[0] == "ax0.plot"]
+    plots = calls(fake_matplotlib, "ax0.plot")
     # mult-adds against alpha at 224 px: Table 6's 568,740,352 and 149,497,088
-    assert plots[0][1] == ([1.0, 0.5], [568_740_352, 149_497_088])
+    assert plots[0][0] == ([1.0, 0.5], [568_740_352, 149_497_088])
     assert ("ax0.set_xscale", ("log",), {}) in fake_matplotlib
     assert ("ax1.set_yscale", ("log",), {}) in fake_matplotlib
+    # two lines each: a legend, no colorbar; the convention in the title
+    assert calls(fake_matplotlib, "ax0.legend") and not calls(fake_matplotlib, "fig.colorbar")
+    (title,) = calls(fake_matplotlib, "fig.suptitle")
+    assert "convention 'paper'" in title[0][0]
+
+
+def test_sweep_plot_of_many_widths_has_a_colorbar_and_real_alpha_ticks(fake_matplotlib, tmp_path):
+    from mbcost.plot import MAX_TICKS
+
+    r = run("sweep", "mobilenet_v1", "--alpha", "0.25:1:0.05", "--res", "224,160",
+            "--plot", tmp_path / "grid.png")
+    assert r.exit_code == 0, r.stderr
+    # 16 widths: a colorbar on the mult-adds-vs-resolution panel instead of a 16-entry legend
+    assert not calls(fake_matplotlib, "ax1.legend")
+    (bar,) = [kw for args, kw in calls(fake_matplotlib, "fig.colorbar") if kw["ax"] is not None]
+    labels = calls(fake_matplotlib, "fig.colorbar().set_ticklabels")
+    assert labels[0][0][0][0] == "0.25" and labels[0][0][0][-1] == "1.0"
+    # 16 distinct colours, one per line, darkest for the smallest width
+    colours = [kw["color"] for args, kw in calls(fake_matplotlib, "ax1.plot")]
+    assert len(colours) == 16 and len(set(map(str, colours))) == 16
+    # the alpha axes are labelled with the grid's own values, first and last included
+    for ax in ("ax0", "ax2"):
+        (ticks,), _ = calls(fake_matplotlib, f"{ax}.set_xticks")[0]
+        (labels,), _ = calls(fake_matplotlib, f"{ax}.set_xticklabels")[0]
+        assert 2 <= len(ticks) <= MAX_TICKS and labels[0] == "0.25" and labels[-1] == "1.0"
+        assert [float(x) for x in labels] == ticks
+    # params do not depend on the resolution here: one line, no resolution in the title
+    assert len(calls(fake_matplotlib, "ax2.plot")) == 1
+    (title,), _ = calls(fake_matplotlib, "ax2.set_title")[0]
+    assert title == "params vs alpha"
+
+
+def test_sweep_plot_params_per_resolution_when_they_vary(fake_matplotlib, tmp_path):
+    # a flatten before the FC makes the parameters depend on the resolution
+    spec = tmp_path / "flat.yaml"
+    spec.write_text("name: flat\ninput: [32, 32, 3]\nlayers:\n  - conv: {k: 3, out: 4}\n"
+                    "  - flatten\n  - fc: {out: 2}\n")
+    r = run("sweep", spec, "--alpha", "1", "--res", "32,16", "--plot", tmp_path / "g.svg")
+    assert r.exit_code == 0, r.stderr
+    params = [args[1] for args, kw in calls(fake_matplotlib, "ax2.plot")]
+    # conv 3*3*3*4 weights (no bias by default); FC (H*W*4)*2 weights + 2 biases, with
+    # 'same' padding H = W = the resolution
+    assert params == [[108 + 32 * 32 * 4 * 2 + 2], [108 + 16 * 16 * 4 * 2 + 2]]
+    (title,), _ = calls(fake_matplotlib, "ax2.set_title")[0]
+    assert title == "params vs alpha, per resolution"
+
+
+def _bars(log, ax):
+    ((ys, values), _kw), = calls(log, f"{ax}.barh")
+    (labels,), _ = calls(log, f"{ax}.set_yticklabels")[0]
+    return labels, values
 
 
 def test_table_plot_draws_per_layer_bars(fake_matplotlib, tmp_path):
     out = tmp_path / "layers.png"
     r = run("table", "mobilenet_v1", "--plot", out)
     assert r.exit_code == 0 and out.exists()
-    bars = [c for c in fake_matplotlib if c[0] == "ax0.bar"]
-    assert sum(bars[0][1][1]) == 568_740_352
+    labels, values = _bars(fake_matplotlib, "ax0")
+    assert sum(values) == 568_740_352 and labels[0] == "conv1" and labels[-1] == "fc"
+    _, params = _bars(fake_matplotlib, "ax1")
+    assert sum(params) == 4_210_088
+    (title,) = calls(fake_matplotlib, "fig.suptitle")
+    assert "convention 'paper'" in title[0][0]
+
+
+def test_table_plot_of_a_large_network_shows_the_largest_layers_and_the_rest(fake_matplotlib,
+                                                                               tmp_path):
+    from mbcost.plot import TOP_LAYERS
+
+    a = mbcost.analyze("efficientnet_b7")
+    costed = [r for r in a.rows if r.madds or r.params]
+    r = run("table", "efficientnet_b7", "--plot", tmp_path / "b7.png", "-c", "fvcore",
+            "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    fvcore = mbcost.analyze("efficientnet_b7", convention="fvcore")
+    for ax, key, total in (("ax0", "madds", fvcore.madds), ("ax1", "params", fvcore.params)):
+        labels, values = _bars(fake_matplotlib, ax)
+        assert len(labels) == TOP_LAYERS + 1 and labels[-1].startswith("other ")
+        assert sum(values) == total  # the rest is one bar, nothing dropped
+        assert values[:-1] == sorted(values[:-1], reverse=True)
+    # readable: one horizontal bar per row, a figure that grows with the rows, not the layers
+    (args, kw), = calls(fake_matplotlib, "plt.subplots")
+    assert args == (1, 2) and kw["figsize"][1] < 12 and len(costed) > 200
+    (title,) = calls(fake_matplotlib, "fig.suptitle")
+    assert "convention 'fvcore'" in title[0][0]
+
+
+def test_table_plot_by_kind_is_table_2(fake_matplotlib, tmp_path):
+    r = run("table", "mobilenet_v1", "--by", "kind", "--convention", "weights", "--flops",
+            "--plot", tmp_path / "kinds.svg")
+    assert r.exit_code == 0, r.stderr
+    labels, values = _bars(fake_matplotlib, "ax0")
+    # MobileNets Table 2 (README): Conv 1x1 539,492,352 of 568,740,352 mult-adds; FLOPs = 2x
+    assert labels[0] == "Conv 1x1 (13)" and values[0] == 2 * 539_492_352
+    assert sum(values) == 2 * 568_740_352 and len(labels) == 4
+    _, params = _bars(fake_matplotlib, "ax1")
+    assert params[0] == 3_139_584 and sum(params) == 4_209_088
+    (title,), _ = calls(fake_matplotlib, "ax0.set_title")[0]
+    assert title.startswith("FLOPs")
 
 
 def test_readme_shows_every_design_command():
@@ -349,8 +460,9 @@ def test_readme_budget_example(tmp_path):
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     block = readme.split("# budget.yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "nets").mkdir()
+    # as the README's comment describes it: no name, so it is named after its file
     (tmp_path / "nets" / "tiny_v1.yaml").write_text(
-        "extends: mobilenet_v1\nname: tiny_v1\ninput: [160, 160, 3]\nclasses: 10\n")
+        "extends: mobilenet_v1\ninput: [160, 160, 3]\nclasses: 10\n")
     (tmp_path / "budget.yaml").write_text(block)
     r = run("check", "--budget", tmp_path / "budget.yaml", "--format", "json")
     assert r.exit_code == 0
@@ -361,3 +473,18 @@ def test_readme_budget_example(tmp_path):
     assert tiny[1]["value"] == 1_320_648 - 513_000 + 5_130
     text = run("check", "--budget", tmp_path / "budget.yaml").stdout
     assert "\n".join(text.splitlines()[:6]) in readme
+
+
+def test_readme_compare_by_type_example_is_current():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    cmd = "$ mbcost compare mobilenet_v1 mobilenet_v2\n"
+    shown = readme[readme.index(cmd) + len(cmd):].split("```")[0]
+    r = run("compare", "mobilenet_v1", "mobilenet_v2")
+    assert r.exit_code == 0 and r.stdout == shown
+
+
+def test_readme_uses_one_vocabulary():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "--format table" not in readme and "table\\|csv" not in readme
+    assert "--explain [--against OTHER]" in readme and "--explain [OTHER]" not in readme
+    assert ".svg`, `.png` or `.pdf`" in readme

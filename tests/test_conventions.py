@@ -323,8 +323,8 @@ def test_cli_explain_default_other_is_paper():
 
 
 def test_cli_explain_other_json():
-    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "-c", "thop", "--explain", "ptflops",
-                                  "-f", "json"])
+    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "-c", "thop", "--explain", "--against",
+                                  "ptflops", "-f", "json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert (d["convention"], d["other"]) == ("thop", "ptflops")
@@ -335,9 +335,40 @@ def test_cli_explain_other_json():
 
 
 def test_cli_explain_unknown_convention_is_bad_input():
-    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--explain", "nope"])
+    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--explain", "--against", "nope"])
     assert r.exit_code == 2
-    assert "nope" in r.stderr
+    assert "nope" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_cli_explain_does_not_swallow_the_spec():
+    # `--explain [OTHER]` used to take the next word as OTHER; now the spec may come after it
+    r = CliRunner().invoke(main, ["table", "--convention", "fvcore", "--explain",
+                                  "mobilenet_v3_large"])
+    assert r.exit_code == 0, r.stderr
+    assert re.search(r"mult-adds\s+total\s+226,033,824\s+216,589,760\s+\+9,444,064", r.stdout)
+
+
+@pytest.mark.parametrize("args", [[], ["--convention", "paper"], ["-c", "fvcore", "--against",
+                                                                  "fvcore"]])
+def test_cli_explain_with_nothing_to_compare_is_one_line(args):
+    # a bare --explain under the default convention would be an empty 'paper vs paper' table
+    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--explain", *args])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "--against" in r.stderr and "--convention" in r.stderr
+
+
+@pytest.mark.parametrize("extra,flag", [(["--plot", "x.svg"], "--plot"), (["--flops"], "--flops"),
+                                        (["--by", "kind"], "--by"), (["--by", "layer"], "--by"),
+                                        (["--exact"], "--exact"), (["--all"], "--all")])
+def test_cli_explain_refuses_options_it_would_ignore(extra, flag):
+    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "-c", "fvcore", "--explain", *extra])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and flag in r.stderr
+
+
+def test_cli_against_needs_explain():
+    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--against", "fvcore"])
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "--explain" in r.stderr
 
 
 def test_cli_torchvision_totals_of_v3_large():

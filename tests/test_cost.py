@@ -26,8 +26,10 @@ def test_rows_sum_to_totals(name, a, res):
         an = mbcost.analyze(name, alpha=a, resolution=res, convention=convention)
         assert sum(r.madds for r in an.rows) == an.madds
         assert sum(r.params for r in an.rows) == an.params
-        assert sum(g[1] for g in an.by_kind()) == an.madds
-        assert sum(g[2] for g in an.by_kind()) == an.params
+        kinds = an.by_kind()
+        assert sum(k.madds for k in kinds) == an.madds
+        assert sum(k.params for k in kinds) == an.params
+        assert sum(k.layers for k in kinds) == len(an.rows)
         assert isinstance(an.madds, int) and isinstance(an.params, int)
 
 

@@ -320,11 +320,36 @@ def test_compare_two_settings_aligns_by_layer_name():
 
 
 def test_compare_two_specs_keeps_layers_of_both():
-    c = design.compare(mbcost.analyze("mobilenet_v1"), mbcost.analyze("mobilenet_v2"))
+    c = design.compare(mbcost.analyze("mobilenet_v1"), mbcost.analyze("mobilenet_v2"), by="layer")
     names = [r.name for r in c.rows]
     assert "conv2.dw" in names and "classifier" in names and "conv1" in names
     conv1 = next(r for r in c.rows if r.name == "conv1")
     assert conv1.madds_a == conv1.madds_b == 27 * 32 * 112 * 112
+
+
+def test_compare_of_two_different_networks_is_by_type():
+    # v1 and v2 share one layer name of 28 and 53: compare by type and total instead
+    a, b = mbcost.analyze("mobilenet_v1"), mbcost.analyze("mobilenet_v2")
+    c = design.compare(a, b)
+    assert c.by == "kind"
+    rows = {r.name: r for r in c.rows}
+    # MobileNets Table 2 (README): Conv 1x1 539,492,352 mult-adds and 3,139,584 weights
+    assert (rows["Conv 1x1"].madds_a, rows["Conv 1x1"].layers_a) == (539_492_352, 13)
+    assert rows["Conv 3x3"].madds_a == rows["Conv 3x3"].madds_b == 27 * 32 * 112 * 112
+    # every costed layer of each side is in exactly one type row; rows add up to the totals
+    for side, an in (("a", a), ("b", b)):
+        costed = [r for r in an.rows if r.madds or r.params]
+        assert sum(getattr(r, f"layers_{side}") for r in c.rows) == len(costed)
+        assert sum(getattr(r, f"madds_{side}") or 0 for r in c.rows) == an.madds
+        assert sum(getattr(r, f"params_{side}") or 0 for r in c.rows) == an.params
+
+
+@pytest.mark.parametrize("a,b", [("mobilenet_v1", "mobilenet_v1_shallow"),
+                                 ("efficientnet_b0", "efficientnet_b1"),
+                                 ("mobilenet_v3_large", "mobilenet_v3_large_tfslim")])
+def test_compare_of_related_networks_stays_by_layer(a, b):
+    c = design.compare(mbcost.analyze(a), mbcost.analyze(b))
+    assert c.by == "layer"
 
 
 # ---------------------------------------------------------------- one layer

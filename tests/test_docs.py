@@ -171,3 +171,47 @@ def test_internal_links_resolve(doc):
             assert (doc.parent / path).exists(), target
         if anchor and not path:
             assert anchor in anchors, target
+
+
+def _property_names(schema, root=None):
+    """Every property name declared anywhere in an output schema."""
+    root = schema if root is None else root
+    names = set()
+    if isinstance(schema, dict):
+        for k, v in schema.items():
+            if k == "properties":
+                names |= set(v)
+                for sub in v.values():
+                    names |= _property_names(sub, root)
+            elif isinstance(v, (dict, list)) and k not in ("enum", "const", "required"):
+                names |= _property_names(v, root)
+    elif isinstance(schema, list):
+        for s in schema:
+            names |= _property_names(s, root)
+    return names
+
+
+@pytest.mark.parametrize("which", sorted(set(schemas.SCHEMA_FILES) - {"spec"}))
+def test_every_output_layout_has_a_section_naming_its_fields(which):
+    sections = _sections(_text(OUTPUT_DOC), "##")
+    schema = schemas.GENERATORS[which]()
+    sid = schema["properties"]["schema"]["const"]
+    head = next((h for h in sections if h.endswith(f"`{sid}`")), None)
+    assert head, f"no '## ...: `{sid}`' section in docs/output-format.md"
+    body = sections[head] + "".join(  # with its ### subsections
+        b for h, b in _sections(_text(OUTPUT_DOC).split(f"## {head}", 1)[1].split("\n## ", 1)[0]).items())
+    for name in _property_names(schema) - {"schema"}:
+        assert f"`{name}`" in body, f"{sid}: field {name!r} is not documented"
+    assert f"[{schemas.SCHEMA_FILES[which]}](../mbcost/schema/{schemas.SCHEMA_FILES[which]})" in _text(OUTPUT_DOC)
+
+
+def test_by_kind_csv_example_is_what_mbcost_prints():
+    from clirunner import CliRunner
+
+    from mbcost.cli import main
+
+    section = _text(OUTPUT_DOC).split("`mbcost.table-by-kind/1`", 1)[1].split("### CSV", 1)[1]
+    example = re.search(r"```\n(type,.*?)```", section, re.S).group(1)
+    r = CliRunner().invoke(main, ["table", "mobilenet_v1", "--by", "kind", "--convention",
+                                  "weights", "--format", "csv"])
+    assert r.stdout == example

@@ -83,7 +83,8 @@ CASES = [
      "{p}:6: unknown layer kind 'blok' (did you mean 'blk'?)"),
     ("wrong block argument", H + "blocks:\n  blk: {args: {c: null}, layers: [{conv: {k: 1, out: c}}]}\n"
      "layers:\n  - blk: {cc: 2}\n",
-     "{p}:6: layer 'blk': field 'cc': block 'blk' has no argument 'cc' (did you mean 'c'?)"),
+     "{p}:6: layer 'blk': field 'cc': block 'blk' has no argument 'cc' (did you mean 'c'?); "
+     "its arguments: c (and n, name, when)"),
     ("missing block argument", H + "blocks:\n  blk: {args: {c: null}, layers: [{conv: {k: 1, out: c}}]}\n"
      "layers:\n  - blk: {}\n",
      "{p}:6: layer 'blk': field 'c': block 'blk' needs argument 'c'"),
@@ -377,7 +378,9 @@ def test_endless_file_is_read_only_up_to_the_limit():
     res = RUNNER.invoke(main, ["table", "/dev/zero"])
     assert time.monotonic() - start < 5
     assert res.exit_code == 2
-    assert res.stderr == f"/dev/zero: file is larger than the limit of {spec.MAX_FILE_BYTES} bytes\n"
+    # the same wording as a file whose size is known (README, Bad input)
+    assert res.stderr == (f"/dev/zero: file is over {spec.MAX_FILE_BYTES} bytes; the limit is "
+                          f"{spec.MAX_FILE_BYTES}\n")
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
@@ -563,4 +566,5 @@ def test_a_block_with_a_number_for_an_argument_name(tmp_path):
     text = H + ("blocks:\n  b:\n    args: {t: null, 1}\n    layers: [relu]\n"
                 "layers:\n  - b: {t: 1, c: 16}\n")
     path, line = bad(tmp_path, text)
-    assert line == f"{path}:8: layer 'b': field 'c': block 'b' has no argument 'c'"
+    assert line == (f"{path}:8: layer 'b': field 'c': block 'b' has no argument 'c'; its "
+                    "arguments: t, 1 (and n, name, when)")

@@ -26,6 +26,8 @@ RENDERERS = {
     "mobilenet_v1_0.5_160.csv": report.to_csv,
     "mobilenet_v1_0.5_160.md": report.to_markdown,
     "mobilenet_v1_0.5_160.json": report.to_json,
+    "mobilenet_v1_0.5_160_by_kind.csv": report.by_kind_csv,
+    "mobilenet_v1_0.5_160_by_kind.json": report.by_kind_json,
 }
 
 

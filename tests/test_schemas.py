@@ -126,3 +126,124 @@ def test_table_schema_rejects_broken_output(table_schema):
     del data["totals"]["params"]
     found = errors(data, table_schema)
     assert any("layers[0].madds" in e for e in found) and any("params" in e for e in found)
+
+
+# ---------------------------------------------------------------- every command's JSON
+
+def _schema(which):
+    return json.loads((COMMITTED / schemas.SCHEMA_FILES[which]).read_text(encoding="utf-8"))
+
+
+def _resolve(schema, root):
+    while "$ref" in schema:
+        target = root
+        for part in schema["$ref"][2:].split("/"):
+            target = target[part]
+        schema = target
+    return schema
+
+
+def undeclared(value, schema, root=None, where="$"):
+    """Paths of object keys in value that schema does not declare: the schemas are open
+    (fields may be added), so this is what keeps them complete."""
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    alternatives = [schema] + [_resolve(s, root) for s in schema.get("anyOf", [])]
+    out = []
+    if isinstance(value, dict):
+        props, extra = {}, None
+        for alt in alternatives:
+            props.update(alt.get("properties", {}))
+            if isinstance(alt.get("additionalProperties"), dict):
+                extra = alt["additionalProperties"]
+        for k, v in value.items():
+            sub = props.get(k, extra)
+            if sub is None:
+                out.append(f"{where}.{k}")
+            else:
+                out += undeclared(v, sub, root, f"{where}.{k}")
+    elif isinstance(value, list):
+        items = [alt["items"] for alt in alternatives if "items" in alt]
+        for i, v in enumerate(value):
+            for sub in items[:1]:
+                out += undeclared(v, sub, root, f"{where}[{i}]")
+    return out
+
+
+def _budget(tmp_path):
+    f = tmp_path / "budget.yaml"
+    f.write_text("checks:\n  - {spec: mobilenet_v1, alpha: 0.5, max_madds: 150M}\n"
+                 "  - {spec: mobilenet_v2, max_madds: 150M, max_params: 2M}\n", encoding="utf-8")
+    return f
+
+
+# (layout, command line, exit code): every command with --format json, and the variants
+# that add or leave out fields (flops, pareto, nothing fits, one-sided compare rows...)
+JSON_CASES = [
+    ("table", ["table", "mobilenet_v3_small", "--flops"], 0),
+    ("table-by-kind", ["table", "mobilenet_v1", "--by", "kind"], 0),
+    ("table-by-kind", ["table", "efficientnet_b0", "--by", "kind", "--all", "--flops",
+                       "--convention", "fvcore"], 0),
+    ("sweep", ["sweep", "mobilenet_v2", "--alpha", "0.35,1.4", "--res", "96,224"], 0),
+    ("check", ["check", "mobilenet_v1", "--alpha", "0.5", "--max-madds", "150M",
+               "--max-params", "1M"], 1),
+    ("check", ["check", "--budget", "BUDGET", "--top", "1"], 1),
+    ("fit", ["fit", "mobilenet_v1", "--max-madds", "150M", "--res", "224"], 0),
+    ("fit", ["fit", "mobilenet_v1", "--max-madds", "150M", "--alpha", "1"], 0),
+    ("fit", ["fit", "mobilenet_v1", "--max-madds", "150M", "--max-params", "2M"], 0),
+    ("fit", ["fit", "mobilenet_v1", "--max-params", "5K", "--res", "224"], 1),
+    ("compare", ["compare", "mobilenet_v1", "mobilenet_v2"], 0),
+    ("compare", ["compare", "mobilenet_v1", "--dense"], 0),
+    ("layer", ["layer", "dwsep", "--k", "3", "--in", "512", "--out", "512", "--size", "14"], 0),
+    ("layer", ["layer", "dwsep", "--k", "3", "--in", "512", "--out", "512", "--size", "14",
+               "--alpha", "0.75", "--rho", "0.714"], 0),
+    ("formula", ["formula", "mobilenet_v1"], 0),
+    ("formula", ["formula", "efficientnet_b0", "--by", "kind", "--layers"], 0),
+    ("list", ["list"], 0),
+    ("list", ["list", "--conventions"], 0),
+]
+
+
+def _json_output(args, code, tmp_path):
+    args = [str(_budget(tmp_path)) if a == "BUDGET" else a for a in args]
+    r = CliRunner().invoke(main, args + ["--format", "json"])
+    assert r.exit_code == code, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("which, args, code", JSON_CASES,
+                         ids=[" ".join(a[:3]) for _, a, _ in JSON_CASES])
+def test_every_json_output_validates_and_is_declared(which, args, code, tmp_path):
+    schema = _schema(which)
+    data = _json_output(args, code, tmp_path)
+    assert data["schema"] == schema["properties"]["schema"]["const"] == f"mbcost.{which}/1"
+    assert errors(data, schema) == []
+    assert undeclared(data, schema) == []
+
+
+def test_every_command_has_json_and_a_schema():
+    commands = set(main.commands)
+    assert {args[0] for _, args, _ in JSON_CASES} == commands
+    for name, cmd in main.commands.items():
+        fmt = next(p for p in cmd.params if p.name == "fmt")
+        assert "json" in fmt.type.choices, name
+        assert any(p.name == "output" for p in cmd.params), f"{name} has no -o"
+    layouts = {which for which, _, _ in JSON_CASES}
+    assert layouts == set(schemas.SCHEMA_FILES) - {"spec"}
+
+
+@pytest.mark.parametrize("which, args, code", JSON_CASES[::2],
+                         ids=[" ".join(a[:3]) for _, a, _ in JSON_CASES[::2]])
+def test_output_schemas_reject_broken_output(which, args, code, tmp_path):
+    schema = _schema(which)
+    data = _json_output(args, code, tmp_path)
+    assert errors({**data, "schema": f"mbcost.{which}/2"}, schema)  # another version
+    for key in schema["required"]:
+        broken = {k: v for k, v in data.items() if k != key}
+        assert errors(broken, schema), f"{which} without {key!r} passed"
+
+
+def test_undeclared_finds_a_new_field():
+    data = json.loads(CliRunner().invoke(main, ["sweep", "mobilenet_v1", "-f", "json"]).stdout)
+    data["points"][1]["latency"] = 3
+    assert undeclared(data, _schema("sweep")) == ["$.points[1].latency"]

@@ -7,6 +7,7 @@ import pytest
 
 import mbcost
 from mbcost.errors import SpecError
+from mbcost import spec as spec_module
 from mbcost.spec import bundled_dir, load_spec
 
 V1_PATH = bundled_dir() / "mobilenet_v1.yaml"
@@ -156,6 +157,20 @@ def test_extends_keeps_what_it_does_not_override(tmp_path):
     assert s.rounding.rule == "make_divisible" and s.width_multiplier == Fraction(1, 2)
 
 
+def test_extends_without_a_name_is_named_after_its_file(tmp_path):
+    # the README's two-line TF-slim spec: not 'mobilenet_v1' with the paper's title
+    s = load_spec(write(tmp_path, "extends: mobilenet_v1\nclasses: 1001\n", "v1_1001.yaml"))
+    assert s.name == "v1_1001" and s.title == "v1_1001 (extends mobilenet_v1)"
+    assert s.classes == 1001 and s.input == load_spec("mobilenet_v1").input
+    titled = load_spec(write(tmp_path, "extends: mobilenet_v1\ntitle: Dogs\n", "dogs.yaml"))
+    assert (titled.name, titled.title) == ("dogs", "Dogs")
+    named = load_spec(write(tmp_path, "extends: mobilenet_v1\nname: dogs\n", "x.yaml"))
+    assert (named.name, named.title) == ("dogs", "dogs")
+    # a dict has no file: the parent's name marked as a variant
+    d = load_spec({"extends": "mobilenet_v1", "classes": 10})
+    assert d.name == "mobilenet_v1_variant" and "extends mobilenet_v1" in d.title
+
+
 def test_extends_unknown_parent_is_located(tmp_path):
     p = write(tmp_path, "mbcost: 1\nname: x\nextends: mobilenet_v9\n")
     e = load_error(p)
@@ -173,3 +188,40 @@ def test_bundled_names_include_the_v1_specs():
     names = mbcost.bundled_names()
     assert {"mobilenet_v1", "mobilenet_v1_shallow", "mobilenet_v2"} <= set(names)
     assert names == sorted(names)
+
+
+HEAD = "name: t\ninput: [32, 32, 3]\n"
+
+
+@pytest.mark.parametrize("text,message", [
+    # n repeats blocks; on a layer say so instead of "did you mean 'bn'?"
+    (HEAD + "layers:\n  - dwsep: {k: 3, out: 8, n: 5}\n",
+     "net.yaml:4: layer 'dwsep': field 'n': n (repeats) works on blocks, not on a 'dwsep' "
+     "layer: put the layer in a block and repeat the block"),
+    # a differently-cased activation gets its lower-case name suggested
+    (HEAD + "layers:\n  - conv: {k: 3, out: 8, act: ReLU}\n",
+     "net.yaml:4: layer 'conv': field 'act': unknown activation (did you mean 'relu'?); one of "
+     "relu, relu6, hswish, hsigmoid, swish, silu, sigmoid, tanh, softmax, none (got 'ReLU')"),
+    # defaults: what is allowed
+    (HEAD + "defaults: {k: 5}\nlayers:\n  - conv: {k: 3, out: 8}\n",
+     "net.yaml:3: field 'defaults.k': unknown default; defaults may set only bn and act (set "
+     "other fields on each layer or in a block)"),
+    # a block argument that does not exist: the block's arguments
+    (HEAD + "blocks:\n  blk:\n    args: {c: null, s: 1}\n    layers: [{conv: {k: 3, out: c}}]\n"
+     "layers:\n  - blk: {c: 8, zz: 2}\n",
+     "net.yaml:8: layer 'blk': field 'zz': block 'blk' has no argument 'zz'; its arguments: c, s "
+     "(and n, name, when)"),
+    (HEAD + "blocks:\n  blk:\n    layers: [relu]\nlayers:\n  - blk: {c: 8}\n",
+     "net.yaml:7: layer 'blk': field 'c': block 'blk' has no argument 'c'; 'blk' takes no "
+     "arguments (only n, name, when)"),
+])
+def test_errors_say_what_is_allowed(tmp_path, monkeypatch, text, message):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, text)
+    with pytest.raises(SpecError) as e:
+        mbcost.analyze("net.yaml")
+    assert str(e.value) == message
+
+
+def test_case_is_suggested_first():
+    assert spec_module.suggest("Conv", ["conv", "dw", "pw"]) == " (did you mean 'conv'?)"
