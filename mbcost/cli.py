@@ -86,9 +86,9 @@ def console(stderr=False):
 
 def plain_width():
     """The width plain text is fitted to when piped: $COLUMNS, else 160."""
-    try:
-        return max(int(os.environ.get("COLUMNS", "0") or 0), 0) or FILE_WIDTH
-    except ValueError:
+    try:  # the environment is text like any other: mbcost.numbers' grammar
+        return parse_int(os.environ.get("COLUMNS", "0") or "0", "COLUMNS", 0, 10**6) or FILE_WIDTH
+    except MbcostError:
         return FILE_WIDTH
 
 

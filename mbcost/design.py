@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import operator
 import os
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -30,7 +31,7 @@ from .errors import BudgetFileError, LimitError, MbcostError, SpecError, UsageEr
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, MAX_WORK, Builder, ExactDomain, Graph, Node, Work,
                     build_graph, sharing_work, spatial_size)
 from .layers import KINDS
-from .spec import (NodeBudget, exists, line_of, load_spec, parse_yaml, read_text, sharing_nodes,
+from .spec import (NodeBudget, exists, key_line, line_of, load_spec, parse_yaml, read_text, sharing_nodes,
                    suggest)
 
 QUANTITIES = ("madds", "params")
@@ -417,7 +418,7 @@ class Sweep:
         """The Point at (alpha, resolution)."""
         if len(self._index) != len(self.points):
             self._index = {(p.alpha, p.resolution): p for p in self.points}
-        return self._index[(Fraction(alpha), resolution)]
+        return self._index[(numbers.parse_number(alpha, "alpha"), resolution)]
 
 
 def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
@@ -572,8 +573,6 @@ def load_budget(path):
             max_madds: 150M
             max_params: 2M
     """
-    from pathlib import Path
-
     if not isinstance(path, (str, os.PathLike)):
         raise UsageError(f"a budget file is a path (got {show(path)})")
     shown = os.fspath(path)
@@ -596,7 +595,7 @@ def load_budget(path):
         raise BudgetFileError("must be a non-empty list of checks", path=shown,
                               line=line_of(data, "checks"), field="checks")
     if len(checks) > MAX_CHECKS:
-        raise LimitError(f"more than {MAX_CHECKS} checks", path=shown, line=line_of(data, "checks"),
+        raise LimitError(f"more than {MAX_CHECKS} checks", path=shown, line=key_line(data, "checks"),
                          field="checks")
     out = []
     for i, item in enumerate(checks):
@@ -697,7 +696,7 @@ def check_budget_file(path, top=3):
             except SpecError as err:
                 if work.used > work.limit:
                     raise BudgetFileError(work.what, path=str(path), line=e.line) from None
-                if err.path != e.spec or err.line is not None:
+                if str(err.path) not in (e.spec, str(Path(e.spec))) or err.line is not None:
                     raise  # an error inside the spec file: it names that file and line
                 raise BudgetFileError(err.message, path=str(path), line=e.spec_line, field="spec",
                                       got=e.spec) from None

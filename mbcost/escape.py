@@ -4,7 +4,8 @@ A spec's names are printable text (spec.name_problem refuses control characters)
 terminals and plain text see them as they are; CSV and JSON quote them by their own
 rules. Markdown is the format that reads structure from ordinary characters: a name
 such as ``*x*``, ``a|b`` or ``<!--`` would become emphasis, a table cell or a comment
-that hides the rest of a pull-request comment. ``markdown()`` escapes exactly those.
+that hides the rest of a pull-request comment. ``markdown()`` escapes exactly those;
+``matplotlib()`` escapes the ``$`` that starts mathtext in plot labels and titles.
 """
 
 from __future__ import annotations
@@ -32,3 +33,9 @@ def markdown(text):
         else:
             out.append(ch)
     return "".join(out)
+
+
+def matplotlib(text):
+    """text shown literally by matplotlib: a '$' would start mathtext (a name such as
+    '$\\bad{$' fails to render, others render as formulas), so each is escaped."""
+    return one_line(text).replace("$", r"\$")

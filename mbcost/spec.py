@@ -177,6 +177,8 @@ def _compose(text, path, progress=None, loader=None, nodes=None):
     anchors = {}  # anchor -> (value, node count, height), or None while still open
     nodes = nodes if nodes is not None else NodeBudget()
     stack, budget, root, docs = [], nodes.used, _NO_KEY, 0
+    over = (f"YAML expands to more than {MAX_YAML_NODES} nodes " +
+            ("(counting the files read before it)" if nodes.used else "(alias bomb?)"))
     progress = progress if progress is not None else _Progress()
     for ev in yaml.parse(text, Loader=loader or _LOADER):
         if ev.end_mark is not None:
@@ -220,8 +222,7 @@ def _compose(text, path, progress=None, loader=None, nodes=None):
             budget += count
             nodes.used = budget
             if budget > MAX_YAML_NODES:
-                raise LimitError(f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
-                                 path=path, line=line)
+                raise LimitError(over, path=path, line=line)
             if len(stack) + height > MAX_YAML_DEPTH:
                 raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path, line=line)
             if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -448,9 +449,9 @@ def read_text(path, regular_only=False):
     regular_only also devices and pipes (an `extends:` written by someone else must not make
     mbcost wait on /dev/stdin or a FIFO)."""
     p = Path(path)
-    if p.is_dir():
-        raise SpecError("is a directory, not a spec file", path=path)
     try:
+        if p.is_dir():
+            raise SpecError("is a directory, not a spec file", path=path)
         st = p.stat()
         if regular_only and not stat.S_ISREG(st.st_mode):
             raise SpecError("is not a regular file", path=path)
