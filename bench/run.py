@@ -174,9 +174,9 @@ def scratch_dir():
     return Path(_SCRATCH[0])
 
 
-def long_spec(pairs=199):
-    """A generated spec of 1 + 100 x pairs layers (19,901 for the default, just under the
-    20,000-layer limit): a stem conv, then a block of 50 depthwise + pointwise pairs
+def long_spec(pairs=99):
+    """A generated spec of 1 + 100 x pairs layers (9,901 for the default, just under the
+    10,000-layer limit): a stem conv, then a block of 50 depthwise + pointwise pairs
     repeated; no BN or activation, so every layer is a row of the table."""
     inner = "\n".join("      - dw: {k: 3}\n      - pw: {out: 8}" for _ in range(50))
     path = scratch_dir() / "long.yaml"
@@ -276,7 +276,7 @@ def build_cases():
     return cases
 
 
-LONG_REPS = 5  # the 20,000-layer cases take a second or more each
+LONG_REPS = 5  # the 10,000-layer cases take a second each
 
 
 def terminal_cases():
@@ -435,7 +435,8 @@ LIMIT_COMMANDS = [
 def limit_runs():
     """[(limit, what, command name, argv)]: every command on every spec at a limit, then the
     limits only some commands reach (a budget file's checks, a sweep's grid, a value list)."""
-    from mbcost import design
+    import mbcost
+    from mbcost import design, graph
 
     runs = [(limit, what, name, [a.replace("{}", path) for a in argv])
             for limit, what, path in limit_specs() for name, argv in LIMIT_COMMANDS]
@@ -443,21 +444,28 @@ def limit_runs():
                     * design.MAX_CHECKS)
     runs.append(("design.MAX_CHECKS", f"{design.MAX_CHECKS:,} checks of mobilenet_v1", "check --budget",
                  ["check", "--budget", checks]))
+    work = graph.Work()
+    with graph.sharing_work(work):
+        mbcost.analyze("efficientnet_b7")
+    n = graph.MAX_WORK // work.used  # checks sharing one expansion budget, just within it
     b7 = _write("b7.yaml", "checks:\n  - &c {spec: efficientnet_b7, max_madds: 100G}\n"
-                + "  - *c\n" * 44)
-    runs.append(("graph.MAX_WORK (budget)", "45 checks of efficientnet_b7 (they share one "
+                + "  - *c\n" * (n - 1))
+    runs.append(("graph.MAX_WORK (budget)", f"{n} checks of efficientnet_b7 (they share one "
                  "expansion budget)", "check --budget", ["check", "--budget", b7]))
     side = 316  # 316 x 316 = 99,856 points: MAX_GRID_POINTS
     runs.append(("design.MAX_GRID_POINTS", f"{side * side:,}-point sweep of mobilenet_v1",
                  "sweep", ["sweep", "mobilenet_v1", "--alpha", f"0.1:{0.1 + 0.002 * (side - 1):.3f}:0.002",
                            "--res", f"100:{100 + side - 1}:1", "-f", "csv"]))
-    runs.append(("design.MAX_GRID_WORK", "a 92 x 92 sweep of efficientnet_b7 (815 layers)",
-                 "sweep", ["sweep", "efficientnet_b7", "--alpha", "0.1:1.01:0.01", "--res",
-                           "500:591:1", "-f", "csv"]))
+    ev = design.GridEvaluator("efficientnet_b7")
+    side = design.MAX_GRID_WORK // (ev.build_cost + ev.replay_cost)  # a square grid just within
+    runs.append(("design.MAX_GRID_WORK", f"a {side} x {side} sweep of efficientnet_b7 "
+                 f"({ev.layers} layers)", "sweep",
+                 ["sweep", "efficientnet_b7", "--alpha", f"0.1:{0.1 + 0.01 * (side - 1):.2f}:0.01",
+                  "--res", f"500:{500 + side - 1}:1", "-f", "csv"]))
     one = _write("one.yaml", "mbcost: 1\nname: one\ninput: [8, 8, 3]\nlayers:\n  - conv: {k: 1, out: 8}\n")
     runs.append(("design.MAX_LIST_VALUES", f"a sweep of {design.MAX_LIST_VALUES:,} alphas (one-layer spec)",
                  "sweep", ["sweep", one, "--alpha", "0.0001:1:0.0001", "--res", "8", "-f", "csv"]))
-    names = "".join(f"  blk{i:05d}{'abcde' * 11}: {{layers: [relu]}}\n" for i in range(20_000))
+    names = "".join(f"  blk{i:05d}{'abcde' * 11}: {{layers: [relu]}}\n" for i in range(20_000))  # 100,000 nodes
     typo = _write("typo.yaml", "mbcost: 1\nname: typo\ninput: [8, 8, 3]\nblocks:\n" + names
                   + "layers: [blk00000abcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdx]\n")
     runs.append(("spec.MAX_SUGGEST_WORK", "'did you mean' among 20,000 60-character block names",
@@ -527,7 +535,7 @@ def markdown(results, reps):
     lines.append("")
     lines.append(f"{reps} rounds; each round times every case once, in this order (processes "
                  "after one untimed warm-up run); cases with fewer times than rounds (the "
-                 "20,000-layer ones) stop after that many rounds. The baseline of each ratio is "
+                 "10,000-layer ones) stop after that many rounds. The baseline of each ratio is "
                  "named in its target.")
     return "\n".join(lines) + "\n"
 

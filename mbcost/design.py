@@ -42,7 +42,7 @@ MAX_LIST_VALUES = 10_000
 # a sweep or fit rebuilds the layers once per distinct resolution and replays their channels
 # once per distinct alpha (each about 10-30 microseconds a layer), then sums the counted
 # layers once per point (a fraction of a microsecond each): both are bounded
-MAX_GRID_WORK = 150_000  # (distinct alphas + distinct resolutions) x layers
+MAX_GRID_WORK = 500_000  # distinct resolutions x expansion steps + distinct alphas x layers
 MAX_GRID_TERMS = 10_000_000  # points x counted layers
 MAX_CHECKS = 1_000  # checks in one budget file (which, with its specs, shares one YAML node
 # budget, spec.MAX_YAML_NODES, and one expansion budget, graph.MAX_WORK)
@@ -247,8 +247,13 @@ class GridEvaluator:
         self._chan, self._spat, self._points = {}, {}, {}
         self._svec, self._cvec = {}, {}
         self._tape = ChannelTape(self.spec)
-        g = Builder(self.spec, self._tape).build(self.spec.input)
+        builder = Builder(self.spec, self._tape)
+        g = builder.build(self.spec.input)
+        # what a new resolution costs (a rebuild: its expansion steps) and a new alpha (a
+        # replay of the channel tape and the counted layers), in steps of MAX_GRID_WORK
         self.layers, self.work = len(g.nodes), 0
+        self.build_cost = max(1, self.layers, builder.work.used)
+        self.replay_cost = max(1, len(self._tape.tape), len(g.nodes))
         self._nodes = [n for n in g.nodes if _counts(
             KINDS[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
         self._adds = [n for n in g.nodes if n.kind == "add"]
@@ -271,26 +276,26 @@ class GridEvaluator:
             tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
         return {"madds": tm, "params": tp}
 
-    def charge(self, evaluations=1, ahead=False):
-        """Count evaluations of every layer (a new alpha, a new resolution) against
-        MAX_GRID_WORK; ahead: only check that so many more would fit."""
-        work = self.work + evaluations * max(1, self.layers)
+    def charge(self, resolutions=0, alphas=0, ahead=False):
+        """Count the work of new resolutions (a rebuild each) and new alphas (a replay each)
+        against MAX_GRID_WORK; ahead: only check that so many more would fit."""
+        work = self.work + resolutions * self.build_cost + alphas * self.replay_cost
         if not ahead:
             self.work = work
         if work > MAX_GRID_WORK:
-            raise LimitError(f"needs more than {MAX_GRID_WORK} layer evaluations ((alphas + "
-                             f"resolutions) x {self.layers} layers); ask for fewer values",
+            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({self.build_cost} for each "
+                             f"resolution, {self.replay_cost} for each alpha); ask for fewer values",
                              path=self.spec.path)
 
     def _channels(self, alpha):
         if alpha not in self._chan:
-            self.charge()
+            self.charge(alphas=1)
             self._chan[alpha] = self._tape.replay(alpha)
         return self._chan[alpha]
 
     def _spatial(self, res):
         if res not in self._spat:
-            self.charge()
+            self.charge(resolutions=1)
             g = build_graph(self.spec, 1, res)
             self._spat[res] = {n.name: n for n in g.nodes}
         return self._spat[res]
@@ -303,7 +308,7 @@ class GridEvaluator:
         if key not in self._points:
             self._points[key] = self._combine(a, res) if not self.exact_only else None
             if self._points[key] is None:
-                self.charge()
+                self.charge(resolutions=1)  # a whole build, as a new resolution
                 full = analyze(self.spec, a, res, convention=self.conv)
                 self._points[key] = Point(a, res, full.madds, full.params)
         return self._points[key]
@@ -441,7 +446,7 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
     if len(alphas) * len(resolutions) > MAX_GRID_POINTS:
         raise UsageError(f"the grid has {len(alphas) * len(resolutions)} points; the limit is "
                          f"{MAX_GRID_POINTS}")
-    ev.charge(len(alphas) + len(resolutions), ahead=True)  # known up front: refuse before working
+    ev.charge(len(resolutions), len(alphas), ahead=True)  # known up front: refuse before working
     if len(alphas) * len(resolutions) * len(ev._nodes) > MAX_GRID_TERMS:
         raise LimitError(f"needs more than {MAX_GRID_TERMS} terms (points x {len(ev._nodes)} "
                          "counted layers); ask for fewer values", path=ev.spec.path)
@@ -681,7 +686,7 @@ def check_budget_file(path, top=3):
     with sharing_nodes(nodes):
         entries = load_budget(path)
     work = Work(MAX_WORK, f"the checks need more than {MAX_WORK} steps to expand in total "
-                          "(layers, repeats, branches, merge inputs, copied values)")
+                          "(layers, expression terms, repeats, branches, merge inputs, copied values)")
     results, specs = [], {}
     with sharing_nodes(nodes), sharing_work(work):
         for e in entries:

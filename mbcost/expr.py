@@ -194,6 +194,7 @@ class _Parser:
 
 
 _PARSED = {}  # text -> AST: a spec repeats the same few expressions thousands of times
+_SIZES = {}  # text -> number of AST nodes
 MAX_PARSED = 4096
 
 
@@ -210,8 +211,31 @@ def parse(text):
     node = _Parser(text).parse()
     if len(_PARSED) >= MAX_PARSED:
         _PARSED.clear()
-    _PARSED[text] = node
+        _SIZES.clear()
+    _PARSED[text], _SIZES[text] = node, _size(node)
     return node
+
+
+def _size(node):
+    """Nodes of an AST (the work of evaluating it once)."""
+    tag = node[0]
+    if tag in ("num", "var"):
+        return 1
+    if tag == "neg":
+        return 1 + _size(node[1])
+    if tag == "call":
+        return 1 + sum(_size(a) for a in node[2])
+    return 1 + _size(node[2]) + _size(node[3])
+
+
+def weight(raw):
+    """The work of evaluating a field's value: its expression's AST nodes (1 for a number);
+    the expansion budget (graph.Work) charges it, since a spec may evaluate the same
+    256-character expression a quarter of a million times."""
+    if not isinstance(raw, str):
+        return 1
+    parse(raw)
+    return _SIZES.get(raw, 1)
 
 
 def names(node):

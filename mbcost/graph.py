@@ -23,7 +23,7 @@ from .layers import ACTIVATIONS, KINDS
 from .spec import (MAX_YAML_DEPTH, LList, Rounding, key_line, line_of, name_problem, suggest,
                    type_name)
 
-MAX_LAYERS = 20_000  # primitive nodes after expanding blocks and repeats
+MAX_LAYERS = 10_000  # primitive nodes after expanding blocks and repeats
 MAX_WORK = 250_000  # expansion steps of one graph (see Work)
 MAX_NESTING = 16  # blocks (and parallel branches) inside each other
 MAX_RESOLUTION = 16_384  # pixels on a side
@@ -36,7 +36,8 @@ REQUIRED = object()
 
 class Work:
     """One budget of expansion work, charged before each step is done: a layer item
-    visited (kept, skipped by `when:` or empty), a layer made, a repeat of a block body (even an empty
+    visited (kept, skipped by `when:` or empty), a layer made, a node of an expression
+    evaluated, a repeat of a block body (even an empty
     one), a parallel branch, an input of a merge, a value copied (a block argument, a
     variable carried into a block, a node of a block body copied to put in a word
     argument). Every step costs at most a few microseconds, so MAX_WORK bounds the time
@@ -46,8 +47,8 @@ class Work:
 
     def __init__(self, limit=MAX_WORK, what=None):
         self.limit, self.used = limit, 0
-        self.what = what or f"spec needs more than {limit} steps to expand (layers visited, " \
-                            "repeats, branches, merge inputs, copied values)"
+        self.what = what or (f"spec needs more than {limit} steps to expand (layers, expression "
+                             "terms, repeats, branches, merge inputs, copied values)")
 
     def charge(self, n=1):
         """Count n steps; False once the budget is spent (the caller raises, located)."""
@@ -448,7 +449,10 @@ class Builder:
 
     def _num(self, f, key, ctx, line, kind, env=None):
         try:
+            self._charge(expr.weight(f[key]), ctx, self._loc(f, key, line), f.get("name") or f["_layer"])
             return expr.value(f[key], ctx.env if env is None else env)
+        except LimitError:
+            raise
         except SpecError as e:
             raise e.located(path=ctx.path, line=self._loc(f, key, line),
                             layer=f.get("name") or f["_layer"], field=key) from None
@@ -790,7 +794,10 @@ class Builder:
                     env[k] = raw  # a plain word such as an activation name
                     continue
                 try:
+                    self._charge(expr.weight(raw), ctx, line, bname)
                     env[k] = expr.value(raw, ctx.env)
+                except LimitError:
+                    raise
                 except SpecError:
                     env[k] = raw  # a word after all (an expression would have parsed)
             elif isinstance(raw, str):

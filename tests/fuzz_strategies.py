@@ -206,7 +206,7 @@ def _amplify(draw, spec):
     """Work that no layer count sees: empty bodies repeated, many branches or merge inputs,
     a huge depth multiplier, a body with a word argument copied on every repeat."""
     how = draw(st.sampled_from(["empty", "nested", "branches", "merge", "depth", "words"]))
-    n = draw(st.sampled_from([2, 1000, 20000]))
+    n = draw(st.sampled_from([2, 1000, 10000]))
     blocks = spec.setdefault("blocks", {}) if isinstance(spec.get("blocks", {}), dict) else {}
     layers = spec.get("layers") if isinstance(spec.get("layers"), list) else []
     if how == "empty":

@@ -403,20 +403,21 @@ def test_repeat_count_of_a_billion(tmp_path):
 
 def test_expansion_past_the_layer_limit(tmp_path):
     # 3 x 7,000 = 21,000 relu layers > MAX_LAYERS
-    assert 3 * 7000 > graph.MAX_LAYERS
-    text = H + "blocks: {b: {layers: [relu, relu, relu]}}\nlayers:\n  - b: {n: 7000}\n"
+    n = graph.MAX_LAYERS // 3 + 1  # 3n > MAX_LAYERS
+    text = H + f"blocks: {{b: {{layers: [relu, relu, relu]}}}}\nlayers:\n  - b: {{n: {n}}}\n"
     path, line = bad(tmp_path, text, seconds=10)
     assert f"spec expands to more than {graph.MAX_LAYERS} layers" in line
 
 
 def test_empty_repeats_are_bounded_too(tmp_path):
-    # nothing is ever emitted (linear is no layer), but 2*10^4 x 2*10^4 x 10^9 repeats are still work
+    # nothing is ever emitted (linear is no layer), but 10^4 x 10^4 x 10^9 repeats are still work
+    n = graph.MAX_LAYERS
     text = ("name: x\ninput: [8, 8, 3]\ndepth: {multiplier: 1000000000}\n"
-            "blocks:\n  e: {layers: [linear]}\n  b: {layers: [{e: {n: 20000}}]}\n"
-            "layers:\n  - b: {n: 20000}\n")
+            f"blocks:\n  e: {{layers: [linear]}}\n  b: {{layers: [{{e: {{n: {n}}}}}]}}\n"
+            f"layers:\n  - b: {{n: {n}}}\n")
     path, line = bad(tmp_path, text)
     assert line == (f"{path}:6: layer 'e': spec needs more than {graph.MAX_WORK} steps to expand "
-                    "(layers visited, repeats, branches, merge inputs, copied values)")
+                    "(layers, expression terms, repeats, branches, merge inputs, copied values)")
 
 
 def test_resolution_of_10_to_the_12(tmp_path):

@@ -62,21 +62,21 @@ def bad(tmp_path, text, *args):
 
 # ---------------------------------------------------------------- 1. work that is never counted
 
-WORK = (f"spec needs more than {graph.MAX_WORK} steps to expand (layers visited, repeats, "
-        "branches, merge inputs, copied values)")
+WORK = (f"spec needs more than {graph.MAX_WORK} steps to expand (layers, expression terms, "
+        "repeats, branches, merge inputs, copied values)")
 
 
 @pytest.mark.parametrize("case, text", [
     ("an empty body repeated 10^12 times",
      H + "depth: {multiplier: 1000000000000}\nblocks: {e: {layers: []}}\nlayers: [e]\n"),
     ("nested repeats of an empty body",
-     H + "blocks:\n  e: {layers: []}\n  b: {layers: [{e: {n: 20000}}]}\nlayers: [{b: {n: 20000}}]\n"),
+     H + "blocks:\n  e: {layers: []}\n  b: {layers: [{e: {n: 10000}}]}\nlayers: [{b: {n: 10000}}]\n"),
     ("30,000 empty branches per repeat",
      H + "blocks:\n  p: {layers: [{parallel: {merge: add, branches: [" + "[], " * 29999 + "[]]}}]}\n"
-     "layers: [{p: {n: 20000}}]\n"),
+     "layers: [{p: {n: 10000}}]\n"),
     ("a merge of 30,000 inputs per repeat",
      H + "blocks:\n  m: {layers: [{add: {from: [" + "a, " * 29999 + "a]}}]}\n"
-     "layers:\n  - conv: {name: a, k: 1, out: 8}\n  - m: {n: 20000}\n"),
+     "layers:\n  - conv: {name: a, k: 1, out: 8}\n  - m: {n: 10000}\n"),
 ], ids=["empty body x 10^12", "nested empty repeats", "30000 empty branches", "30000 merge inputs"])
 def test_work_that_was_never_counted_ends_at_the_work_limit(tmp_path, case, text):
     p = write(tmp_path, text)
@@ -85,16 +85,16 @@ def test_work_that_was_never_counted_ends_at_the_work_limit(tmp_path, case, text
 
 
 def test_a_large_word_argument_body_is_copied_once_not_per_repeat(tmp_path):
-    # a block whose word argument is put into a 40,000-value body, repeated 20,000 times:
-    # it used to deep-copy the body on every repeat (8 * 10^8 copies); now twice
+    # a block whose word argument is put into a 40,000-value body, repeated 10,000 times:
+    # it used to deep-copy the body on every repeat (4 * 10^8 copies); now twice
     names = ", ".join(["linear"] * 40_000)
     text = (H + "blocks:\n  b:\n    args: {a: relu}\n    layers:\n      - a\n"
             f"      - parallel: {{when: 0, branches: [[{names}]]}}\n"
-            "layers: [{b: {n: 20000}}]\n")
+            "layers: [{b: {n: 10000}}]\n")
     p = write(tmp_path, text)
     rc, out, err = cli("table", p, "-f", "csv")
     assert rc == 0, err
-    assert len(out.splitlines()) == 1 + 20_000 + 1  # header, 20,000 relu rows, total
+    assert len(out.splitlines()) == 1 + 10_000 + 1  # header, 10,000 relu rows, total
 
 
 def test_did_you_mean_over_twenty_thousand_long_block_names_is_bounded(tmp_path):
@@ -126,11 +126,11 @@ def test_did_you_mean_over_forty_thousand_long_argument_names_is_bounded(tmp_pat
     assert line.startswith(f"{p}:6: layer 'b': field 'nope': block 'b' has no argument 'nope'")
 
 
-def test_the_layer_limit_is_20000(tmp_path):
-    # 2 x 10,001 = 20,002 primitive layers: over the limit (it was 100,000, and a spec at
+def test_the_layer_limit_is_10000(tmp_path):
+    # 2 x 5,001 = 10,002 primitive layers: over the limit (it was 100,000, and a spec at
     # that limit took minutes in several commands)
-    assert graph.MAX_LAYERS == 20_000
-    path, line = bad(tmp_path, H + "blocks: {b: {layers: [relu, relu]}}\nlayers: [{b: {n: 10001}}]\n")
+    assert graph.MAX_LAYERS == 10_000
+    path, line = bad(tmp_path, H + "blocks: {b: {layers: [relu, relu]}}\nlayers: [{b: {n: 5001}}]\n")
     assert line.endswith(f"spec expands to more than {graph.MAX_LAYERS} layers")
 
 
@@ -147,7 +147,7 @@ def test_an_extends_chain_shares_one_yaml_node_budget(tmp_path):
 
 def test_a_sweep_over_ten_thousand_resolutions_is_refused_up_front():
     line = one_line(*cli("sweep", "mobilenet_v1", "--alpha", "1", "--res", "1:10000:1"))
-    assert f"needs more than {design.MAX_GRID_WORK} layer evaluations" in line
+    assert f"needs more than {design.MAX_GRID_WORK} steps" in line
 
 
 def test_a_thousand_aliases_of_a_large_check_end_at_the_shared_budget(tmp_path):
