@@ -14,6 +14,14 @@ EfficientNet-B7 within 2x of the floor, and the terminal table of a 100,000-laye
 2x of its CSV (both on a pseudo-terminal of 120 columns, whole process).
 
 The harness is a list of ``Case``s; add a case (a sweep, a fit) by appending to CASES.
+
+    nice -n 10 python bench/run.py --limits --write    # bench/LIMITS.md
+
+(issue 9) runs every command once on a generated spec at each documented limit (and the
+limits only some commands reach: a budget file's checks, a sweep's grid, a value list) and
+records how long each took, so that the README can say what a spec at each limit costs.
+These are measurements, not targets: the rule they check is that every command ends
+within 10 s on the 2-core test machine.
 """
 
 from __future__ import annotations
@@ -353,7 +361,7 @@ def _write(name, text):
 def limit_specs():
     """[(limit, what, path)]: a generated spec at each documented limit that a spec can reach
     (bench/LIMITS.md; the README's Bad input table quotes the slowest command of each)."""
-    from mbcost import expr, graph, spec
+    from mbcost import expr, graph, numbers, spec
 
     head = "mbcost: 1\nname: at_limit\ninput: [32, 32, 8]\n"
     stem = "  - conv: {name: stem, k: 3, out: 8}\n"
@@ -401,13 +409,18 @@ def limit_specs():
     blocks += f"  n{graph.MAX_NESTING - 1}: {{layers: [{{conv: {{k: 3, out: 8}}}}]}}\n"
     out.append(("graph.MAX_NESTING", f"blocks nested {graph.MAX_NESTING} deep",
                 _write("nesting.yaml", head + f"blocks:\n{blocks}layers:\n{stem}  - n0\n")))
-    # the largest sizes: resolution, channels, kernel, expression value and length
+    # the largest sizes: resolution, channels, kernel, expression value and length, a name,
+    # a number written out
     long_expr = "+".join(["1"] * (expr.MAX_SOURCE // 2 - 4)) + "+7"
+    name = "n" * spec.MAX_NAME
+    number = "0." + "0" * (numbers.MAX_CHARS - 3) + "5"
     out.append(("sizes", f"{graph.MAX_RESOLUTION:,} px, {graph.MAX_CHANNELS:,} channels, "
-                f"kernel {graph.MAX_KERNEL}, a {len(long_expr)}-character expression",
-                _write("sizes.yaml", f"mbcost: 1\nname: sizes\ninput: [{graph.MAX_RESOLUTION}, "
-                       f"{graph.MAX_RESOLUTION}, 3]\nlayers:\n"
-                       f"  - conv: {{k: {graph.MAX_KERNEL}, out: {graph.MAX_CHANNELS}, padding: valid}}\n"
+                f"kernel {graph.MAX_KERNEL}, a {len(long_expr)}-character expression, a "
+                f"{spec.MAX_NAME}-character name, a {numbers.MAX_CHARS}-character number",
+                _write("sizes.yaml", f"mbcost: 1\nname: {name}\ninput: [{graph.MAX_RESOLUTION}, "
+                       f"{graph.MAX_RESOLUTION}, 3]\nvars: {{half: {number}}}\nlayers:\n"
+                       f"  - conv: {{name: {name}, k: {graph.MAX_KERNEL}, out: {graph.MAX_CHANNELS}, "
+                       "padding: valid}\n"
                        f"  - conv: {{k: 3, stride: {graph.MAX_KERNEL}, out: '{long_expr}'}}\n"
                        "  - pool: {type: global}\n  - fc: {out: classes}\n")))
     return out
@@ -462,6 +475,12 @@ def limit_runs():
                  f"({ev.layers} layers)", "sweep",
                  ["sweep", "efficientnet_b7", "--alpha", f"0.1:{0.1 + 0.01 * (side - 1):.2f}:0.01",
                   "--res", f"500:{500 + side - 1}:1", "-f", "csv"]))
+    hundred = _write("hundred.yaml", "mbcost: 1\nname: hundred\ninput: [8, 8, 8]\nblocks:\n"
+                     "  p: {layers: [{pw: {out: 8}}]}\nlayers:\n  - p: {n: 100}\n")
+    terms = design.MAX_GRID_TERMS // 100  # points, each of 100 counted layers
+    runs.append(("design.MAX_GRID_TERMS", f"a 500 x {terms // 500} sweep of a 100-layer spec "
+                 f"({terms * 100:,} terms)", "sweep", ["sweep", hundred, "--alpha", "0.002:1:0.002",
+                                                       "--res", f"8:{8 + terms // 500 - 1}:1", "-f", "csv"]))
     one = _write("one.yaml", "mbcost: 1\nname: one\ninput: [8, 8, 3]\nlayers:\n  - conv: {k: 1, out: 8}\n")
     runs.append(("design.MAX_LIST_VALUES", f"a sweep of {design.MAX_LIST_VALUES:,} alphas (one-layer spec)",
                  "sweep", ["sweep", one, "--alpha", "0.0001:1:0.0001", "--res", "8", "-f", "csv"]))

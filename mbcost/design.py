@@ -42,7 +42,7 @@ MAX_LIST_VALUES = 10_000
 # a sweep or fit rebuilds the layers once per distinct resolution and replays their channels
 # once per distinct alpha (each about 10-30 microseconds a layer), then sums the counted
 # layers once per point (a fraction of a microsecond each): both are bounded
-MAX_GRID_WORK = 500_000  # distinct resolutions x expansion steps + distinct alphas x layers
+MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
 MAX_GRID_TERMS = 10_000_000  # points x counted layers
 MAX_CHECKS = 1_000  # checks in one budget file (which, with its specs, shares one YAML node
 # budget, spec.MAX_YAML_NODES, and one expansion budget, graph.MAX_WORK)

@@ -499,3 +499,31 @@ def test_the_readme_documents_the_error_hierarchy():
     for cls in (errors.MbcostError, errors.SpecError, errors.ExprError, errors.LimitError,
                 errors.BudgetFileError, errors.UsageError, errors.OutputError):
         assert f"`{cls.__name__}({', '.join(b.__name__ for b in cls.__bases__)})`" in section, cls
+
+
+def test_the_readme_lists_every_limit_with_its_value_and_its_cost():
+    # issue 9: the Bad input table lists every limit, its value, and what a spec at that
+    # limit costs in time on the test machine (bench/run.py --limits measures it)
+    import re
+
+    from mbcost import expr, numbers
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Bad input", 1)[1].split("| limit | value | constant |", 1)[1].split("\n\n", 1)[0]
+    rows = table.splitlines()[2:]
+    limits = [("spec", spec, "MAX_FILE_BYTES", f"{spec.MAX_FILE_BYTES // 2**20} MiB"),
+              ("spec", spec, "MAX_YAML_NODES", None), ("spec", spec, "MAX_YAML_DEPTH", None),
+              ("spec", spec, "MAX_EXTENDS", None), ("spec", spec, "MAX_NAME", None),
+              ("spec", spec, "MAX_SUGGEST_WORK", None), ("numbers", numbers, "MAX_CHARS", None),
+              ("graph", graph, "MAX_LAYERS", None), ("graph", graph, "MAX_WORK", None),
+              ("graph", graph, "MAX_NESTING", None), ("graph", graph, "MAX_RESOLUTION", None),
+              ("graph", graph, "MAX_CHANNELS", None), ("graph", graph, "MAX_KERNEL", None),
+              ("expr", expr, "MAX_SOURCE", None), ("design", design, "MAX_CHECKS", None),
+              ("design", design, "MAX_GRID_POINTS", None), ("design", design, "MAX_GRID_WORK", None),
+              ("design", design, "MAX_GRID_TERMS", None), ("design", design, "MAX_LIST_VALUES", None)]
+    for module, mod, name, shown in limits:
+        row = next((r for r in rows if f"`{module}.{name}`" in r), None)
+        assert row is not None, f"{module}.{name} is not in the README's limits table"
+        value = getattr(mod, name)
+        assert (shown or f"{value:,}") in row, (name, row)
+        assert re.search(r"\d+\.\d+ s", row), f"{module}.{name}: no time measured at the limit"
