@@ -337,3 +337,69 @@ def test_densenet_transition_halves_the_channels():
     half = {r.name: r for r in mbcost.analyze("densenet121", alpha=0.5).rows}
     c = 32 + 6 * 16  # stem 64 * 0.5, then six layers of growth 16
     assert (half["transition1/conv"].input[2], half["transition1/conv"].output[2]) == (c, c // 2)
+
+
+# ---------------------------------------------------------------- the docs' example
+
+def _shortcut_example():
+    text = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- shortcut-example[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
+    assert m, "docs/spec-format.md lost its <!-- shortcut-example --> yaml block"
+    return yaml.safe_load(m.group(1))
+
+
+def test_docs_shortcut_example_is_the_bundled_block():
+    bundled = yaml.safe_load((SPECS / "resnet18.yaml").read_text(encoding="utf-8"))
+    assert _shortcut_example()["blocks"]["basic"] == bundled["blocks"]["basic"]
+
+
+def test_docs_shortcut_example_analyzes():
+    rows = {r.name: r for r in mbcost.analyze(_shortcut_example()).rows}
+    # a projection only in stage2.1 (stride 2, 16 -> 32): 1x1 weights 16 * 32, BN 2 * 32
+    assert [n for n in rows if "downsample" in n] == ["stage2.1/add/b2/downsample",
+                                                      "stage2.1/add/b2/downsample.bn"]
+    assert rows["stage2.1/add/b2/downsample"].params == 16 * 32
+    assert rows["stage2.1/add/b2/downsample"].output == (16, 16, 32)
+    # every block adds its two branches (identity or projection), then a ReLU
+    for b in ("stage1.1", "stage1.2", "stage2.1", "stage2.2"):
+        assert rows[f"{b}/add"].kind == "add" and f"{b}/relu1" in rows
+    assert rows["stage2.2/add"].input == rows["stage2.2/add"].output == (16, 16, 32)
+
+
+# ---------------------------------------------------------------- the README
+
+def _readme_section():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("### Classic CNNs")[1].split("\n## ")[0]
+
+
+def _num(cell):
+    return int(cell.strip().replace(",", "").replace("+", ""))
+
+
+def test_readme_table_is_what_mbcost_counts():
+    table = _readme_section().split("| spec | extends |")[1].split("\n\n")[0]
+    rows = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("| `")]
+    assert [r[0].strip().strip("`") for r in rows] == CLASSIC
+    for name, parent, params, m224, m160 in rows:
+        name = name.strip().strip("`")
+        a = mbcost.analyze(name, convention="torchvision")
+        b = mbcost.analyze(name, convention="torchvision", resolution=160)
+        assert (_num(params), _num(m224), _num(m160)) == (a.params, a.madds, b.madds), name
+        data = yaml.safe_load((SPECS / f"{name}.yaml").read_text(encoding="utf-8"))
+        assert parent.strip().strip("`") == data.get("extends", "").removesuffix(".yaml")
+
+
+def test_readme_preset_misses_are_the_derived_ones():
+    rows = {line.split("|")[1].strip(): line.split("|")[2:5] for line in _readme_section().splitlines()
+            if line.startswith("| `mnasnet*`") or line.startswith("| `densenet121`")}
+    for shown, model, presets in (("`mnasnet*`", "mnasnet1_0", ("fvcore", "ptflops")),
+                                  ("`densenet121`", "densenet121", ("ptflops",))):
+        cells = rows[shown]
+        assert cells[0].strip() == ", ".join(f"`{p}`" for p in presets)
+        for res, cell in zip((224, 160), cells[1:]):
+            for p in presets:
+                a = mbcost.analyze(model, resolution=res, convention=p)
+                printed = ENTRIES[(model, res)]["peers"][p]
+                printed = printed["flops_total"] if p == "fvcore" else printed["macs"]
+                assert a.madds - printed == _num(cell), (model, p, res)
