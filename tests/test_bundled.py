@@ -12,6 +12,11 @@ NAMES = mbcost.bundled_names()
 
 def test_there_are_bundled_specs():
     assert {"mobilenet_v1", "mobilenet_v1_shallow", "mobilenet_v2"} <= set(NAMES)
+    # the classic baselines of issue 11 that the spec language expresses exactly today
+    # (tests/test_baselines.py checks each against torchvision)
+    assert {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
+            "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+            "densenet121"} <= set(NAMES)
 
 
 @pytest.fixture(scope="module")
