@@ -391,7 +391,7 @@ def limit_specs():
     out.append(("spec.MAX_FILE_BYTES", f"{spec.MAX_FILE_BYTES // 2**20} MiB of text (comments)",
                 _write("size.yaml", comments + body)))
     # YAML nesting: a list MAX_YAML_DEPTH deep under a layer that is skipped
-    depth = spec.MAX_YAML_DEPTH - 5
+    depth = spec.MAX_YAML_DEPTH - 4  # under the top mapping, layers, an item and its fields
     out.append(("spec.MAX_YAML_DEPTH", f"YAML nested {spec.MAX_YAML_DEPTH} levels",
                 _write("depth.yaml", head + f"layers:\n{stem}  - parallel: {{when: 0, branches: "
                        + "[" * depth + "relu" + "]" * depth + "}\n")))
