@@ -37,11 +37,11 @@ REQUIRED = object()
 class Work:
     """One budget of expansion work, charged before each step is done: a layer item
     visited (kept, skipped by `when:` or empty), a layer made, a node of an expression
-    evaluated, a repeat of a block body (even an empty
-    one), a parallel branch, an input of a merge, a value copied (a block argument, a
-    variable carried into a block, a node of a block body copied to put in a word
-    argument). Every step costs at most a few microseconds, so MAX_WORK bounds the time
-    of any expansion, whatever the spec nests or repeats."""
+    evaluated, a repeat of a block body (even an empty one), a parallel branch, an input
+    of a merge, a value copied (a block argument, a variable carried into a block, a node
+    of a block body copied to put in a word argument). Every step costs at most a few
+    microseconds, so MAX_WORK bounds the time of any expansion, whatever the spec nests
+    or repeats (bench/LIMITS.md: about a second at the limit)."""
 
     __slots__ = ("limit", "used", "what")
 

@@ -238,7 +238,8 @@ def _hostile_name(draw, spec):
     if where != "layer":
         spec[where] = name
         return
-    for item in spec.get("layers") or []:
+    layers = spec.get("layers")
+    for item in layers if isinstance(layers, list) else []:  # earlier mutations may have replaced it
         if isinstance(item, dict) and len(item) == 1:
             fields = next(iter(item.values()))
             if isinstance(fields, dict):
