@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
+from .columns import layer_dict, layer_records, record_fields
 from .errors import UsageError
 from .graph import MAX_RESOLUTION, build_graph
 from .layers import KINDS
@@ -164,25 +165,17 @@ class Row:
     param_terms: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self):
-        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if absent)."""
-        return {"name": self.name, "kind": self.kind, "op": self.op,
-                "input": [int(v) for v in self.input], "output": [int(v) for v in self.output],
-                "k": self.k, "stride": self.stride, "madds": int(self.madds),
-                "params": int(self.params)}
+        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
+        absent): the fields of ``mbcost.columns.LAYER``."""
+        return layer_dict(self)
 
     def record(self):
         """A flat record: shapes as in_h..out_c, k and stride 0 where the layer has none,
         every number a Python int (so a data frame gets int64 columns)."""
-        (ih, iw, ic), (oh, ow, oc) = self.input, self.output
-        return {"name": self.name, "kind": self.kind, "op": self.op,
-                "in_h": int(ih), "in_w": int(iw), "in_c": int(ic),
-                "out_h": int(oh), "out_w": int(ow), "out_c": int(oc),
-                "k": int(self.k or 0), "stride": int(self.stride or 0),
-                "madds": int(self.madds), "params": int(self.params)}
+        return layer_records([self])[0]
 
 
-RECORD_FIELDS = ("name", "kind", "op", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c",
-                 "k", "stride", "madds", "params")
+RECORD_FIELDS = record_fields()  # name kind op in_h in_w in_c out_h out_w out_c k stride madds params
 
 
 class KindRow(NamedTuple):
@@ -277,7 +270,7 @@ class Analysis:
             >>> analyze("mobilenet_v1").records()[0]["madds"]
             10838016
         """
-        return [r.record() for r in self.rows]
+        return layer_records(self.rows)
 
     def to_dataframe(self):
         """``pandas.DataFrame(self.records())``; pandas is optional (never a dependency

@@ -1,0 +1,411 @@
+"""The column model of ``mbcost table``: every output column is one definition.
+
+A ``Col`` is a textview ``Column`` (terminal header, alignment, role, drop rank) that
+also carries what the other formats need: its JSON/CSV field name, the noun it counts
+(``unit``), how its value is read from a layer ``Row``, how totals combine it (``SUM``,
+``MAX`` or any function of the values; None: no total), whether a share of the total
+follows it, its JSON Schema entry (an ``Encoding`` and a description) and the option
+that shows it (``when``). ``LAYER`` lists the per-layer columns. The two layouts derive
+theirs from it: ``layer_columns`` (one row per layer, plus row numbers and shares on
+screen) and ``kind_columns`` (one row per layer type, MobileNet v1's Table 2: every
+column with a total, combined per type, and its share). The renderers in ``report``
+(terminal and plain text, CSV, JSON, Markdown), ``Row.to_dict``, ``Row.record`` and the
+JSON Schemas (``schemas``) all iterate those lists, and ``Layout`` computes the values
+and totals they print.
+
+To add a column, append one ``Col`` to ``LAYER`` (CSV columns are only ever appended),
+document its field in docs/output-format.md and test its values; tests/test_columns.py
+fails if any format, the schema or the docs leave it out. No cost logic lives here.
+"""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+from operator import attrgetter
+
+from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+from .textview import BAR, NAME, NUMBER, Column
+
+# ---------------------------------------------------------------- how values are written
+
+
+def number(x):
+    """A Fraction as a JSON-friendly number: int if whole, else float."""
+    if isinstance(x, Fraction):
+        return int(x) if x.denominator == 1 else float(x)
+    return x
+
+
+def fmt_alpha(a):
+    """The width multiplier as every text output shows it: 0.75 -> '0.75', 1 -> '1.0'
+    (JSON gives ``number(a)``: 0.75, 1)."""
+    a = Fraction(a)
+    return f"{float(a):g}" if a.denominator != 1 else f"{int(a)}.0"
+
+
+def shape_str(s):
+    """(112, 112, 32) -> '112x112x32'."""
+    return "x".join(str(int(v)) for v in s)
+
+
+def si(n, unit=""):
+    """Human units: 76524800 -> '76.52M'."""
+    n = int(n)
+    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= div:
+            return f"{n / div:.2f}{suffix}{unit}"
+    return f"{n}{unit}"
+
+
+def pct(part, whole):
+    """Share as a percentage (0.0 when whole is 0)."""
+    return 100.0 * part / whole if whole else 0.0
+
+
+def _same(v):
+    return v
+
+
+class Encoding:
+    """How one type of value is written: its JSON Schema, its JSON value, its CSV cell,
+    its text on screen (``text(v, exact)``: exact integers, or K/M/G units) and in
+    Markdown, its alignment on screen and whether Markdown right-aligns it, and
+    (``parts``) the suffixes of the flat fields ``Row.record`` splits it into."""
+
+    __slots__ = ("schema", "json", "csv", "text", "markdown", "align", "right", "parts", "flat")
+
+    def __init__(self, schema, json=_same, csv=_same, text=None, markdown=None, align="right",
+                 right=True, parts=(), flat=None):
+        self.schema, self.json, self.csv = schema, json, csv
+        self.align, self.right = align, right
+        self.text = text or (lambda v, exact: str(v))
+        self.markdown = markdown or (lambda v: self.text(v, True))
+        self.parts, self.flat = parts, flat or json
+
+    def cells(self, values, exact):
+        """The text of each value on screen."""
+        text = self.text
+        return [text(v, exact) for v in values]
+
+
+class _ShapeEncoding(Encoding):
+    __slots__ = ()
+
+    def cells(self, values, exact):
+        """A long network repeats a few shapes: each is formatted once."""
+        done = {}
+        out = []
+        for s in values:
+            t = done.get(s)
+            if t is None:
+                t = done[s] = shape_str(s)
+            out.append(t)
+        return out
+
+
+COUNT_SCHEMA = {"type": "integer", "minimum": 0}
+SHAPE_SCHEMA = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3,
+                "maxItems": 3}
+
+TEXT = Encoding({"type": "string"}, text=lambda v, exact: v, align="left", right=False)
+SHAPE = _ShapeEncoding(SHAPE_SCHEMA, json=lambda s: [int(v) for v in s], csv=shape_str,
+                       text=lambda s, exact: shape_str(s), right=False, parts=("h", "w", "c"),
+                       flat=lambda s: tuple(int(v) for v in s))
+OPT_INT = Encoding({"type": ["integer", "null"]}, csv=lambda v: "" if v is None else v,
+                   text=lambda v, exact: "" if v is None else str(v), flat=lambda v: int(v or 0))
+COUNT = Encoding(COUNT_SCHEMA, json=int, csv=int,
+                 text=lambda n, exact: f"{int(n):,}" if exact else si(n))
+INT = Encoding(COUNT_SCHEMA, json=int, csv=int)  # small counts, written plainly: layers, rows
+# shares in percent: per layer on screen 1 decimal (Markdown 2, with %); per type as
+# MobileNet v1's Table 2, 2 decimals (JSON and CSV round to 2 decimals)
+LAYER_SHARE = Encoding({"type": "number", "minimum": 0}, text=lambda x, exact: f"{x:.1f}",
+                       markdown=lambda x: f"{x:.2f}%")
+KIND_SHARE = Encoding({"type": "number", "minimum": 0}, json=lambda x: round(x, 2),
+                      csv=lambda x: f"{round(x, 2):.2f}", text=lambda x, exact: f"{x:.2f}%")
+
+
+# ---------------------------------------------------------------- the definitions
+
+def _max(values):
+    return max(values, default=0)
+
+
+SUM, MAX = sum, _max  # how totals combine a column (any function of its values will do)
+
+
+class Options:
+    """What the options ask of a table's columns: ``flops`` (FLOPs = 2 x mult-adds) and
+    ``exact`` (exact integers on screen instead of K/M/G). ``FLAGS`` are the options a
+    column's ``when`` may name."""
+
+    FLAGS = ("flops",)
+    __slots__ = ("flops", "exact")
+
+    def __init__(self, flops=False, exact=False):
+        self.flops, self.exact = bool(flops), bool(exact)
+
+    @classmethod
+    def every(cls):
+        """Every flag on: the columns a layout can have at all (its JSON Schema)."""
+        return cls(**dict.fromkeys(cls.FLAGS, True))
+
+    @property
+    def scale(self):
+        """What the screen and Markdown multiply an ``as_flops`` column by."""
+        return 2 if self.flops else 1
+
+
+class Col(Column):
+    """One output column, defined once.
+
+    name: the JSON field and CSV column (None: shown on screen only). header: its
+    heading on screen (None: JSON and CSV only); md_header: in Markdown, if different.
+    enc: how values are written (an ``Encoding``); doc: the JSON Schema description;
+    unit: the noun it counts ('mult-adds'), for derived descriptions. value(row): the
+    value from a layer ``Row``. total: how totals combine the values of every layer
+    (``SUM``, ``MAX``, a function; None: no total); total_doc: the description of the
+    total's schema entry. share: a '%' of the total follows (per layer type: a
+    ``NAME_pct`` field too); bar: a share bar follows that, on a terminal. as_flops:
+    shown as FLOPs (2x, headed 'FLOPs') on screen and in Markdown with --flops. when: the
+    ``Options`` flag that adds the column. cell(row): its text on screen and in Markdown,
+    if not the encoded value. label: holds 'Total' in the total row. at_total(analysis):
+    its cell in the total row of CSV and the terminal when it has no total (the network
+    input under Input). flat: the prefix of its flat fields in ``Row.record``. kind_doc:
+    the schema description in the per-type layout. markdown_total: Markdown's total row
+    shows its total. The remaining keywords lay it out on a terminal (textview.Column).
+    """
+
+    __slots__ = ("name", "md_header", "enc", "doc", "unit", "value", "total", "total_doc",
+                 "share", "bar", "as_flops", "when", "cell", "label", "at_total", "flat",
+                 "kind_doc", "markdown_total", "derive", "source", "share_of")
+
+    def __init__(self, name, header, enc, doc="", *, unit="", value=None, total=None,
+                 total_doc=None, share=False, bar=False, as_flops=False, when=None, cell=None,
+                 label=False, at_total=None, flat=None, kind_doc=None, markdown_total=True,
+                 md_header=None, derive=None, source=None, share_of=None, **layout):
+        layout.setdefault("align", enc.align)
+        super().__init__(header or "", **layout)
+        self.header = header
+        self.name, self.md_header, self.enc, self.doc, self.unit = name, md_header, enc, doc, unit
+        self.value = attrgetter(name) if value is None and name else value
+        self.total, self.total_doc, self.share, self.bar = total, total_doc, share, bar
+        self.as_flops, self.when, self.cell, self.label = as_flops, when, cell, label
+        self.at_total, self.flat, self.kind_doc = at_total, flat, kind_doc
+        self.markdown_total, self.derive = markdown_total, derive
+        self.source, self.share_of = source, share_of  # derived columns: what they come from
+        missing = [what for what, bad in (
+            ("a description (doc)", name and not doc),
+            ("a value or a derivation", self.value is None and derive is None),
+            ("a JSON/CSV name or a header", not name and header is None),
+            ("a unit (share)", share and not unit),
+            ("a name (a total is a JSON field)", total and not name),
+            ("a known option (when)", when is not None and when not in Options.FLAGS),
+        ) if bad]
+        if missing:
+            raise ValueError(f"column {name or header!r} needs {', '.join(missing)}")
+
+    def __repr__(self):
+        return f"Col({self.name!r}, {self.header!r})"
+
+    @property
+    def schema(self):
+        """Its JSON Schema entry."""
+        return {**self.enc.schema, "description": self.doc}
+
+    def shown(self, opts):
+        """Whether the options show this column."""
+        return self.when is None or getattr(opts, self.when)
+
+    def heading(self, opts, markdown=False):
+        """Its heading on screen (or in Markdown) under the options."""
+        if self.as_flops and opts.flops:
+            return "FLOPs"
+        return (self.md_header or self.header) if markdown else self.header
+
+
+def _stride(r):
+    return f" /s{r.stride}" if r.stride and r.stride != 1 else ""
+
+
+# The per-layer columns, in JSON and CSV order (new ones go at the end). On screen the
+# ones with a header show, in this order, after the row number; shares follow theirs.
+LAYER = [
+    Col("name", "Layer", TEXT, "layer name, unique", label=True, role=NAME, key=True),
+    Col("kind", None, TEXT, "primitive kind: conv, dw, pw, fc, bn, act, pool, add, mul, concat, "
+        "dropout, flatten"),
+    Col("op", "Type", TEXT, "the type label used by --by kind", role=NAME,
+        cell=lambda r: r.op + _stride(r)),
+    Col("input", "Input", SHAPE, "first input [H, W, C]", flat="in", drop=1,
+        at_total=lambda a: a.input),
+    Col("output", "Output", SHAPE, "output [H, W, C]", flat="out", drop=2),
+    Col("k", None, OPT_INT, "kernel size, null if none"),
+    Col("stride", None, OPT_INT, "stride, null if none"),
+    Col("madds", "Mult-adds", COUNT, "mult-adds under the convention", unit="mult-adds",
+        total=SUM, share=True, bar=True, as_flops=True,
+        kind_doc="mult-adds of these layers under the convention"),
+    Col("params", "Params", COUNT, "parameters under the convention", unit="parameters",
+        total=SUM, share=True, md_header="Parameters", kind_doc="parameters of these layers"),
+    Col("flops", None, COUNT, "2 x madds; only with --flops", unit="FLOPs", total=SUM,
+        when="flops", value=lambda r: 2 * r.madds),
+]
+
+
+# ---------------------------------------------------------------- the two layouts
+
+FORMATS = ("data", "text", "markdown")  # JSON and CSV; the terminal and plain text; Markdown
+
+
+def _in(c, fmt):
+    return c.name is not None if fmt == "data" else c.header is not None
+
+
+def _rows_count(lay):
+    return range(1, len(lay.rows) + 1)
+
+
+ROW_NUMBER = Col(None, "#", INT, derive=_rows_count)
+
+
+def _share_of(c, enc, name=None, footer=""):
+    """The share column that follows c: its values in percent of c's total."""
+    def derive(lay):
+        t = lay.total(c)
+        return [pct(v, t) for v in lay.values(c)]
+
+    doc = f"percent of the total {c.unit}, rounded to 2 decimals" if name else ""
+    return Col(name, "%", enc, doc, derive=derive, share_of=c, footer=footer)
+
+
+def _bar_of(share):
+    return Col(None, "Share", share.enc, derive=share.derive, share_of=share.share_of, role=BAR,
+               align="left")
+
+
+def layer_columns(opts, fmt):
+    """The per-layer layout's columns in a format ('data': JSON and CSV; 'text';
+    'markdown'): LAYER's, and on screen the row number first and a share ('%', then on a
+    terminal a bar) after each column that has one."""
+    out = [] if fmt == "data" else [ROW_NUMBER]
+    for c in LAYER:
+        if not (c.shown(opts) and _in(c, fmt)):
+            continue
+        out.append(c)
+        if c.share and fmt != "data":
+            share = _share_of(c, LAYER_SHARE, footer="100%")
+            out.append(share)
+            if c.bar and fmt == "text":
+                out.append(_bar_of(share))
+    return out
+
+
+class Group:
+    """The layers of one type (op label), in network order."""
+
+    __slots__ = ("type", "rows")
+
+    def __init__(self, type_, rows):
+        self.type, self.rows = type_, rows
+
+
+KIND_TYPE = Col("type", "Type", TEXT, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC...",
+                label=True, role=NAME, key=True)
+KIND_LAYERS = Col("layers", "Layers", INT, "how many layers have this type",
+                  value=lambda g: len(g.rows), total=SUM, total_doc="layers in the listed types",
+                  markdown_total=False)
+
+
+def _per_type(c):
+    """c combined over each type's layers (its total rule applied to the group)."""
+    value, total = c.value, c.total
+    per = copy.copy(c)
+    per.value = lambda g: total(map(value, g.rows))
+    per.doc = c.kind_doc or c.doc
+    per.source = c
+    return per
+
+
+def kind_columns(opts, fmt):
+    """The per-type layout's columns: the type, how many layers it has, then every LAYER
+    column with a total, combined per type, each followed by its share of the network's
+    total (a NAME_pct field in JSON and CSV; '%', then a bar, on screen)."""
+    out = [KIND_TYPE, KIND_LAYERS]
+    for c in LAYER:
+        if not (c.total and c.shown(opts) and _in(c, fmt)):
+            continue
+        per = _per_type(c)
+        out.append(per)
+        if c.share:
+            share = _share_of(per, KIND_SHARE, f"{c.name}_pct", footer="100.00%")
+            out.append(share)
+            if c.bar and fmt == "text":
+                out.append(_bar_of(share))
+    return out
+
+
+class Layout:
+    """A table's rows and columns under some options: every column's values (in row
+    order) and totals.
+
+    rows: the rows shown (layer ``Row``s, or ``Group``s per type). The totals of LAYER's
+    columns (and of their per-type forms) combine every layer of the network, hidden
+    ones included; those of a layout's own columns, the rows shown."""
+
+    def __init__(self, analysis, opts, columns, rows):
+        self.analysis, self.opts, self.columns, self.rows = analysis, opts, columns, rows
+        self._values, self._totals = {}, {}
+
+    def values(self, c):
+        """c's value in every row shown."""
+        got = self._values.get(id(c))
+        if got is None:
+            got = c.derive(self) if c.derive else list(map(c.value, self.rows))
+            self._values[id(c)] = got
+        return got
+
+    def total(self, c):
+        """c's total: LAYER columns (and their per-type forms) over the whole network,
+        the layout's own over the rows shown."""
+        got = self._totals.get(id(c))
+        if got is None:
+            base = c.source or c
+            if any(base is d for d in LAYER):
+                got = base.total(map(base.value, self.analysis.rows))
+            else:
+                got = c.total(self.values(c))
+            self._totals[id(c)] = got
+        return got
+
+    def totals(self):
+        """{name: JSON value} of the columns with a total, in column order."""
+        return {c.name: c.enc.json(self.total(c)) for c in self.columns if c.total}
+
+
+def layer_dict(row, opts=None):
+    """A layer as in ``mbcost table --format json``."""
+    return {c.name: c.enc.json(c.value(row)) for c in layer_columns(opts or Options(), "data")}
+
+
+def record_fields(opts=None):
+    """The fields of ``Row.record``: JSON's, with shapes split into PREFIX_h, _w, _c."""
+    out = []
+    for c in layer_columns(opts or Options(), "data"):
+        out += [f"{c.flat or c.name}_{p}" for p in c.enc.parts] if c.enc.parts else [c.name]
+    return tuple(out)
+
+
+def layer_records(rows, opts=None):
+    """Each layer as one flat record, every number a Python int (see ``Row.record``)."""
+    cols = layer_columns(opts or Options(), "data")
+    fields = record_fields(opts)
+    out = []
+    for r in rows:
+        flat = []
+        for c in cols:
+            v = c.enc.flat(c.value(r))
+            if c.enc.parts:
+                flat += v
+            else:
+                flat.append(v)
+        out.append(dict(zip(fields, flat)))
+    return out
