@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from fractions import Fraction
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
 from .textview import BAR, NAME, NUMBER, Column
@@ -69,60 +69,72 @@ def _same(v):
 
 class Encoding:
     """How one type of value is written: its JSON Schema, its JSON value, its CSV cell,
-    its text on screen (``text(v, exact)``: exact integers, or K/M/G units) and in
-    Markdown, its alignment on screen and whether Markdown right-aligns it, and
-    (``parts``) the suffixes of the flat fields ``Row.record`` splits it into."""
+    its text on screen (``text``; ``exact`` with --exact and in totals) and in Markdown
+    (exact unless said otherwise), its alignment on screen, whether Markdown right-aligns
+    it, and (``parts``) the suffixes of the flat fields ``Row.record`` splits it into
+    (``flat`` writes a value, or each part, there). ``memo``: values repeat (shapes), so
+    each one's text is made once."""
 
-    __slots__ = ("schema", "json", "csv", "text", "markdown", "align", "right", "parts", "flat")
+    __slots__ = ("schema", "json", "csv", "text", "exact", "markdown", "align", "right",
+                 "parts", "flat", "memo")
 
-    def __init__(self, schema, json=_same, csv=_same, text=None, markdown=None, align="right",
-                 right=True, parts=(), flat=None):
-        self.schema, self.json, self.csv = schema, json, csv
-        self.align, self.right = align, right
-        self.text = text or (lambda v, exact: str(v))
-        self.markdown = markdown or (lambda v: self.text(v, True))
-        self.parts, self.flat = parts, flat or json
+    def __init__(self, schema, json=_same, csv=_same, text=str, exact=None, markdown=None,
+                 align="right", right=True, parts=(), flat=None, memo=False):
+        self.schema, self.json, self.csv, self.text = schema, json, csv, text
+        self.exact = exact or text
+        self.markdown = markdown or self.exact
+        self.align, self.right, self.parts, self.flat, self.memo = align, right, parts, flat, memo
+        self.flat = flat or json
 
-    def cells(self, values, exact):
-        """The text of each value on screen."""
-        text = self.text
-        return [text(v, exact) for v in values]
+    def write(self, values, fn):
+        """[fn(v) for v in values], fn one of this encoding's writers (a list either way)."""
+        if fn is _same:
+            return values if isinstance(values, list) else list(values)
+        if self.memo and fn is not self.json:
+            done = {}
+            out = []
+            for v in values:
+                t = done.get(v)
+                if t is None:
+                    t = done[v] = fn(v)
+                out.append(t)
+            return out
+        return list(map(fn, values))
 
-
-class _ShapeEncoding(Encoding):
-    __slots__ = ()
-
-    def cells(self, values, exact):
-        """A long network repeats a few shapes: each is formatted once."""
-        done = {}
-        out = []
-        for s in values:
-            t = done.get(s)
-            if t is None:
-                t = done[s] = shape_str(s)
-            out.append(t)
-        return out
+    def split(self, values):
+        """The flat columns of values: one per part (or values written by ``flat``)."""
+        if not self.parts:
+            return [self.write(values, self.flat)]
+        values = values if isinstance(values, list) else list(values)
+        return [list(map(self.flat, map(itemgetter(i), values))) for i in range(len(self.parts))]
 
 
 COUNT_SCHEMA = {"type": "integer", "minimum": 0}
 SHAPE_SCHEMA = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3,
                 "maxItems": 3}
 
-TEXT = Encoding({"type": "string"}, text=lambda v, exact: v, align="left", right=False)
-SHAPE = _ShapeEncoding(SHAPE_SCHEMA, json=lambda s: [int(v) for v in s], csv=shape_str,
-                       text=lambda s, exact: shape_str(s), right=False, parts=("h", "w", "c"),
-                       flat=lambda s: tuple(int(v) for v in s))
-OPT_INT = Encoding({"type": ["integer", "null"]}, csv=lambda v: "" if v is None else v,
-                   text=lambda v, exact: "" if v is None else str(v), flat=lambda v: int(v or 0))
-COUNT = Encoding(COUNT_SCHEMA, json=int, csv=int,
-                 text=lambda n, exact: f"{int(n):,}" if exact else si(n))
+
+def _opt(v):
+    return "" if v is None else v
+
+
+def _exact(n):
+    return f"{int(n):,}"
+
+
+TEXT = Encoding({"type": "string"}, text=_same, align="left", right=False)
+SHAPE = Encoding(SHAPE_SCHEMA, json=lambda s: [int(v) for v in s], csv=shape_str, text=shape_str,
+                 right=False, parts=("h", "w", "c"), flat=int, memo=True)
+OPT_INT = Encoding({"type": ["integer", "null"]}, csv=_opt, text=lambda v: str(_opt(v)),
+                   flat=lambda v: int(v or 0))
+COUNT = Encoding(COUNT_SCHEMA, json=int, csv=int, text=si, exact=_exact)
 INT = Encoding(COUNT_SCHEMA, json=int, csv=int)  # small counts, written plainly: layers, rows
 # shares in percent: per layer on screen 1 decimal (Markdown 2, with %); per type as
 # MobileNet v1's Table 2, 2 decimals (JSON and CSV round to 2 decimals)
-LAYER_SHARE = Encoding({"type": "number", "minimum": 0}, text=lambda x, exact: f"{x:.1f}",
+LAYER_SHARE = Encoding({"type": "number", "minimum": 0}, text=lambda x: f"{x:.1f}",
                        markdown=lambda x: f"{x:.2f}%")
 KIND_SHARE = Encoding({"type": "number", "minimum": 0}, json=lambda x: round(x, 2),
-                      csv=lambda x: f"{round(x, 2):.2f}", text=lambda x, exact: f"{x:.2f}%")
+                      csv=lambda x: f"{round(x, 2):.2f}", text=lambda x: f"{x:.2f}%")
 
 
 # ---------------------------------------------------------------- the definitions
@@ -396,16 +408,8 @@ def record_fields(opts=None):
 
 def layer_records(rows, opts=None):
     """Each layer as one flat record, every number a Python int (see ``Row.record``)."""
-    cols = layer_columns(opts or Options(), "data")
+    columns = []
+    for c in layer_columns(opts or Options(), "data"):
+        columns += c.enc.split(map(c.value, rows))
     fields = record_fields(opts)
-    out = []
-    for r in rows:
-        flat = []
-        for c in cols:
-            v = c.enc.flat(c.value(r))
-            if c.enc.parts:
-                flat += v
-            else:
-                flat.append(v)
-        out.append(dict(zip(fields, flat)))
-    return out
+    return [dict(zip(fields, values)) for values in zip(*columns)]

@@ -81,7 +81,7 @@ def envelope(analysis, schema):
 
 def _json_rows(lay):
     names = [c.name for c in lay.columns]
-    cols = [list(map(c.enc.json, lay.values(c))) for c in lay.columns]
+    cols = [c.enc.write(lay.values(c), c.enc.json) for c in lay.columns]
     return [dict(zip(names, vals)) for vals in zip(*cols)]
 
 
@@ -113,7 +113,7 @@ def _csv(lay):
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow([c.name for c in lay.columns])
-    w.writerows(zip(*[list(map(c.enc.csv, lay.values(c))) for c in lay.columns]))
+    w.writerows(zip(*[c.enc.write(lay.values(c), c.enc.csv) for c in lay.columns]))
     w.writerow([_csv_total(lay, c) for c in lay.columns])
     return buf.getvalue()
 
@@ -149,13 +149,16 @@ def header_line(analysis, flops=False):
 
 def _md_line(cells):
     """One line of a Markdown pipe table (an empty cell is a single space)."""
+    cells = tuple(cells)
+    if all(cells):
+        return "| " + " | ".join(cells) + " |"
     return "|" + "".join(f" {c} |" if c else " |" for c in cells)
 
 
 def _md_cells(lay, c):
     if c.cell:
         return [c.cell(r) for r in lay.rows]
-    return list(map(c.enc.markdown, _shown(lay, c)))
+    return c.enc.write(_shown(lay, c), c.enc.markdown)
 
 
 def _md_total(lay, c):
@@ -188,9 +191,9 @@ def _text_footer(lay, c):
     if c.label:
         return "Total"
     if c.total:
-        return c.enc.text(_shown_total(lay, c), True)
+        return c.enc.exact(_shown_total(lay, c))
     if c.at_total:
-        return c.enc.text(c.at_total(lay.analysis), True)
+        return c.enc.exact(c.at_total(lay.analysis))
     return c.footer
 
 
@@ -199,7 +202,7 @@ def _text_cells(lay, c):
         return lay.values(c)  # shares, drawn as bars
     if c.cell:
         return [c.cell(r) for r in lay.rows]
-    return c.enc.cells(_shown(lay, c), lay.opts.exact)
+    return c.enc.write(_shown(lay, c), c.enc.exact if lay.opts.exact else c.enc.text)
 
 
 def layer_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False):
