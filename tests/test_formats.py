@@ -74,11 +74,11 @@ def test_by_kind_json_has_the_same_fields():
 
 
 def test_by_kind_flops_doubles_every_row_and_the_total():
-    rows = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--flops",
-                                          "--format", "csv"))))
-    assert rows[0][-1] == "flops"
-    for r in rows[1:]:
-        assert int(r[-1]) == 2 * int(r[2])
+    rows = list(csv.DictReader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--flops",
+                                              "--format", "csv"))))
+    assert "flops" in rows[0]
+    for r in rows:
+        assert int(r["flops"]) == 2 * int(r["madds"])
     d = json.loads(ok("table", "mobilenet_v1", "--by", "kind", "--flops", "--format", "json"))
     assert d["totals"]["flops"] == 2 * 568_740_352
     assert all(k["flops"] == 2 * k["madds"] for k in d["kinds"])
@@ -88,14 +88,16 @@ def test_all_honours_by_kind_in_every_format():
     a = mbcost.analyze("mobilenet_v1")
     # MobileNet v1: every conv is followed by BN and ReLU: 27 convs -> 27 BN, 27 ReLU
     assert sum(r.kind == "bn" for r in a.rows) == 27
-    plain = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "-f", "csv"))))
-    full = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--all",
-                                          "-f", "csv"))))
-    assert "BN" not in [r[0] for r in plain]
-    bn = next(r for r in full if r[0] == "BN")
-    assert bn[1:] == ["27", "0", "0.00", "0", "0.00"]
-    assert full[-1][1] == str(len(a.rows))  # with --all the total counts every layer
-    assert full[-1][2:] == plain[-1][2:]  # the totals themselves do not change
+    plain = list(csv.DictReader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "-f", "csv"))))
+    full = list(csv.DictReader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--all",
+                                              "-f", "csv"))))
+    assert "BN" not in [r["type"] for r in plain]
+    bn = next(r for r in full if r["type"] == "BN")
+    assert bn == {"type": "BN", "layers": "27", "madds": "0", "madds_pct": "0.00", "params": "0",
+                  "params_pct": "0.00"}
+    assert full[-1]["layers"] == str(len(a.rows))  # with --all the total counts every layer
+    # the totals themselves do not change
+    assert {**full[-1], "layers": ""} == {**plain[-1], "layers": ""}
     d = json.loads(ok("table", "mobilenet_v1", "--by", "kind", "--all", "-f", "json"))
     assert d["all"] is True and "BN" in [k["type"] for k in d["kinds"]]
     for fmt in ("markdown", "table"):
@@ -126,9 +128,9 @@ def test_total_inside_a_name_is_fine(tmp_path):
     p = tmp_path / "net.yaml"
     p.write_text("name: t\ninput: [8, 8, 3]\nlayers:\n  - conv: {name: total_conv, k: 3, out: 8}\n",
                  encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(ok("table", p, "--format", "csv"))))
-    assert [r[0] for r in rows if r[0].startswith("total")] == ["total_conv", "total"]
-    assert rows[-1][0] == "total" and rows[-1][1] == ""  # only the total row has no kind
+    rows = list(csv.DictReader(io.StringIO(ok("table", p, "--format", "csv"))))
+    assert [r["name"] for r in rows if r["name"].startswith("total")] == ["total_conv", "total"]
+    assert rows[-1]["name"] == "total" and rows[-1]["kind"] == ""  # only the total row has no kind
 
 
 # ---------------------------------------------------------------- formula and list as JSON

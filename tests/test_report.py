@@ -32,13 +32,8 @@ RENDERERS = {
 
 
 @pytest.mark.parametrize("name", sorted(RENDERERS))
-def test_golden(name, half160, update_golden):
-    text = RENDERERS[name](half160)
-    path = GOLDEN / name
-    if update_golden:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing {path}; run pytest --update-golden"
-    assert text == path.read_text(encoding="utf-8")
+def test_golden(name, half160, golden):
+    golden(GOLDEN / name, RENDERERS[name](half160))
 
 
 def test_text_table_is_plain_and_fits(half160):
