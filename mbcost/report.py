@@ -1,5 +1,9 @@
 """Rows -> rich table, plain text, CSV, JSON and Markdown. No cost logic lives here.
 
+The table's columns are defined once, in ``mbcost.columns``; the renderers here iterate
+them (the per-layer and the per-type layouts) and say only how each format writes a row,
+a cell and the total row.
+
 The JSON and CSV layouts are a public contract (docs/output-format.md): fields
 are only ever added, never renamed or removed, within a schema version.
 """
@@ -11,11 +15,9 @@ import csv
 import io
 import json
 
-from .columns import (TOTAL, Group, Layout, Options, fmt_alpha, kind_columns, layer_columns,
-                      number, pct, shape_str, si)
+from .columns import TOTAL, Group, Layout, Options, kind_columns, layer_columns
+from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
 from .textview import BAR
-
-__all__ = ["fmt_alpha", "number", "pct", "shape_str", "si"]  # re-exported for the renderers
 
 JSON_SCHEMA = "mbcost.table/1"
 BY_KIND_SCHEMA = "mbcost.table-by-kind/1"
