@@ -21,11 +21,11 @@ fails if any format, the schema or the docs leave it out. No cost logic lives he
 from __future__ import annotations
 
 import copy
+from collections import namedtuple
 from fractions import Fraction
 from operator import attrgetter, itemgetter
 
-from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
-from .textview import BAR, NAME, NUMBER, Column
+from .textview import BAR, NAME, Column
 
 # ---------------------------------------------------------------- how values are written
 
@@ -312,12 +312,26 @@ def layer_columns(opts, fmt):
 
 
 class Group:
-    """The layers of one type (op label), in network order."""
+    """The layers of one type (op label), in network order, and their mult-adds and
+    parameters (which order the types)."""
 
-    __slots__ = ("type", "rows")
+    __slots__ = ("type", "rows", "madds", "params")
 
     def __init__(self, type_, rows):
         self.type, self.rows = type_, rows
+        self.madds, self.params = sum(r.madds for r in rows), sum(r.params for r in rows)
+
+
+def kind_groups(analysis, all_kinds=True):
+    """The per-type layout's rows: a ``Group`` per type, most mult-adds first (then most
+    parameters, then by name), as MobileNet v1's Table 2; without all_kinds only the types
+    with a cost under the convention."""
+    by_op = {}
+    for r in analysis.rows:
+        by_op.setdefault(r.op, []).append(r)
+    groups = [Group(op, rows) for op, rows in by_op.items()]
+    groups.sort(key=lambda g: (-g.madds, -g.params, g.type))
+    return [g for g in groups if all_kinds or g.madds or g.params]
 
 
 KIND_TYPE = Col("type", "Type", TEXT, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC...",
@@ -413,3 +427,27 @@ def layer_records(rows, opts=None):
         columns += c.enc.split(map(c.value, rows))
     fields = record_fields(opts)
     return [dict(zip(fields, values)) for values in zip(*columns)]
+
+
+def layer_layout(analysis, fmt, opts=None, rows=None):
+    """The per-layer layout in a format: every layer, or rows."""
+    opts = opts or Options()
+    return Layout(analysis, opts, layer_columns(opts, fmt), analysis.rows if rows is None else rows)
+
+
+def kind_layout(analysis, fmt, opts=None, all_kinds=True):
+    """The per-type layout in a format (always exact integers on screen)."""
+    opts = Options(opts.flops if opts else False, exact=True)
+    return Layout(analysis, opts, kind_columns(opts, fmt), kind_groups(analysis, all_kinds))
+
+
+KindRow = namedtuple("KindRow", [c.name for c in kind_columns(Options(), "data")])
+KindRow.__doc__ = """One layer type's totals (a row of MobileNet v1's Table 2): the per-type
+layout's fields (the by-kind CSV's columns); shares in percent of the network's totals
+(0.0 when a total is 0), not rounded."""
+
+
+def kind_records(analysis):
+    """A ``KindRow`` per type (``Analysis.by_kind``), every type, most mult-adds first."""
+    lay = kind_layout(analysis, "data")
+    return [KindRow(*values) for values in zip(*[lay.values(c) for c in lay.columns])]

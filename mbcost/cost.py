@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
-from .columns import layer_dict, layer_records, record_fields
+from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
 from .errors import UsageError
 from .graph import MAX_RESOLUTION, build_graph
 from .layers import KINDS
@@ -178,22 +178,6 @@ class Row:
 RECORD_FIELDS = record_fields()  # name kind op in_h in_w in_c out_h out_w out_c k stride madds params
 
 
-class KindRow(NamedTuple):
-    """One layer type's totals (a row of MobileNet v1's Table 2); percentages of the
-    network's totals (0.0 when a total is 0). The fields are the by-kind CSV's columns."""
-
-    type: str
-    layers: int
-    madds: int
-    madds_pct: float
-    params: int
-    params_pct: float
-
-
-def _pct(part, whole):
-    return 100.0 * part / whole if whole else 0.0
-
-
 @dataclass
 class Analysis:
     """The per-layer rows and exact integer totals of one spec at one width and resolution.
@@ -244,15 +228,7 @@ class Analysis:
             >>> k.type, k.layers, k.madds, round(k.madds_pct, 2), round(k.params_pct, 2)
             ('Conv 1x1', 13, 539492352, 94.86, 74.59)
         """
-        groups = {}
-        for r in self.rows:
-            g = groups.setdefault(r.op, [0, 0, 0])
-            g[0] += r.madds
-            g[1] += r.params
-            g[2] += 1
-        rows = [KindRow(op, n, m, _pct(m, self.madds), p, _pct(p, self.params))
-                for op, (m, p, n) in groups.items()]
-        return sorted(rows, key=lambda k: (-k.madds, -k.params, k.type))
+        return kind_records(self)
 
     def to_dict(self, flops=False):
         """The JSON layout of ``mbcost table --format json`` (schema ``mbcost.table/1``,

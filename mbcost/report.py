@@ -15,8 +15,10 @@ import csv
 import io
 import json
 
-from .columns import TOTAL, Group, Layout, Options, kind_columns, layer_columns
+from . import columns
+from .columns import Options, kind_columns, layer_columns
 from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
+from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
 from .textview import BAR
 
 JSON_SCHEMA = "mbcost.table/1"
@@ -45,18 +47,12 @@ def by_kind_rows(analysis, all_kinds=False):
 
 def layer_layout(analysis, fmt, flops=False, exact=False, rows=None):
     """The per-layer layout (mbcost.columns) in a format: every layer, or rows."""
-    opts = Options(flops, exact)
-    return Layout(analysis, opts, layer_columns(opts, fmt), analysis.rows if rows is None else rows)
+    return columns.layer_layout(analysis, fmt, Options(flops, exact), rows)
 
 
 def kind_layout(analysis, fmt, flops=False, all_kinds=False):
     """The per-type layout (MobileNet v1 Table 2) in a format: always exact integers."""
-    opts = Options(flops, exact=True)
-    groups = {}
-    for r in analysis.rows:
-        groups.setdefault(r.op, []).append(r)
-    rows = [Group(k.type, groups[k.type]) for k in by_kind_rows(analysis, all_kinds)]
-    return Layout(analysis, opts, kind_columns(opts, fmt), rows)
+    return columns.kind_layout(analysis, fmt, Options(flops), all_kinds)
 
 
 def _shown(lay, c):

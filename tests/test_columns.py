@@ -121,6 +121,10 @@ def test_records_and_row_dicts_follow_the_list(half160):
     row = half160.rows[0]  # conv1: 160x160x3 -> 80x80x16, 3x3 stride 2
     assert list(row.to_dict()) == list(report.CSV_FIELDS)
     assert cost.RECORD_FIELDS == columns.record_fields()
+    kinds = half160.by_kind()  # the per-type records: the per-type layout's fields, unrounded
+    assert cost.KindRow._fields == report.BY_KIND_CSV_FIELDS
+    assert [round(k.madds_pct, 2) for k in kinds] == [
+        k["madds_pct"] for k in report.by_kind_dict(half160, all_kinds=True)["kinds"]]
     assert row.record() == {"name": "conv1", "kind": "conv", "op": "Conv 3x3", "in_h": 160,
                             "in_w": 160, "in_c": 3, "out_h": 80, "out_w": 80, "out_c": 16,
                             "k": 3, "stride": 2, "madds": row.madds, "params": row.params}
