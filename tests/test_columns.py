@@ -153,9 +153,9 @@ def _elems(r):
 
 
 # the issue 10 experiment's column, and one whose total is a maximum (issue 12's peaks)
-ACT = Col("act_elems", "Act elems", COUNT, "elements of the layer's output tensor",
+ACT = Col("x_elems", "X elems", COUNT, "elements of the layer's output tensor",
           unit="activation elements", value=_elems, total=SUM, share=True, drop=3)
-PEAK = Col("peak_elems", "Peak elems", COUNT, "the largest output tensor", value=_elems, total=MAX,
+PEAK = Col("x_peak", "X peak", COUNT, "the largest output tensor", value=_elems, total=MAX,
            drop=4)
 
 
@@ -174,70 +174,70 @@ def test_a_new_column_reaches_every_format(half160, new_columns):
     assert hidden > 0  # BN and ReLU outputs: the totals must count rows the screen hides
 
     d = report.to_dict(a)
-    assert d["layers"][0]["act_elems"] == first and d["layers"][0]["peak_elems"] == first
-    assert d["totals"] == {"madds": a.madds, "params": a.params, "act_elems": total,
-                           "peak_elems": peak}
-    assert a.rows[0].to_dict()["act_elems"] == first
-    assert a.records()[0]["act_elems"] == first and a.records()[0]["peak_elems"] == first
+    assert d["layers"][0]["x_elems"] == first and d["layers"][0]["x_peak"] == first
+    assert {k: d["totals"][k] for k in ("madds", "params", "x_elems", "x_peak")} == {
+        "madds": a.madds, "params": a.params, "x_elems": total, "x_peak": peak}
+    assert a.rows[0].to_dict()["x_elems"] == first
+    assert a.records()[0]["x_elems"] == first and a.records()[0]["x_peak"] == first
 
     rows = list(csv.DictReader(io.StringIO(report.to_csv(a, flops=True))))
-    assert list(rows[0])[-3:] == ["flops", "act_elems", "peak_elems"]  # appended at the end
-    assert rows[0]["act_elems"] == str(first)
-    assert (rows[-1]["name"], rows[-1]["act_elems"], rows[-1]["peak_elems"]) == (
+    assert list(rows[0])[-2:] == ["x_elems", "x_peak"]  # appended at the end
+    assert rows[0]["x_elems"] == str(first)
+    assert (rows[-1]["name"], rows[-1]["x_elems"], rows[-1]["x_peak"]) == (
         "total", str(total), str(peak))
 
     text = render_text(a, False, True, False, False, width=250)
     head, foot = _framed_row(text, 0), _framed_row(text, -1)
-    i = head.index("Act elems")
-    assert head[i + 1] == "%" and head[i + 2] == "Peak elems"
+    i = head.index("X elems")
+    assert head[i + 1] == "%" and head[i + 2] == "X peak"
     assert _framed_row(text, 1)[i] == f"{first:,}"
     assert foot[i:i + 3] == [f"{total:,}", "100%", f"{peak:,}"]
     narrow = render_text(a, False, True, False, False, width=80)
-    assert "'Act elems'" in narrow and "'Peak elems'" in narrow  # droppable, and said so
+    assert "'X elems'" in narrow and "'X peak'" in narrow  # droppable, and said so
 
     md = report.to_markdown(a)
     head, foot = _md_row(md, 0), _md_row(md, -1)
-    i = head.index("Act elems")
+    i = head.index("X elems")
     assert foot[i:i + 3] == [f"**{total:,}**", "100%", f"**{peak:,}**"]
 
     kinds = report.by_kind_dict(a, all_kinds=True)
     pw = next(k for k in kinds["kinds"] if k["type"] == "Conv 1x1")
     pw_rows = [r for r in a.rows if r.op == "Conv 1x1"]
-    assert pw["act_elems"] == sum(map(_elems, pw_rows))
-    assert pw["peak_elems"] == peak  # conv2.pw is a Conv 1x1
-    assert pw["act_elems_pct"] == round(100 * pw["act_elems"] / total, 2)
-    assert kinds["totals"]["act_elems"] == total and kinds["totals"]["peak_elems"] == peak
+    assert pw["x_elems"] == sum(map(_elems, pw_rows))
+    assert pw["x_peak"] == peak  # conv2.pw is a Conv 1x1
+    assert pw["x_elems_pct"] == round(100 * pw["x_elems"] / total, 2)
+    assert kinds["totals"]["x_elems"] == total and kinds["totals"]["x_peak"] == peak
     by_csv = list(csv.DictReader(io.StringIO(report.by_kind_csv(a))))
-    assert by_csv[-1]["act_elems"] == str(total) and by_csv[-1]["act_elems_pct"] == "100.00"
-    assert "Act elems" in render_text(a, True, False, False, False, width=250)
+    assert by_csv[-1]["x_elems"] == str(total) and by_csv[-1]["x_elems_pct"] == "100.00"
+    assert "X elems" in render_text(a, True, False, False, False, width=250)
 
     # the JSON Schemas are generated with it, and the output validates against them
     for data, schema in ((d, schemas.table_json_schema()), (kinds, schemas.by_kind_json_schema())):
         assert errors(json.loads(json.dumps(data)), schema) == []
         assert undeclared(data, schema) == []
     layer = schemas.table_json_schema()["properties"]["layers"]["items"]
-    assert layer["properties"]["act_elems"]["description"] == ACT.doc
-    assert "act_elems" in layer["required"]
+    assert layer["properties"]["x_elems"]["description"] == ACT.doc
+    assert "x_elems" in layer["required"]
     kind = schemas.by_kind_json_schema()["properties"]["kinds"]["items"]["properties"]
-    assert kind["act_elems_pct"]["description"] == \
+    assert kind["x_elems_pct"]["description"] == \
         "percent of the total activation elements, rounded to 2 decimals"
 
 
 def test_without_the_new_column_the_schema_would_not_declare_it(half160, new_columns, monkeypatch):
     data = report.to_dict(half160)
     monkeypatch.setattr(columns, "LAYER", [c for c in columns.LAYER if c is not ACT])
-    assert "$.layers[0].act_elems" in undeclared(data, schemas.table_json_schema())
+    assert "$.layers[0].x_elems" in undeclared(data, schemas.table_json_schema())
 
 
 def test_an_option_adds_a_column(half160, monkeypatch):
-    only = Col("act_elems", "Act elems", COUNT, "output elements; only with --flops",
+    only = Col("x_elems", "X elems", COUNT, "output elements; only with --flops",
                value=_elems, total=SUM, when="flops")
     monkeypatch.setattr(columns, "LAYER", columns.LAYER + [only])
-    assert "act_elems" not in report.to_dict(half160)["layers"][0]
-    assert "act_elems" in report.to_dict(half160, flops=True)["layers"][0]
+    assert "x_elems" not in report.to_dict(half160)["layers"][0]
+    assert "x_elems" in report.to_dict(half160, flops=True)["layers"][0]
     layer = schemas.table_json_schema()["properties"]["layers"]["items"]
-    assert "act_elems" in layer["properties"] and "act_elems" not in layer["required"]
-    assert "act_elems" not in columns.record_fields()  # records: the default columns
+    assert "x_elems" in layer["properties"] and "x_elems" not in layer["required"]
+    assert "x_elems" not in columns.record_fields()  # records: the default columns
 
 
 def test_committed_schemas_come_from_the_columns():
