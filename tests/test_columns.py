@@ -125,9 +125,12 @@ def test_records_and_row_dicts_follow_the_list(half160):
     assert cost.KindRow._fields == report.BY_KIND_CSV_FIELDS
     assert [round(k.madds_pct, 2) for k in kinds] == [
         k["madds_pct"] for k in report.by_kind_dict(half160, all_kinds=True)["kinds"]]
-    assert row.record() == {"name": "conv1", "kind": "conv", "op": "Conv 3x3", "in_h": 160,
-                            "in_w": 160, "in_c": 3, "out_h": 80, "out_w": 80, "out_c": 16,
-                            "k": 3, "stride": 2, "madds": row.madds, "params": row.params}
+    expect = {"name": "conv1", "kind": "conv", "op": "Conv 3x3", "in_h": 160, "in_w": 160,
+              "in_c": 3, "out_h": 80, "out_w": 80, "out_c": 16, "k": 3, "stride": 2,
+              "madds": row.madds, "params": row.params}
+    record = row.record()
+    assert list(record) == list(cost.RECORD_FIELDS)
+    assert {k: record[k] for k in expect} == expect
 
 
 def test_the_docs_name_every_field():
