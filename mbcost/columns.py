@@ -9,9 +9,9 @@ that shows it (``when``). ``LAYER`` lists the per-layer columns. The two layouts
 theirs from it: ``layer_columns`` (one row per layer, plus row numbers and shares on
 screen) and ``kind_columns`` (one row per layer type, MobileNet v1's Table 2: every
 column with a total, combined per type, and its share). The renderers in ``report``
-(terminal and plain text, CSV, JSON, Markdown), ``Row.to_dict``, ``Row.record`` and the
-JSON Schemas (``schemas``) all iterate those lists, and ``Layout`` computes the values
-and totals they print.
+(terminal and plain text, CSV, JSON, Markdown), the library's records (``Row.to_dict``,
+``Row.record``, ``KindRow`` from ``Analysis.by_kind``) and the JSON Schemas (``schemas``)
+all iterate those lists, and ``Layout`` computes the values and totals they print.
 
 To add a column, append one ``Col`` to ``LAYER`` (CSV columns are only ever appended),
 document its field in docs/output-format.md and test its values; tests/test_columns.py
