@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
+from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
 from .errors import UsageError
 from .graph import MAX_RESOLUTION, build_graph
 from .layers import KINDS
@@ -164,41 +165,17 @@ class Row:
     param_terms: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self):
-        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if absent)."""
-        return {"name": self.name, "kind": self.kind, "op": self.op,
-                "input": [int(v) for v in self.input], "output": [int(v) for v in self.output],
-                "k": self.k, "stride": self.stride, "madds": int(self.madds),
-                "params": int(self.params)}
+        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
+        absent): the fields of ``mbcost.columns.LAYER``."""
+        return layer_dict(self)
 
     def record(self):
         """A flat record: shapes as in_h..out_c, k and stride 0 where the layer has none,
         every number a Python int (so a data frame gets int64 columns)."""
-        (ih, iw, ic), (oh, ow, oc) = self.input, self.output
-        return {"name": self.name, "kind": self.kind, "op": self.op,
-                "in_h": int(ih), "in_w": int(iw), "in_c": int(ic),
-                "out_h": int(oh), "out_w": int(ow), "out_c": int(oc),
-                "k": int(self.k or 0), "stride": int(self.stride or 0),
-                "madds": int(self.madds), "params": int(self.params)}
+        return layer_records([self])[0]
 
 
-RECORD_FIELDS = ("name", "kind", "op", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c",
-                 "k", "stride", "madds", "params")
-
-
-class KindRow(NamedTuple):
-    """One layer type's totals (a row of MobileNet v1's Table 2); percentages of the
-    network's totals (0.0 when a total is 0). The fields are the by-kind CSV's columns."""
-
-    type: str
-    layers: int
-    madds: int
-    madds_pct: float
-    params: int
-    params_pct: float
-
-
-def _pct(part, whole):
-    return 100.0 * part / whole if whole else 0.0
+RECORD_FIELDS = record_fields()  # name kind op in_h in_w in_c out_h out_w out_c k stride madds params
 
 
 @dataclass
@@ -251,15 +228,7 @@ class Analysis:
             >>> k.type, k.layers, k.madds, round(k.madds_pct, 2), round(k.params_pct, 2)
             ('Conv 1x1', 13, 539492352, 94.86, 74.59)
         """
-        groups = {}
-        for r in self.rows:
-            g = groups.setdefault(r.op, [0, 0, 0])
-            g[0] += r.madds
-            g[1] += r.params
-            g[2] += 1
-        rows = [KindRow(op, n, m, _pct(m, self.madds), p, _pct(p, self.params))
-                for op, (m, p, n) in groups.items()]
-        return sorted(rows, key=lambda k: (-k.madds, -k.params, k.type))
+        return kind_records(self)
 
     def to_dict(self, flops=False):
         """The JSON layout of ``mbcost table --format json`` (schema ``mbcost.table/1``,
@@ -277,7 +246,7 @@ class Analysis:
             >>> analyze("mobilenet_v1").records()[0]["madds"]
             10838016
         """
-        return [r.record() for r in self.rows]
+        return layer_records(self.rows)
 
     def to_dataframe(self):
         """``pandas.DataFrame(self.records())``; pandas is optional (never a dependency

@@ -1,56 +1,33 @@
 """Rows -> rich table, plain text, CSV, JSON and Markdown. No cost logic lives here.
 
+The table's columns are defined once, in ``mbcost.columns``; the renderers here iterate
+them (the per-layer and the per-type layouts) and say only how each format writes a row,
+a cell and the total row.
+
 The JSON and CSV layouts are a public contract (docs/output-format.md): fields
 are only ever added, never renamed or removed, within a schema version.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
-from fractions import Fraction
 
+from . import columns
+from .columns import Options, kind_columns, layer_columns
+from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
 from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+from .textview import BAR
 
 JSON_SCHEMA = "mbcost.table/1"
 BY_KIND_SCHEMA = "mbcost.table-by-kind/1"
 FORMULA_SCHEMA = "mbcost.formula/1"
 LIST_SCHEMA = "mbcost.list/1"
-CSV_FIELDS = ("name", "kind", "op", "input", "output", "k", "stride", "madds", "params")
-BY_KIND_CSV_FIELDS = ("type", "layers", "madds", "madds_pct", "params", "params_pct")
-
-
-def number(x):
-    """A Fraction as a JSON-friendly number: int if whole, else float."""
-    if isinstance(x, Fraction):
-        return int(x) if x.denominator == 1 else float(x)
-    return x
-
-
-def fmt_alpha(a):
-    """0.75 -> '0.75', 1 -> '1.0'."""
-    a = Fraction(a)
-    return f"{float(a):g}" if a.denominator != 1 else f"{int(a)}.0"
-
-
-def shape_str(s):
-    """(112, 112, 32) -> '112x112x32'."""
-    return "x".join(str(int(v)) for v in s)
-
-
-def si(n, unit=""):
-    """Human units: 76524800 -> '76.52M'."""
-    n = int(n)
-    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= div:
-            return f"{n / div:.2f}{suffix}{unit}"
-    return f"{n}{unit}"
-
-
-def pct(part, whole):
-    """Share as a percentage (0.0 when whole is 0)."""
-    return 100.0 * part / whole if whole else 0.0
+# the CSV headers without options (with --flops, ",flops" follows); from mbcost.columns
+CSV_FIELDS = tuple(c.name for c in layer_columns(Options(), "data"))
+BY_KIND_CSV_FIELDS = tuple(c.name for c in kind_columns(Options(), "data"))
 
 
 def visible_rows(analysis, all_layers=False):
@@ -60,8 +37,34 @@ def visible_rows(analysis, all_layers=False):
     return [r for r in analysis.rows if r.madds or r.params]
 
 
-def _scale(analysis, flops):
-    return 2 if flops else 1
+def by_kind_rows(analysis, all_kinds=False):
+    """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
+    Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
+    return [k for k in analysis.by_kind() if all_kinds or k.madds or k.params]
+
+
+# ---------------------------------------------------------------- the two layouts
+
+def layer_layout(analysis, fmt, flops=False, exact=False, rows=None):
+    """The per-layer layout (mbcost.columns) in a format: every layer, or rows."""
+    return columns.layer_layout(analysis, fmt, Options(flops, exact), rows)
+
+
+def kind_layout(analysis, fmt, flops=False, all_kinds=False):
+    """The per-type layout (MobileNet v1 Table 2) in a format: always exact integers."""
+    return columns.kind_layout(analysis, fmt, Options(flops), all_kinds)
+
+
+def _shown(lay, c):
+    """c's values as the screen and Markdown show them (as FLOPs with --flops)."""
+    values = lay.values(c)
+    if c.as_flops and lay.opts.scale != 1:
+        return [v * lay.opts.scale for v in values]
+    return values
+
+
+def _shown_total(lay, c):
+    return lay.total(c) * (lay.opts.scale if c.as_flops else 1)
 
 
 # ---------------------------------------------------------------- machine formats
@@ -74,18 +77,16 @@ def envelope(analysis, schema):
             "input": [int(v) for v in analysis.input], "convention": analysis.convention}
 
 
+def _json_rows(lay):
+    names = [c.name for c in lay.columns]
+    cols = [c.enc.write(lay.values(c), c.enc.json) for c in lay.columns]
+    return [dict(zip(names, vals)) for vals in zip(*cols)]
+
+
 def to_dict(analysis, flops=False):
     """The JSON contract as a plain dict (all layers, exact integers)."""
-    layers = []
-    for r in analysis.rows:
-        d = r.to_dict()
-        if flops:
-            d["flops"] = 2 * d["madds"]
-        layers.append(d)
-    totals = {"madds": int(analysis.madds), "params": int(analysis.params)}
-    if flops:
-        totals["flops"] = 2 * totals["madds"]
-    return {**envelope(analysis, JSON_SCHEMA), "layers": layers, "totals": totals}
+    lay = layer_layout(analysis, "data", flops)
+    return {**envelope(analysis, JSON_SCHEMA), "layers": _json_rows(lay), "totals": lay.totals()}
 
 
 def to_json(analysis, flops=False):
@@ -93,49 +94,38 @@ def to_json(analysis, flops=False):
     return json.dumps(to_dict(analysis, flops), indent=2) + "\n"
 
 
-def to_csv(analysis, flops=False):
-    """One row per layer, then a 'total' row."""
+def _csv_total(lay, c):
+    """c's cell in the CSV's total row."""
+    if c.label:
+        return TOTAL
+    if c.total:
+        return c.enc.csv(lay.total(c))
+    if c.share_of is not None:
+        return c.enc.csv(100.0 if lay.total(c.share_of) else 0.0)
+    if c.at_total:
+        return c.enc.csv(c.at_total(lay.analysis))
+    return ""
+
+
+def _csv(lay):
     buf = io.StringIO()
-    fields = CSV_FIELDS + (("flops",) if flops else ())
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(fields)
-    for r in analysis.rows:
-        row = [r.name, r.kind, r.op, shape_str(r.input), shape_str(r.output),
-               "" if r.k is None else r.k, "" if r.stride is None else r.stride,
-               int(r.madds), int(r.params)]
-        w.writerow(row + ([2 * int(r.madds)] if flops else []))
-    w.writerow([TOTAL, "", "", shape_str(analysis.input), "", "", "", int(analysis.madds),
-                int(analysis.params)] + ([2 * int(analysis.madds)] if flops else []))
+    w.writerow([c.name for c in lay.columns])
+    w.writerows(zip(*[c.enc.write(lay.values(c), c.enc.csv) for c in lay.columns]))
+    w.writerow([_csv_total(lay, c) for c in lay.columns])
     return buf.getvalue()
 
 
-def by_kind_rows(analysis, all_kinds=False):
-    """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
-    Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
-    return [k for k in analysis.by_kind() if all_kinds or k.madds or k.params]
-
-
-def _pct2(x):
-    """A share as the by-kind layouts give it: percent rounded to 2 decimals (Table 2's)."""
-    return round(x, 2)
+def to_csv(analysis, flops=False):
+    """One row per layer, then a 'total' row."""
+    return _csv(layer_layout(analysis, "data", flops))
 
 
 def by_kind_dict(analysis, flops=False, all_kinds=False):
     """The by-kind JSON contract (schema mbcost.table-by-kind/1) as a plain dict."""
-    kinds = []
-    for k in by_kind_rows(analysis, all_kinds):
-        d = {"type": k.type, "layers": k.layers, "madds": int(k.madds),
-             "madds_pct": _pct2(k.madds_pct), "params": int(k.params),
-             "params_pct": _pct2(k.params_pct)}
-        if flops:
-            d["flops"] = 2 * int(k.madds)
-        kinds.append(d)
-    totals = {"layers": sum(k["layers"] for k in kinds), "madds": int(analysis.madds),
-              "params": int(analysis.params)}
-    if flops:
-        totals["flops"] = 2 * int(analysis.madds)
-    return {**envelope(analysis, BY_KIND_SCHEMA), "all": bool(all_kinds), "kinds": kinds,
-            "totals": totals}
+    lay = kind_layout(analysis, "data", flops, all_kinds)
+    return {**envelope(analysis, BY_KIND_SCHEMA), "all": bool(all_kinds), "kinds": _json_rows(lay),
+            "totals": lay.totals()}
 
 
 def by_kind_json(analysis, flops=False, all_kinds=False):
@@ -145,21 +135,7 @@ def by_kind_json(analysis, flops=False, all_kinds=False):
 
 def by_kind_csv(analysis, flops=False, all_kinds=False):
     """One row per layer type (MobileNet v1 Table 2), then the 'total' row."""
-    d = by_kind_dict(analysis, flops, all_kinds)
-    fields = BY_KIND_CSV_FIELDS + (("flops",) if flops else ())
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(fields)
-    for k in d["kinds"]:
-        w.writerow([_csv_pct(k[f]) if f.endswith("_pct") else k[f] for f in fields])
-    t = d["totals"]
-    w.writerow([TOTAL, t["layers"], t["madds"], _csv_pct(100.0 if t["madds"] else 0.0), t["params"],
-                _csv_pct(100.0 if t["params"] else 0.0)] + ([t["flops"]] if flops else []))
-    return buf.getvalue()
-
-
-def _csv_pct(x):
-    return f"{x:.2f}"
+    return _csv(kind_layout(analysis, "data", flops, all_kinds))
 
 
 def header_line(analysis, flops=False):
@@ -169,76 +145,83 @@ def header_line(analysis, flops=False):
             f"{shape_str(analysis.input)}, convention '{analysis.convention}', {unit}")
 
 
+def _md_line(cells):
+    """One line of a Markdown pipe table (an empty cell is a single space)."""
+    cells = tuple(cells)
+    if all(cells):
+        return "| " + " | ".join(cells) + " |"
+    return "|" + "".join(f" {c} |" if c else " |" for c in cells)
+
+
+def _md_cells(lay, c):
+    if c.cell:
+        return [c.cell(r) for r in lay.rows]
+    return c.enc.write(_shown(lay, c), c.enc.markdown)
+
+
+def _md_total(lay, c):
+    """c's cell in Markdown's total row: the totals in bold, shares 100%."""
+    if c.total and c.markdown_total:
+        return f"**{c.enc.markdown(_shown_total(lay, c))}**"
+    return "100%" if c.share_of is not None else ""
+
+
 def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
-    """A pipe table fit for a pull-request comment."""
-    f = _scale(analysis, flops)
-    unit = "FLOPs" if flops else "Mult-adds"
-    lines = [f"**{header_line(analysis, flops)}**", ""]
+    """A pipe table fit for a pull-request comment: numbers right-aligned, the total row
+    labelled in its first cell."""
     if by_kind:
-        lines += [f"| Type | Layers | {unit} | % | Parameters | % |", "|---|--:|--:|--:|--:|--:|"]
-        for op, n, m, mp, p, pp in by_kind_rows(analysis, all_layers):
-            lines.append(f"| {op} | {n} | {m * f:,} | {mp:.2f}% | {p:,} | {pp:.2f}% |")
+        lay = kind_layout(analysis, "markdown", flops, all_layers)
     else:
-        lines += [f"| # | Layer | Type | Input | Output | {unit} | % | Parameters | % |",
-                  "|--:|---|---|---|---|--:|--:|--:|--:|"]
-        for i, r in enumerate(visible_rows(analysis, all_layers), 1):
-            lines.append(
-                f"| {i} | {r.name} | {r.op}{_stride(r)} | {shape_str(r.input)} | {shape_str(r.output)} "
-                f"| {r.madds * f:,} | {pct(r.madds, analysis.madds):.2f}% | {r.params:,} "
-                f"| {pct(r.params, analysis.params):.2f}% |")
-    lines.append(f"| **Total** |{' |' * (1 if by_kind else 4)} **{analysis.madds * f:,}** | 100% "
-                 f"| **{analysis.params:,}** | 100% |")
+        lay = layer_layout(analysis, "markdown", flops, rows=visible_rows(analysis, all_layers))
+    cols = lay.columns
+    lines = [f"**{header_line(analysis, flops)}**", "",
+             _md_line(c.heading(lay.opts, markdown=True) for c in cols),
+             "|" + "|".join("--:" if c.enc.right else "---" for c in cols) + "|"]
+    lines += map(_md_line, zip(*[_md_cells(lay, c) for c in cols]))
+    lines.append(_md_line(["**Total**"] + [_md_total(lay, c) for c in cols[1:]]))
     return "\n".join(lines) + "\n"
-
-
-def _stride(r):
-    return f" /s{r.stride}" if r.stride and r.stride != 1 else ""
 
 
 # ---------------------------------------------------------------- terminal and plain text
 
+def _text_footer(lay, c):
+    """c's cell in the footer (the total row): always exact."""
+    if c.label:
+        return "Total"
+    if c.total:
+        return c.enc.exact(_shown_total(lay, c))
+    if c.at_total:
+        return c.enc.exact(c.at_total(lay.analysis))
+    return c.footer
+
+
+def _text_cells(lay, c):
+    if c.role == BAR:
+        return lay.values(c)  # shares, drawn as bars
+    if c.cell:
+        return [c.cell(r) for r in lay.rows]
+    return c.enc.write(_shown(lay, c), c.enc.exact if lay.opts.exact else c.enc.text)
+
+
 def layer_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False):
     """The table view's column model and rows (a textview.Table): right-aligned numbers,
     share bars, totals in the footer. Numbers never narrow; the share bar gives way
-    first, then the shapes (Input, then Output), then the names (see mbcost.textview)."""
-    from .textview import BAR, NAME, Column, Table
+    first, then the shapes (Input, then Output), then the names (see mbcost.textview).
+    The per-type view is the paper's Table 2: always exact integers."""
+    from .textview import Table
 
-    f = _scale(analysis, flops)
-    unit = "FLOPs" if flops else "Mult-adds"
-    num = (lambda n: f"{int(n):,}") if exact else si
-    total_m, total_p = f"{analysis.madds * f:,}", f"{analysis.params:,}"
-    more = "a wider window or --format csv shows them"
     if by_kind:
-        kinds = by_kind_rows(analysis, all_layers)
-        cols = [Column("Type", "left", NAME, "Total", key=True),
-                Column("Layers", footer=str(sum(n for _, n, *_ in kinds))),
-                Column(unit, footer=total_m), Column("%", footer="100.00%"),
-                Column("Share", "left", BAR), Column("Params", footer=total_p),
-                Column("%", footer="100.00%")]
-        # the per-type view is the paper's Table 2: always exact integers
-        rows = [[op, str(n), f"{m * f:,}", f"{mp:.2f}%", mp, f"{p:,}", f"{pp:.2f}%"]
-                for op, n, m, mp, p, pp in kinds]
-        return Table(cols, rows, footer=True, frame=True, more=more)
-    cols = [Column("#"), Column("Layer", "left", NAME, "Total", key=True),
-            Column("Type", "left", NAME), Column("Input", footer=shape_str(analysis.input), drop=1),
-            Column("Output", drop=2), Column(unit, footer=total_m), Column("%", footer="100%"),
-            Column("Share", "left", BAR), Column("Params", footer=total_p),
-            Column("%", footer="100%")]
-    tm, tp = analysis.madds, analysis.params
-    shapes = {}  # a long network repeats a few shapes: format each once
-
-    def shape(s):
-        text = shapes.get(s)
-        if text is None:
-            text = shapes[s] = shape_str(s)
-        return text
-
-    rows = []
-    for i, r in enumerate(visible_rows(analysis, all_layers), 1):
-        mp, pp = pct(r.madds, tm), pct(r.params, tp)
-        rows.append([str(i), r.name, r.op + _stride(r), shape(r.input), shape(r.output),
-                     num(r.madds * f), f"{mp:.1f}", mp, num(r.params), f"{pp:.1f}"])
-    return Table(cols, rows, footer=True, frame=True, more=more)
+        lay = kind_layout(analysis, "text", flops, all_layers)
+    else:
+        lay = layer_layout(analysis, "text", flops, exact, visible_rows(analysis, all_layers))
+    cols = []
+    for c in lay.columns:
+        view = copy.copy(c)
+        view.header, view.footer = c.heading(lay.opts), _text_footer(lay, c)
+        cols.append(view)
+    rows = list(zip(*[_text_cells(lay, c) for c in lay.columns]))
+    return Table(cols, rows, footer=True, frame=True,
+                 more="a wider window or --format csv shows them")
 
 
 def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=False):

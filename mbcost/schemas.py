@@ -24,6 +24,7 @@ from pathlib import Path
 from .graph import COMMON, REQUIRED, SCHEMAS, SHORTHAND
 from .layers import ACTIVATIONS
 from . import design_report
+from .columns import COUNT_SCHEMA, SHAPE_SCHEMA, Options, kind_columns, layer_columns
 from .report import BY_KIND_SCHEMA, FORMULA_SCHEMA, JSON_SCHEMA, LIST_SCHEMA
 from .spec import SPEC_VERSION, TOP_KEYS, WIDTH_RULES
 
@@ -266,8 +267,7 @@ def spec_json_schema():
 
 # ---------------------------------------------------------------- output layouts
 
-COUNT = {"type": "integer", "minimum": 0}
-SHAPE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "maxItems": 3}
+COUNT, SHAPE = COUNT_SCHEMA, SHAPE_SCHEMA  # as the table's columns write them
 OPT_INT = {"type": ["integer", "null"]}
 ALPHA = {"type": "number", "description": "width multiplier alpha: an integer when whole, else a float"}
 OPEN = ("Fields are only added within a schema version, never renamed or removed; consumers "
@@ -309,27 +309,22 @@ def _setting():
     }
 
 
+def _columns_schema(columns, kind_layout=False):
+    """(the schema of one row, of the totals) from a layout's data columns (mbcost.columns):
+    every field required unless an option adds it; the totals of the per-type layout say
+    which option adds them (as published; the per-layer layout's do not)."""
+    row = _obj({c.name: c.schema for c in columns}, required=[c.name for c in columns if not c.when])
+    totals = {}
+    for c in columns:
+        if c.total:
+            doc = c.total_doc or (f"only with --{c.when}" if c.when and kind_layout else None)
+            totals[c.name] = _d(c.enc.schema, doc) if doc else dict(c.enc.schema)
+    return row, _obj(totals, required=[c.name for c in columns if c.total and not c.when])
+
+
 def table_json_schema():
     """The JSON Schema of `mbcost table --format json` output (schema mbcost.table/1)."""
-    layer = {
-        "type": "object",
-        "required": ["name", "kind", "op", "input", "output", "k", "stride", "madds", "params"],
-        "properties": {
-            "name": {"type": "string", "description": "layer name, unique"},
-            "kind": {"type": "string", "description": "primitive kind: conv, dw, pw, fc, bn, act, "
-                     "pool, add, mul, concat, dropout, flatten"},
-            "op": {"type": "string", "description": "the type label used by --by kind"},
-            "input": {**SHAPE, "description": "first input [H, W, C]"},
-            "output": {**SHAPE, "description": "output [H, W, C]"},
-            "k": {**OPT_INT, "description": "kernel size, null if none"},
-            "stride": {**OPT_INT, "description": "stride, null if none"},
-            "madds": {**COUNT, "description": "mult-adds under the convention"},
-            "params": {**COUNT, "description": "parameters under the convention"},
-            "flops": {**COUNT, "description": "2 x madds; only with --flops"},
-        },
-    }
-    totals = {"type": "object", "required": ["madds", "params"],
-              "properties": {"madds": COUNT, "params": COUNT, "flops": COUNT}}
+    layer, totals = _columns_schema(layer_columns(Options.every(), "data"))
     return {
         "$schema": DRAFT,
         "title": f"mbcost table JSON output, {JSON_SCHEMA}",
@@ -354,19 +349,7 @@ def table_json_schema():
 
 def by_kind_json_schema():
     """`mbcost table --by kind --format json` (schema mbcost.table-by-kind/1)."""
-    pct = {"type": "number", "minimum": 0}
-    kind = _obj({
-        "type": _d({"type": "string"}, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC..."),
-        "layers": _d(COUNT, "how many layers have this type"),
-        "madds": _d(COUNT, "mult-adds of these layers under the convention"),
-        "madds_pct": _d(pct, "percent of the total mult-adds, rounded to 2 decimals"),
-        "params": _d(COUNT, "parameters of these layers"),
-        "params_pct": _d(pct, "percent of the total parameters, rounded to 2 decimals"),
-        "flops": _d(COUNT, "2 x madds; only with --flops"),
-    }, required=["type", "layers", "madds", "madds_pct", "params", "params_pct"])
-    totals = _obj({"layers": _d(COUNT, "layers in the listed types"), "madds": COUNT,
-                   "params": COUNT, "flops": _d(COUNT, "only with --flops")},
-                  required=["layers", "madds", "params"])
+    kind, totals = _columns_schema(kind_columns(Options.every(), "data"), kind_layout=True)
     return _layout(BY_KIND_SCHEMA, "table --by kind", {
         **_setting(),
         "all": _d({"type": "boolean"}, "--all: types that cost nothing are listed too"),

@@ -386,6 +386,22 @@ def test_readme_explain_example_is_current():
     assert r.output == shown
 
 
+@pytest.mark.parametrize("alpha, text, value", [("0.75", "alpha 0.75,", 0.75), ("1", "alpha 1.0,", 1)])
+def test_explain_writes_alpha_as_table_does(alpha, text, value):
+    def first_line(*args):
+        r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--alpha", alpha, *args])
+        assert r.exit_code == 0, r.stderr
+        return r.stdout
+
+    # one formatter: 'alpha 0.75' (never '3/4') in the text, 0.75 (never "3/4") in JSON
+    assert text in first_line().splitlines()[0]
+    assert text in first_line("-c", "fvcore", "--explain").splitlines()[0]
+    assert text in first_line("-c", "fvcore", "--explain", "-f", "markdown").splitlines()[0]
+    for args in ([], ["-c", "fvcore", "--explain"]):
+        got = json.loads(first_line(*args, "-f", "json"))["alpha"]
+        assert got == value and type(got) is type(value)
+
+
 POOL_SPEC = """mbcost: 1
 name: pools
 input: [32, 32, 3]

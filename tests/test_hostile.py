@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -477,7 +479,9 @@ def test_ten_thousand_layers_still_work(tmp_path):
     assert res.exit_code == 0, res.stderr
     lines = res.stdout.splitlines()
     assert len(lines) == 1 + 10_000 + 1
-    assert lines[-1].split(",")[-2:] == [str(1536 + 9999 * 4096), str(24 + 9999 * 64)]
+    total = next(csv.DictReader(io.StringIO(lines[0] + "\n" + lines[-1])))
+    assert (total["name"], total["madds"], total["params"]) == (
+        "total", str(1536 + 9999 * 4096), str(24 + 9999 * 64))
 
 
 # ---------------------------------------------------------------- real processes
