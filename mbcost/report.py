@@ -53,11 +53,27 @@ def pct(part, whole):
     return 100.0 * part / whole if whole else 0.0
 
 
+UNKNOWN = "unknown"  # the kind of an operator mbcost cannot count (ONNX, --allow-unknown)
+
+
 def visible_rows(analysis, all_layers=False):
-    """Rows to show: every row, or only those with a non-zero cost."""
+    """Rows to show: every row, or only those with a non-zero cost and those marked
+    unknown (an operator counted as zero because mbcost cannot count it)."""
     if all_layers:
         return list(analysis.rows)
-    return [r for r in analysis.rows if r.madds or r.params]
+    return [r for r in analysis.rows if r.madds or r.params or r.kind == UNKNOWN]
+
+
+def unknown_note(analysis):
+    """A footnote naming the operators counted as zero because mbcost cannot count them."""
+    counts = {}
+    for r in analysis.rows:
+        if r.kind == UNKNOWN:
+            counts[r.op] = counts.get(r.op, 0) + 1
+    if not counts:
+        return ""
+    listed = ", ".join(f"{op[len('unknown: '):]} x{n}" for op, n in counts.items())
+    return f"{sum(counts.values())} layers marked unknown are counted as zero: {listed}."
 
 
 def _scale(analysis, flops):
@@ -112,7 +128,8 @@ def to_csv(analysis, flops=False):
 def by_kind_rows(analysis, all_kinds=False):
     """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
     Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
-    return [k for k in analysis.by_kind() if all_kinds or k.madds or k.params]
+    return [k for k in analysis.by_kind()
+            if all_kinds or k.madds or k.params or k.type.startswith(UNKNOWN + ": ")]
 
 
 def _pct2(x):
@@ -251,6 +268,8 @@ def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     note = "" if by_kind else hidden_note(analysis, all_layers)
     if note:
         out.append(Line(note))
+    if unknown_note(analysis):
+        out.append(Line(unknown_note(analysis)))
     return out
 
 
