@@ -1641,7 +1641,7 @@ class Writer:
             if it.kind not in ("add", "concat"):
                 raise _Fail
             if depth >= MAX_BRANCH_NESTING:
-                raise self.r.err(f"branches nested deeper than {MAX_BRANCH_NESTING}", LimitError)
+                raise _Fail  # too deep for parallel blocks: named references instead
             f = self.idom[t]
             branches = [self._seq(f, u, depth + 1) for u in it.inputs]
             self._closed(it, branches)
@@ -1824,6 +1824,8 @@ def _load_model(path):
     p = Path(path)
     if p.is_dir():
         raise SpecError("is a directory, not an ONNX file", path=str(path))
+    if not p.exists():
+        raise SpecError("no such file", path=str(path))
     try:
         size = p.stat().st_size
         if size > MAX_ONNX_BYTES:
@@ -1911,7 +1913,23 @@ def read_onnx(path, allow_unknown=False, resolution=None, shown=None):
     if asm.bn_default or asm.act_default:
         data["defaults"] = {"bn": asm.bn_default, "act": asm.act_default or "none"}
     data["layers"] = layers
+    _verify(data, shown, flat, asm.full)
     return data
+
+
+def _verify(data, path, items, full):
+    """Build the spec at the base resolution and check every layer's output shape against
+    the graph's: a difference is a bug in this reader (exit 3), never a silent miscount."""
+    from .graph import build_graph
+    from .spec import spec_from_data
+
+    g = build_graph(spec_from_data(data, path))
+    shapes = {n.name: tuple(n.out_shape) for n in g.nodes}
+    for it in items:
+        got = shapes.get(full.get(it.output))
+        if got != tuple(it.spec):
+            raise RuntimeError(f"{path}: layer '{full.get(it.output)}' is {got} in the spec but "
+                               f"{tuple(it.spec)} in the ONNX graph")
 
 
 def _walk_items(tree):
@@ -1996,7 +2014,7 @@ def to_yaml(data, header=()):
 def import_yaml(path, allow_unknown=False, resolution=None):
     """The YAML spec ``mbcost import`` writes for an ONNX model (see ``read_onnx``)."""
     data = read_onnx(path, allow_unknown, resolution)
-    header = [f"Imported by 'mbcost import' from {Path(str(path)).name} ({data['source']}).",
+    header = [f"Imported by 'mbcost import' from {data['source']}.",
               "Channels are the graph's (width rule 'fixed': alpha stays 1); the input's "
               "height and width",
               "are the resolution (--res, --rho). Edit freely: it is a spec like any other."]
