@@ -198,3 +198,46 @@ def test_shufflenet_with_allow_unknown(res):
     assert len(unknown) == 42 and all(r["madds"] == r["params"] == 0 for r in unknown)
     spec = read_onnx(fixture("shufflenet_v2_x1_0"), allow_unknown=True)
     assert [next(iter(x)) for x in spec["layers"]].count("parallel") == 16
+
+
+# ---------------------------------------------------------------- the README's ONNX section
+
+README = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+SECTION = README.split("## ONNX models", 1)[1].split("\n## ", 1)[0]
+
+
+def _run(args, code=0):
+    r = CliRunner(env={"COLUMNS": "160"}).invoke(main, args)
+    assert r.exit_code == code, r.stderr
+    return r.stdout if code == 0 else r.stderr
+
+
+def test_readme_operator_table_lists_every_mapped_operator():
+    from mbcost.onnx_reader import SUPPORTED_OPS
+
+    table = SECTION.split("**Supported operators**", 1)[1].split("\n\n", 2)[1]
+    for op in SUPPORTED_OPS:
+        assert f"`{op}`" in table, op
+
+
+def test_readme_onnx_examples_are_what_mbcost_prints(monkeypatch):
+    monkeypatch.chdir(FIXTURES)
+    blocks = SECTION.split("```")
+    for block in blocks[1::2]:
+        lines = block.strip("\n").splitlines()
+        cmd = None
+        for line in lines:
+            if line.startswith("$ mbcost "):
+                args = line[len("$ mbcost "):].split()
+                cmd = args
+                code = 0 if "cannot count" not in block or "--allow-unknown" in args else 2
+                out = _run(args, code)
+                continue
+            if cmd is None or line == "..." or not line.strip():
+                continue
+            assert line in out.splitlines(), (cmd, line)
+    # the import excerpt is the start of what mbcost import writes for resnet18
+    excerpt = next(b for b in blocks[1::2] if b.startswith("yaml"))
+    written = import_yaml("resnet18.onnx")
+    for part in excerpt[len("yaml\n"):].split("  ...\n"):
+        assert part in written
