@@ -40,6 +40,7 @@ MAX_ONNX_BYTES = 1 << 30  # an ONNX file larger than this (1 GiB) is refused
 MAX_ONNX_NODES = 100_000  # nodes of the main graph
 MAX_CONST_ELEMENTS = 4096  # a constant folded by value (shape vectors, pads, axes) is small
 MAX_BRANCH_NESTING = 16  # parallel regions inside parallel regions
+MAX_GRAPH_DEPTH = 16  # subgraphs (If, Loop, Scan bodies) inside subgraphs
 MAX_DIM = 10_000_000  # any tensor dimension
 DOMINATOR_BUDGET = 5_000_000  # steps spent finding fork points before writing refs instead
 DEFAULT_RESOLUTION = 224  # a dynamic height/width becomes this many pixels at rho = 1
@@ -205,6 +206,7 @@ class Reader:
             raise self.err(f"the graph has {len(g.node)} nodes; the limit is {MAX_ONNX_NODES}",
                            LimitError)
         self._opsets()
+        self._subgraph_depth()
         for t in list(g.initializer):
             self.consts[t.name] = _tensor_const(t, self.err)
         for s in list(g.sparse_initializer):
@@ -224,6 +226,26 @@ class Reader:
         if not self.outputs:
             raise self.err("no graph output depends on the input")
         return self
+
+    def _subgraph_depth(self):
+        """Refuse subgraphs nested deeper than MAX_GRAPH_DEPTH (walked without recursion);
+        count their nodes toward MAX_ONNX_NODES."""
+        todo, total = [(self.model.graph, 0)], 0
+        while todo:
+            g, depth = todo.pop()
+            if depth > MAX_GRAPH_DEPTH:
+                raise self.err(f"subgraphs (If, Loop, Scan bodies) nested deeper than "
+                               f"{MAX_GRAPH_DEPTH}", LimitError)
+            total += len(g.node)
+            if total > MAX_ONNX_NODES:
+                raise self.err(f"the graph has more than {MAX_ONNX_NODES} nodes with its subgraphs",
+                               LimitError)
+            for n in g.node:
+                for a in n.attribute:
+                    if a.type == 5:  # GRAPH
+                        todo.append((a.g, depth + 1))
+                    elif a.type == 10:  # GRAPHS
+                        todo.extend((sub, depth + 1) for sub in a.graphs)
 
     def _opsets(self):
         self.opset = 0
