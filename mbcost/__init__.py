@@ -5,7 +5,8 @@
     >>> a.madds, a.params
     (76524800, 1320648)
 
-A spec is a bundled name (``bundled_names()``), a path to a YAML file or a dict.
+A spec is a bundled name (``bundled_names()``), a path to a YAML file, a path to an ONNX
+model (``read_onnx`` gives its spec as a dict; needs the ``onnx`` extra) or a dict.
 ``analyze`` gives an ``Analysis`` (exact integers per layer and in total; ``by_kind()``,
 ``records()``, ``to_dict()``, ``to_dataframe()``), ``closed_form`` a ``Formula`` (sympy
 polynomials in alpha and rho), ``load_spec`` and ``build_graph`` the steps in between.
@@ -21,8 +22,23 @@ from .errors import ExprError, LimitError, MbcostError, SpecError, UsageError  #
 from .graph import build_graph  # noqa: E402
 from .spec import Spec, bundled_names, load_spec  # noqa: E402
 
+
+
+def read_onnx(path, allow_unknown=False, resolution=None):
+    """An ONNX model as a plain spec dict (``mbcost.onnx_reader.read_onnx``; the optional
+    ``onnx`` package is imported only now).
+
+        >>> spec = read_onnx("model.onnx")             # doctest: +SKIP
+        >>> analyze(spec, resolution=160).madds         # doctest: +SKIP
+    """
+    from .onnx_reader import read_onnx as read
+
+    return read(path, allow_unknown, resolution)
+
+
 __all__ = [
     "analyze", "closed_form", "load_spec", "build_graph", "bundled_names", "get_convention",
+    "read_onnx",
     "Analysis", "Formula", "KindRow", "Row", "Spec", "CONVENTIONS",
     "MbcostError", "SpecError", "ExprError", "LimitError", "UsageError", "__version__",
 ]

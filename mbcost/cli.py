@@ -180,9 +180,9 @@ def allow_unknown_option(fn):
 def spec_arg(spec, allow_unknown=False):
     """SPEC for the library: an ONNX model read once (with --allow-unknown if given), a
     bundled name or YAML path as given; --allow-unknown on anything but ONNX is refused."""
-    from .onnx_reader import is_onnx, read_onnx
+    if str(spec).lower().endswith(".onnx"):  # onnx_reader.is_onnx, without importing it
+        from .onnx_reader import read_onnx
 
-    if is_onnx(spec):
         return spec_from_data(read_onnx(spec, allow_unknown=allow_unknown), spec)
     if allow_unknown:
         raise UsageError("--allow-unknown applies to ONNX files (.onnx)")
