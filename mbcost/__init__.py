@@ -25,11 +25,23 @@ from .spec import Spec, bundled_names, load_spec  # noqa: E402
 
 
 def read_onnx(path, allow_unknown=False, resolution=None):
-    """An ONNX model as a plain spec dict (``mbcost.onnx_reader.read_onnx``; the optional
-    ``onnx`` package is imported only now).
+    """An ONNX model as a plain spec dict, the spec ``mbcost import`` writes.
 
-        >>> spec = read_onnx("model.onnx")             # doctest: +SKIP
-        >>> analyze(spec, resolution=160).madds         # doctest: +SKIP
+    ``path`` is an ``.onnx`` file (its external weights file need not exist: layer sizes
+    come from the initializers' dimensions). ``allow_unknown``: operators mbcost cannot
+    count become zero-cost ``unknown`` layers instead of an error. ``resolution``: the
+    pixels a dynamic height and width stand for at rho = 1 (default 224). Channels are
+    fixed (width rule ``fixed``): ``analyze`` refuses an alpha other than 1.
+
+    Returns a dict that ``analyze``, ``closed_form`` and ``load_spec`` take. Raises
+    ``mbcost.SpecError`` (a ``ValueError``) for a file that is not a readable model, an
+    unknown operator (all listed with their counts), a structure or limit it refuses
+    (``LimitError``), and ``mbcost.UsageError`` when the optional ``onnx`` package is
+    missing (``pip install 'mbcost[onnx]'``); ``load_spec("model.onnx")`` reads it too.
+
+        >>> spec = read_onnx("tests/fixtures/onnx/resnet18.onnx")    # doctest: +SKIP
+        >>> analyze(spec, resolution=160, convention="torchvision").madds   # doctest: +SKIP
+        925798400
     """
     from .onnx_reader import read_onnx as read
 
