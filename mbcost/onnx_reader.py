@@ -92,7 +92,7 @@ def _tensor_const(t, err):
     """A TensorProto as a Const (values read only if small and stored in the file)."""
     dims = tuple(int(d) for d in t.dims)
     if any(d < 0 for d in dims):
-        raise err(f"tensor '{t.name}' has a negative dimension {list(dims)}")
+        raise err(f"tensor '{_str(t.name)}' has a negative dimension {list(dims)}")
     c = Const(dims, None, t.data_type in _FLOAT_TYPES)
     if c.size > MAX_CONST_ELEMENTS or t.data_location == _EXTERNAL:
         return c
@@ -104,7 +104,7 @@ def _tensor_const(t, err):
         if t.raw_data:
             raw = t.raw_data
             if len(raw) != n * struct.calcsize(fmt):
-                raise err(f"tensor '{t.name}' holds {len(raw)} bytes for {n} values")
+                raise err(f"tensor '{_str(t.name)}' holds {len(raw)} bytes for {n} values")
             vals = list(struct.unpack(f"<{n}{fmt}", raw))
         elif t.data_type in (1,):
             vals = list(t.float_data)
@@ -119,7 +119,7 @@ def _tensor_const(t, err):
         else:
             vals = list(t.int32_data)
     except struct.error:
-        raise err(f"tensor '{t.name}' cannot be decoded") from None
+        raise err(f"tensor '{_str(t.name)}' cannot be decoded") from None
     if len(vals) != n:
         return c
     if t.data_type == 9:
@@ -131,7 +131,24 @@ def _tensor_const(t, err):
 
 
 def _attrs(node):
-    return {a.name: a for a in node.attribute}
+    return {_str(a.name): a for a in node.attribute}
+
+
+def _str(x):
+    """A protobuf string field as text (some protobuf builds hand over invalid UTF-8 as bytes)."""
+    return x if isinstance(x, str) else bytes(x).decode("utf-8", "replace")
+
+
+class _Node:
+    """A NodeProto's fields as plain text and lists (what the reader uses of a node)."""
+
+    __slots__ = ("name", "op_type", "domain", "input", "output", "attribute")
+
+    def __init__(self, n):
+        self.name, self.op_type, self.domain = _str(n.name), _str(n.op_type), _str(n.domain)
+        self.input = [_str(x) for x in n.input]
+        self.output = [_str(x) for x in n.output]
+        self.attribute = n.attribute
 
 
 # ---------------------------------------------------------------- data tensors and ops
@@ -208,20 +225,20 @@ class Reader:
         self._opsets()
         self._subgraph_depth()
         for t in list(g.initializer):
-            self.consts[t.name] = _tensor_const(t, self.err)
+            self.consts[_str(t.name)] = _tensor_const(t, self.err)
         for s in list(g.sparse_initializer):
-            self.consts[s.values.name or s.indices.name] = Const(tuple(int(d) for d in s.dims))
-        inputs = [i for i in g.input if i.name not in self.consts]
+            self.consts[_str(s.values.name or s.indices.name)] = Const(tuple(int(d) for d in s.dims))
+        inputs = [i for i in g.input if _str(i.name) not in self.consts]
         if len(inputs) != 1:
-            names = ", ".join(i.name for i in inputs[:4]) or "none"
+            names = ", ".join(_str(i.name) for i in inputs[:4]) or "none"
             raise self.err(f"mbcost reads models with one image input (N x C x H x W); this one "
                            f"has {len(inputs)}: {names}")
-        self.input_name = inputs[0].name
+        self.input_name = _str(inputs[0].name)
         self._input(inputs[0])
-        nodes = self._toposort(list(g.node))
+        nodes = self._toposort([_Node(n) for n in g.node])
         for node in nodes:
             self._node(node)
-        outs = [self.real(o.name) for o in g.output]
+        outs = [self.real(_str(o.name)) for o in g.output]
         self.outputs = [o for o in outs if o in self.data]
         if not self.outputs:
             raise self.err("no graph output depends on the input")
@@ -256,16 +273,17 @@ class Reader:
             self.opset = 13
 
     def _input(self, vi):
+        name = _str(vi.name)
         t = vi.type.tensor_type
         dims = [d for d in t.shape.dim]
         if len(dims) != 4:
-            raise self.err(f"input '{vi.name}' has {len(dims)} dimensions; mbcost reads image "
+            raise self.err(f"input '{name}' has {len(dims)} dimensions; mbcost reads image "
                            "models with an N x C x H x W (or N x H x W x C) input")
         vals = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims]
-        # NHWC when the input feeds a Transpose to NCHW and its last axis is the small one
+        # NHWC when the input feeds a Transpose to NCHW (tf2onnx's Keras exports)
         self.input_layout = "NCHW"
         for node in self.model.graph.node:
-            if node.op_type == "Transpose" and vi.name in node.input:
+            if _str(node.op_type) == "Transpose" and name in [_str(x) for x in node.input]:
                 perm = list(_attrs(node).get("perm").ints) if "perm" in _attrs(node) else []
                 if perm == [0, 3, 1, 2]:
                     self.input_layout = "NHWC"
@@ -273,7 +291,7 @@ class Reader:
         ci, hi, wi = (1, 2, 3) if self.input_layout == "NCHW" else (3, 1, 2)
         c = vals[ci]
         if c is None:
-            raise self.err(f"input '{vi.name}': the channel axis must be fixed (got a dynamic size)")
+            raise self.err(f"input '{name}': the channel axis must be fixed (got a dynamic size)")
         base = self.resolution
         h, w = vals[hi], vals[wi]
         self.dynamic = h is None or w is None
@@ -285,10 +303,10 @@ class Reader:
             w = base or h
         for v in (c, h, w):
             if v > MAX_DIM:
-                raise self.err(f"input '{vi.name}' is too large ({v})", LimitError)
+                raise self.err(f"input '{name}' is too large ({v})", LimitError)
         n = vals[0] or 1
         d = (n, c, h, w) if self.input_layout == "NCHW" else (n, h, w, c)
-        self.data[vi.name] = Tensor(d, self.input_layout, (h, w, c))
+        self.data[name] = Tensor(d, self.input_layout, (h, w, c))
         self.input_dims = (h, w, c)
 
     def _toposort(self, nodes):
@@ -489,6 +507,8 @@ class Reader:
     # ---- data nodes
 
     def _node(self, node):
+        if not node.output or not node.output[0]:
+            return  # makes nothing anyone can use
         ins = [self.real(x) if x else "" for x in node.input]
         data_ins = [x for x in ins if x in self.data]
         if not data_ins:
@@ -532,15 +552,17 @@ class Reader:
         else:
             spec, layout = _spec_of(dims, t.layout, t.spec), t.layout
         op = self._add("unknown", node, data_ins, dims, layout, spec, label=label)
-        for o in node.output[1:]:
+        for o in node.output[1:]:  # each further output: its own zero-cost row
             if o:
-                self.data[o] = Tensor(tuple(dims), layout, tuple(spec), op)
+                extra = Op("unknown", list(op.inputs), o, list(op.nodes), {"label": label})
+                self.ops.append(extra)
+                self.data[o] = Tensor(tuple(dims), layout, tuple(spec), extra)
         return op
 
     def _declared(self, name):
         if not hasattr(self, "_vi"):
             g = self.model.graph
-            self._vi = {v.name: v for v in list(g.value_info) + list(g.output)}
+            self._vi = {_str(v.name): v for v in list(g.value_info) + list(g.output)}
         v = self._vi.get(name)
         if v is None:
             return None
@@ -760,9 +782,9 @@ class Reader:
             v = self.values(node, ins[1], "ratio")
             p = v[0] if v and len(v) == 1 else None
         op = self._same("dropout", node, ins[0], p=p)
-        for o in node.output[1:]:
+        for o in node.output[1:]:  # the mask (training only): the same tensor, at no cost
             if o:
-                self.data[o] = self.data[node.output[0]]
+                self.alias[o] = node.output[0]
         return op
 
     def _op_Shape(self, node, ins, A):
@@ -1022,7 +1044,7 @@ class Reader:
                 continue
             dims = list(t.dims)
             dims[chan] = c
-            op = Op("unknown", [ins[0]], o, [(node.name or o, node.op_type)],
+            op = Op("unknown", [ins[0]], o, [(node.name or node.output[0], node.op_type)],
                     {"label": "Split (channel split)"})
             self.ops.append(op)
             self.data[o] = Tensor(tuple(dims), t.layout, (*t.spec[:2], c), op)
@@ -1702,12 +1724,11 @@ class Writer:
         out = []
         cur = self.r.input_name
         for it in self.items:
-            if it.kind in ("add", "concat") or len(it.inputs) > 1:
-                out.append(it)
-            else:
-                if it.inputs[0] != cur:
-                    out.append(("jump", it))
-                out.append(it)
+            # a layer works on the current tensor (its first input); an add on any of its
+            # inputs; a concat names them all
+            if it.kind != "concat" and it.inputs[0] != cur and not (it.kind == "add" and cur in it.inputs):
+                out.append(("jump", it))
+            out.append(it)
             cur = it.output
         return out
 
@@ -1904,21 +1925,24 @@ def read_onnx(path, allow_unknown=False, resolution=None, shown=None):
         raise SpecError("graph nested too deeply", path=shown) from None
     unknown = [it for it in items if it.kind == "unknown"]
     if unknown and not allow_unknown:
-        counts = {}
+        nodes = {}  # label -> the ONNX nodes (a node with two outputs counts once)
         for it in unknown:
-            counts[it.fields["op"]] = counts.get(it.fields["op"], 0) + 1
+            nodes.setdefault(it.fields["op"], set()).add(it.nodes[0][0])
+        counts = {k: len(v) for k, v in nodes.items()}
         listed = ", ".join(f"{k} x{v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        raise SpecError(f"{len(unknown)} operators mbcost cannot count: {listed}; "
+        raise SpecError(f"{sum(counts.values())} operators mbcost cannot count: {listed}; "
                         "--allow-unknown counts them as zero, shown as rows marked unknown",
                         path=shown)
     tree = Writer(items, r).write()
     flat = [x for x in _walk_items(tree)]
     asm = Assembler(r, flat)
     layers = asm.assemble(tree)
+    if not layers:
+        raise SpecError("no layer between the input and the output (nothing to count)", path=shown)
     h, w, c = r.input_dims
-    producer = model.producer_name or "unknown producer"
+    producer = _str(model.producer_name) or "unknown producer"
     if model.producer_version:
-        producer += f" {model.producer_version}"
+        producer += f" {_str(model.producer_version)}"
     dyn = (f"dynamic height and width, {h}x{w} at rho = 1" if r.dynamic else f"fixed {h}x{w} input")
     data = {
         "mbcost": 1,

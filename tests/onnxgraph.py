@@ -89,3 +89,84 @@ def bn(x, y, c, inits, name=None):
         inits.append(weight(f"{name}.{p}", (c,)))
     return node("BatchNormalization", [x] + [f"{name}.{p}" for p in ("scale", "bias", "mean", "var")],
                 [y], name=name)
+
+
+RANDOM_OPS = ("Conv", "Relu", "Add", "Mul", "Concat", "GlobalAveragePool", "MaxPool", "AveragePool",
+              "BatchNormalization", "Gemm", "Flatten", "Reshape", "Transpose", "Sigmoid", "Clip", "Pad",
+              "Slice", "Split", "ReduceMean", "Identity", "Dropout", "Gather", "Unsqueeze", "Squeeze",
+              "HardSigmoid", "MatMul", "Softmax", "Erf")
+
+
+def random_graph(rng):
+    """A small random graph over RANDOM_OPS with plausible and implausible attributes
+    (wrong channel counts, odd axes, dead branches): input for robustness tests."""
+    inits, nodes, tensors, chans = [], [], ["x"], {"x": 3}
+    for i in range(rng.randint(1, 12)):
+        op = rng.choice(RANDOM_OPS)
+        a, b, y = rng.choice(tensors), rng.choice(tensors), f"t{i}"
+        c, k = rng.choice([1, 2, 3, 4, 8]), rng.choice([1, 2, 3, 5])
+        ins, attrs = [a], {}
+        if op == "Conv":
+            g = rng.choice([1, 1, chans.get(a, 3)])
+            inits.append(weight(f"w{i}", (c * g if rng.random() < 0.5 else c, max(chans.get(a, 3) // g, 1), k, k)))
+            ins = [a, f"w{i}"]
+            if rng.random() < 0.5:
+                inits.append(weight(f"b{i}", (c,)))
+                ins.append(f"b{i}")
+            attrs = dict(kernel_shape=[k, k], group=g, strides=[rng.choice([1, 2])] * 2,
+                         pads=[rng.choice([0, 1, 2])] * 4)
+            if rng.random() < 0.2:
+                attrs["dilations"] = [2, 2]
+            if rng.random() < 0.2:
+                attrs = dict(kernel_shape=[k, k], group=g, auto_pad=rng.choice(["SAME_UPPER", "VALID"]))
+        elif op in ("Add", "Mul", "Concat"):
+            ins = [a, b]
+            attrs = dict(axis=rng.choice([1, 1, 0, -1])) if op == "Concat" else {}
+        elif op in ("MaxPool", "AveragePool"):
+            attrs = dict(kernel_shape=[k, k], strides=[rng.choice([1, 2])] * 2,
+                         pads=[rng.choice([0, 1])] * 4, ceil_mode=rng.choice([0, 1]))
+        elif op == "BatchNormalization":
+            inits += [weight(f"{p}{i}", (chans.get(a, 3),)) for p in "sbmv"]
+            ins = [a] + [f"{p}{i}" for p in "sbmv"]
+        elif op in ("Gemm", "MatMul"):
+            inits.append(weight(f"w{i}", (rng.choice([3, 8, 3 * 32 * 32]), c)))
+            ins = [a, f"w{i}"]
+            attrs = dict(transB=1) if op == "Gemm" and rng.random() < 0.5 else {}
+        elif op == "Reshape":
+            inits.append(ints(f"s{i}", rng.choice([[1, -1], [1, 3, 32, 32], [0, -1, 1, 1], [-1],
+                                                   [1, 2, -1, 32, 32]])))
+            ins = [a, f"s{i}"]
+        elif op == "Transpose":
+            attrs = dict(perm=rng.choice([[0, 2, 3, 1], [0, 3, 1, 2], [0, 1, 3, 2], [1, 0, 2, 3]]))
+        elif op == "Clip":
+            inits += [floats(f"lo{i}", [0.0]), floats(f"hi{i}", [rng.choice([6.0, 1.0])])]
+            ins = [a, f"lo{i}", f"hi{i}"]
+        elif op == "Pad":
+            inits.append(ints(f"p{i}", rng.choice([[0, 0, 1, 1, 0, 0, 1, 1], [0, 0, 0, 1, 0, 0, 1, 0],
+                                                   [1, 0, 0, 0, 0, 0, 0, 0]])))
+            ins = [a, f"p{i}"]
+        elif op == "Slice":
+            inits += [ints(f"st{i}", [0]), ints(f"en{i}", [rng.choice([1, 2, 100])]),
+                      ints(f"ax{i}", [rng.choice([1, 2, 3, 0])])]
+            ins = [a, f"st{i}", f"en{i}", f"ax{i}"]
+        elif op == "Split":
+            nodes.append(node("Split", [a], [y, y + "b"], axis=rng.choice([1, 2])))
+            tensors += [y, y + "b"]
+            chans[y] = chans[y + "b"] = chans.get(a, 3) // 2
+            continue
+        elif op == "ReduceMean":
+            attrs = dict(axes=rng.choice([[2, 3], [1], [2]]), keepdims=rng.choice([0, 1]))
+        elif op == "Gather":
+            inits.append(ints(f"gi{i}", [0]))
+            ins, attrs = [a, f"gi{i}"], dict(axis=0)
+        elif op in ("Unsqueeze", "Squeeze"):
+            inits.append(ints(f"ua{i}", [rng.choice([0, 2, 4, -1])]))
+            ins = [a, f"ua{i}"]
+        elif op == "Softmax":
+            attrs = dict(axis=1)
+        nodes.append(node(op, ins, [y], **attrs))
+        tensors.append(y)
+        chans[y] = c if op in ("Conv", "Gemm", "MatMul") else chans.get(a, 3)
+    nodes.append(node("Identity", [tensors[-1]], ["y"]))
+    shape = rng.choice([(1, 3, 32, 32), (None, 3, "h", "w"), (1, 3, 7, 9)])
+    return model(nodes, inits, shape=shape, opset=rng.choice([13, 17, 18]))
