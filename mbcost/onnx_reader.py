@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 import struct
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -1870,7 +1871,10 @@ def _load_model(path):
     if not p.exists():
         raise SpecError("no such file", path=str(path))
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+            raise SpecError("is not a regular file", path=str(path))
+        size = st.st_size
         if size > MAX_ONNX_BYTES:
             raise LimitError(f"file is {size} bytes; the limit for ONNX files is {MAX_ONNX_BYTES}",
                              path=str(path))

@@ -273,6 +273,19 @@ def test_graph_that_is_not_series_parallel_uses_references(tmp_path):
     assert [(r.name, r.kind) for r in a.rows if r.kind == "add"] == [("s", "add"), ("y", "add")]
 
 
+def test_an_unknown_merge_is_written_with_references(tmp_path):
+    # a * b of two branches: no kind merges by multiplying, so no parallel block either
+    inits = []
+    nodes = [conv("x", "a", 3, 8, 1, inits, bias=False), conv("x", "b", 3, 8, 1, inits, bias=False),
+             node("Mul", ["a", "b"], ["m"]), conv("m", "y", 8, 4, 1, inits, bias=False)]
+    spec = read_onnx(save(tmp_path, model(nodes, inits)), allow_unknown=True)
+    assert {"unknown": {"name": "m", "op": "Mul", "from": ["b"]}} in spec["layers"]
+    assert {"concat": {"name": "m.from", "from": ["a"]}} in spec["layers"]
+    a = mbcost.analyze(spec)
+    assert a.madds == (3 * 8 + 3 * 8 + 8 * 4) * 32 * 32
+    assert [r.input for r in a.rows if r.kind == "unknown"] == [(32, 32, 8)]
+
+
 def test_pools_and_classifier_through_a_shape_chain(tmp_path):
     # x.view(x.size(0), -1) exports as Shape -> Gather -> Unsqueeze -> Concat -> Reshape
     inits = [weight("fc.w", (10, 8)), weight("fc.b", (10,))]
@@ -635,7 +648,12 @@ def test_random_graphs_count_or_refuse_with_one_line(tmp_path, seed, allow):
     assert (a.madds, a.params) == (b.madds, b.params)
 
 
-def test_a_directory_and_a_missing_file(tmp_path):
+def test_a_directory_a_fifo_and_a_missing_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.onnx"
+    os.mkfifo(fifo)
+    assert one_line_error(run("table", fifo)).endswith("pipe.onnx: is not a regular file")
     d = tmp_path / "dir.onnx"
     d.mkdir()
     assert one_line_error(run("table", d)).endswith("is a directory, not an ONNX file")
