@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from onnxgraph import bn, conv, floats, helper, ints, model, node, random_graph, save, weight
 
 import mbcost
-from mbcost import onnx_reader
+from mbcost import onnx_reader, onnx_spec
 from mbcost.cli import main
 from mbcost.errors import LimitError, SpecError, UsageError
 from mbcost.onnx_reader import import_yaml, read_onnx
@@ -622,7 +622,7 @@ def test_deeply_nested_branches_are_written_with_references(tmp_path, monkeypatc
         nodes.append(node("Relu", [f"s{i}"], [f"u{i}"] if i else ["y"]))
     p = save(tmp_path, model(nodes, inits))
     nested = read_onnx(p)
-    monkeypatch.setattr(onnx_reader, "MAX_BRANCH_NESTING", 3)
+    monkeypatch.setattr(onnx_spec, "MAX_BRANCH_NESTING", 3)
     flat = read_onnx(p)
     assert "parallel" in json.dumps(nested) and "parallel" not in json.dumps(flat)
     for spec in (nested, flat):
