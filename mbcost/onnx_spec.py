@@ -171,7 +171,7 @@ class Fuser:
         cur = t
         for step in want:
             op = self.by_out.get(cur)
-            while op is not None and not op.dead and op.kind in ("flatten",) and op is not None:
+            while op is not None and not op.dead and op.kind == "flatten":  # before an FC
                 if self.sole(op) is None:
                     return None
                 seq.append(("skip", op))
@@ -194,7 +194,7 @@ class Fuser:
             elif step == "pool":
                 if op.kind != "gap" or op.inputs[0] != x:
                     return None
-            if step != "pool" and self.sole(op) is None:
+            if self.sole(op) is None:  # each step's output feeds only the next one
                 return None
             seq.append((step.rstrip("?"), op))
             cur = op.inputs[0]
@@ -202,7 +202,6 @@ class Fuser:
         c = self.spec_of(x)[2]
         if ops["expand"].a.get("c_out", ops["expand"].a.get("out")) != c:
             return None
-        # the pool's only other user is this multiply
         return seq
 
     def _make_se(self, mul, x, seq):
@@ -509,13 +508,6 @@ class Par:
 
     merge: Item
     branches: list
-
-
-@dataclass
-class Ref:
-    """A reference to the layer making a tensor, resolved to a full name at the end."""
-
-    tensor: str
 
 
 class Writer:

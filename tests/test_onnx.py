@@ -241,6 +241,17 @@ def test_squeeze_excite(tmp_path):
     assert tp.madds - a.madds == c * hw + c
 
 
+def test_a_pool_used_elsewhere_is_not_an_se(tmp_path):
+    # the pooled vector also feeds a classifier: fusing it into an se layer would lose it
+    inits = [weight("fc.w", (10, 8)), weight("fc.b", (10,))]
+    nodes = [conv("x", "f", 3, 8, 1, inits, bias=False), node("GlobalAveragePool", ["f"], ["p"]),
+             conv("p", "q", 8, 2, 1, inits), conv("q", "e", 2, 8, 1, inits),
+             node("Sigmoid", ["e"], ["g"]), node("Mul", ["f", "g"], ["m"]),
+             node("Flatten", ["p"], ["pf"]), node("Gemm", ["pf", "fc.w", "fc.b"], ["y"], transB=1)]
+    p = save(tmp_path, model(nodes, inits, outputs=("y", "m")))
+    assert "1 operators mbcost cannot count: Mul x1" in one_line_error(run("table", p))
+
+
 def test_residual_add_and_concat(tmp_path):
     inits = []
     nodes = [conv("x", "a", 3, 8, 1, inits, bias=False, name="/stem/Conv"),
