@@ -504,6 +504,10 @@ READING = """\
   string join per row, one segment per run of unstyled lines), so EfficientNet-B7 costs
   the JSON row plus the `rich.console` import, and a 99,901-layer table (every row
   shown, about 10 MB of text) stays close to its CSV: most of both is `analyze`.
+- The ONNX rows (issue 13) read and count a generated 1,001-node graph (MobileNetV2-like
+  inverted residuals, weights stripped), whole process, against `python -c "import onnx"`.
+  mbcost loads only onnx's generated protobuf module, not the package (whose init imports
+  numpy and its helpers), so a whole table run can cost less than importing onnx.
 """
 
 

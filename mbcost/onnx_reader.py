@@ -133,6 +133,12 @@ def _str(x):
     return x if isinstance(x, str) else bytes(x).decode("utf-8", "replace")
 
 
+def _texts(field):
+    """A repeated string field as a list of text (list() first: iterating it is slow)."""
+    out = list(field)
+    return out if all(type(x) is str for x in out) else [_str(x) for x in out]
+
+
 class _Node:
     """A NodeProto's fields as plain text and lists (what the reader uses of a node)."""
 
@@ -140,8 +146,7 @@ class _Node:
 
     def __init__(self, n):
         self.name, self.op_type, self.domain = _str(n.name), _str(n.op_type), _str(n.domain)
-        self.input = [_str(x) for x in n.input]
-        self.output = [_str(x) for x in n.output]
+        self.input, self.output = _texts(n.input), _texts(n.output)
         self.attribute = n.attribute
 
 
@@ -1103,12 +1108,46 @@ def _spec_of(dims, layout, fallback):
 
 # ---------------------------------------------------------------- entry points
 
-def _load_model(path):
+def _model_class(path):
+    """onnx's ModelProto class. Only onnx's generated protobuf module is loaded, by its file
+    (the package's own __init__ also imports numpy and its helpers: several times slower,
+    and nothing of it is needed to read a graph); if onnx is already imported, or its files
+    are laid out otherwise, ``from onnx import ModelProto``. Either way the module is the
+    one ``import onnx`` uses later (it is registered under its own name)."""
+    import importlib.util
+    import sys
+
+    hint = f"{path}: reading ONNX files needs the optional onnx package: {EXTRA_HINT}"
     try:
-        from onnx import ModelProto  # the optional extra: only its protobuf classes are used
+        spec = importlib.util.find_spec("onnx")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise UsageError(hint)
+    name = "onnx.onnx_ml_pb2"
+    mod = sys.modules.get(name)
+    if mod is None and "onnx" not in sys.modules and spec.submodule_search_locations:
+        file = Path(list(spec.submodule_search_locations)[0]) / "onnx_ml_pb2.py"
+        if file.is_file():
+            try:
+                s = importlib.util.spec_from_file_location(name, file)
+                mod = importlib.util.module_from_spec(s)
+                sys.modules[name] = mod
+                s.loader.exec_module(mod)
+            except Exception:  # a protobuf that does not fit: let onnx's own import say so
+                sys.modules.pop(name, None)
+                mod = None
+    if mod is not None and hasattr(mod, "ModelProto"):
+        return mod.ModelProto
+    try:
+        from onnx import ModelProto
     except ImportError:
-        raise UsageError(f"{path}: reading ONNX files needs the optional onnx package: "
-                         f"{EXTRA_HINT}") from None
+        raise UsageError(hint) from None
+    return ModelProto
+
+
+def _load_model(path):
+    ModelProto = _model_class(path)  # noqa: N806 - a class
     p = Path(path)
     if p.is_dir():
         raise SpecError("is a directory, not an ONNX file", path=str(path))

@@ -519,6 +519,19 @@ def test_import_mbcost_does_not_import_onnx():
     assert out.stdout.strip() == "False"
 
 
+def test_reading_loads_only_onnx_protobuf_classes(tmp_path):
+    # onnx's package init imports numpy and its helpers; reading a graph needs neither, and
+    # a later `import onnx` gets the very module mbcost loaded
+    import subprocess
+
+    p = _dynamic_net(tmp_path)
+    code = ("import sys, mbcost; mbcost.analyze(%r); print('numpy' in sys.modules, 'onnx' in sys.modules); "
+            "import onnx; print(onnx.ModelProto is sys.modules['onnx.onnx_ml_pb2'].ModelProto, "
+            "len(onnx.load(%r, load_external_data=False).graph.node))" % (p, p))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True", "5"]
+
+
 # ---------------------------------------------------------------- hostile files
 
 
