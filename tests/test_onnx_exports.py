@@ -200,6 +200,19 @@ def test_shufflenet_with_allow_unknown(res):
     assert [next(iter(x)) for x in spec["layers"]].count("parallel") == 16
 
 
+def test_unknown_rows_fit_the_output_schemas():
+    from minischema import errors
+
+    from mbcost import schemas
+
+    got = table_json(fixture("shufflenet_v2_x1_0"), "--allow-unknown")
+    assert errors(got, schemas.table_json_schema()) == []
+    kinds = table_json(fixture("shufflenet_v2_x1_0"), "--allow-unknown", "--by", "kind")
+    assert errors(kinds, schemas.by_kind_json_schema()) == []
+    assert {k["type"]: k["layers"] for k in kinds["kinds"] if k["type"].startswith("unknown")} == {
+        "unknown: Slice (channel split)": 26, "unknown: Reshape+Transpose (channel shuffle)": 16}
+
+
 # ---------------------------------------------------------------- the README's ONNX section
 
 README = (ROOT.parent / "README.md").read_text(encoding="utf-8")
