@@ -321,7 +321,7 @@ def table_json_schema():
         "properties": {
             "name": {"type": "string", "description": "layer name, unique"},
             "kind": {"type": "string", "description": "primitive kind: conv, dw, pw, fc, bn, act, "
-                     "pool, add, mul, concat, dropout, flatten"},
+                     "pool, add, mul, concat, dropout, flatten, unknown"},
             "op": {"type": "string", "description": "the type label used by --by kind"},
             "input": {**SHAPE, "description": "first input [H, W, C]"},
             "output": {**SHAPE, "description": "output [H, W, C]"},
