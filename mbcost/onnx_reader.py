@@ -29,6 +29,7 @@ bounded; cycles, dangling inputs and malformed attributes are one-line errors.
 from __future__ import annotations
 
 import math
+import re
 import stat
 import struct
 from dataclasses import dataclass, field
@@ -139,15 +140,27 @@ def _texts(field):
     return out if all(type(x) is str for x in out) else [_str(x) for x in out]
 
 
-class _Node:
-    """A NodeProto's fields as plain text and lists (what the reader uses of a node)."""
+_SCOPE_ITEM = re.compile(r"'([^'\\]*)'")
 
-    __slots__ = ("name", "op_type", "domain", "input", "output", "attribute")
+
+class _Node:
+    """A NodeProto's fields as plain text and lists (what the reader uses of a node), and
+    the module scope to name its layer after: torch's dynamo exporter names nodes
+    'node_Conv_810' and keeps the module path in the metadata entry
+    pkg.torch.onnx.name_scopes (a list literal, read here with a regex, never evaluated)."""
+
+    __slots__ = ("name", "op_type", "domain", "input", "output", "attribute", "scope")
 
     def __init__(self, n):
         self.name, self.op_type, self.domain = _str(n.name), _str(n.op_type), _str(n.domain)
         self.input, self.output = _texts(n.input), _texts(n.output)
         self.attribute = n.attribute
+        self.scope = ""
+        if "/" not in self.name:
+            for p in getattr(n, "metadata_props", ()):  # onnx >= 1.16
+                if _str(p.key) == "pkg.torch.onnx.name_scopes":
+                    parts = [x for x in _SCOPE_ITEM.findall(_str(p.value)[:2000]) if x]
+                    self.scope = "/" + "/".join(parts) if parts else ""
 
 
 # ---------------------------------------------------------------- data tensors and ops
@@ -532,7 +545,7 @@ class Reader:
                 raise self.node_err(node, f"the output size reaches {d} at the base resolution "
                                           f"{self.input_dims[0]}x{self.input_dims[1]}")
         op = Op(kind, [self.real(x) for x in inputs], out,
-                nodes or [(node.name or out, node.op_type)], a)
+                nodes or [(node.name or out, node.op_type)], a, principal=node.scope)
         self.ops.append(op)
         self.data[out] = Tensor(tuple(out_dims), layout, tuple(spec), op)
         return op

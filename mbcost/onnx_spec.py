@@ -297,6 +297,10 @@ class Fuser:
 
     def _unknown(self, op, label):
         f = {"op": label}
+        t_out = self.spec_of(op.output)
+        # the input of the output's size first (a broadcast multiply's big side): the layer
+        # then follows the resolution instead of fixing a size
+        op.inputs.sort(key=lambda x: self.spec_of(x)[:2] != t_out[:2])
         xs = op.inputs
         t_in = self.spec_of(xs[0])
         t_out = self.spec_of(op.output)

@@ -67,11 +67,43 @@ def test_export_equals_the_bundled_spec(name, res):
     assert paper.madds == got["madds"]
 
 
-@pytest.mark.parametrize("name", BUNDLED + ("shufflenet_v2_x1_0",))
+# ---------------------------------------------------------------- torch's dynamo exporter
+
+DYNAMO = ("mobilenet_v2", "resnet18")
+# biases an untrained torchvision model starts at zero besides the folded BN ones:
+# mobilenetv2.py zeroes nn.Linear biases (1000); resnet.py keeps nn.Linear's uniform init
+ZERO_LINEAR_BIAS = {"mobilenet_v2": 1000, "resnet18": 0}
+
+
+@pytest.mark.parametrize("name", DYNAMO)
+@pytest.mark.parametrize("res", [224, 160])
+def test_dynamo_export_equals_the_bundled_spec(name, res):
+    # torch.onnx.export(dynamo=True), the default since torch 2.9: BN folded as above, but
+    # its optimizer then removes every bias that is all zero (RemoveOptionalBiasFromConv,
+    # ...Gemm): in an untrained model each folded bias (beta - mean*gamma/sqrt(var) = 0)
+    # and each zero-initialized Linear bias. So 2C per BatchNorm fewer, and those biases.
+    got = table_json(fixture(f"{name}.dynamo"), "--convention", "torchvision", "--res", res)["totals"]
+    spec = mbcost.analyze(name, resolution=res, convention="torchvision")
+    assert got["madds"] == spec.madds == reference(name, res)["conv_linear_macs"]
+    assert got["params"] == spec.params - 2 * bn_channels(spec) - ZERO_LINEAR_BIAS[name]
+
+
+def test_dynamo_layer_names_come_from_the_module_scopes():
+    spec = read_onnx(fixture("resnet18.dynamo"))
+    names = [next(iter(layer.values()))["name"] for layer in spec["layers"]]
+    if hasattr(onnx.NodeProto(), "metadata_props"):  # onnx >= 1.16 reads node metadata
+        # a conv fused with its BatchNorm carries the BatchNorm module's scope
+        assert names[:3] == ["bn1", "maxpool", "layer1.0.bn1"]
+    else:
+        assert names[:2] == ["node_Conv_292", "node_max_pool2d"]  # the node names
+
+
+@pytest.mark.parametrize("name", BUNDLED + ("shufflenet_v2_x1_0", "mobilenet_v2.dynamo", "resnet18.dynamo"))
 def test_fixture_is_dynamic_and_has_no_weights(name):
     m = onnx.load(fixture(name), load_external_data=False)
     dims = m.graph.input[0].type.tensor_type.shape.dim
-    assert [d.dim_param for d in dims] == ["batch", "", "height", "width"]
+    batch = "" if name.endswith(".dynamo") else "batch"
+    assert [d.dim_param for d in dims] == [batch, "", "height", "width"]
     assert dims[1].dim_value == 3
     external = {e.value for t in m.graph.initializer for e in t.external_data if e.key == "location"}
     assert external == {f"{name}.weights"} and not (FIXTURES / f"{name}.weights").exists()
