@@ -393,7 +393,8 @@ def list_(conventions, fmt, output):
 @main.command("import")
 @click.argument("model")
 @click.option("--format", "-f", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
-              show_default=True, help="YAML, or the same spec as JSON (mbcost/schema/spec.schema.json).")
+              show_default=True,
+              help="YAML, or the same spec as JSON (mbcost/schema/spec.schema.json).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the spec to FILE (atomically) instead of stdout.")
 @click.option("--res", "--resolution", "res", type=click.IntRange(1, 16384), default=None,

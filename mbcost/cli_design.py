@@ -151,7 +151,8 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
 @allow_unknown_option
 @click.pass_context
 @handle_errors
-def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot, allow_unknown):
+def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot,
+          allow_unknown):
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.

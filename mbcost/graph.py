@@ -670,7 +670,7 @@ class Builder:
         if not isinstance(op, str) or not op.strip() or len(op) > 200:
             raise self._error("must be text naming the operator", ctx, self._loc(f, "op", line),
                               layer=name, field="op", got=op)
-        ins = [cur] + ([t for t in self._refs(f, ctx, line, name)] if f["from"] is not None else [])
+        ins = [cur] + (self._refs(f, ctx, line, name) if f["from"] is not None else [])
         h, w, c = self.tensors[cur][0]
         tc = self.tensors[cur][1]
         if f["out"] is not None:

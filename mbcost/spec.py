@@ -637,8 +637,9 @@ def load_spec(name_or_path, _chain=()):
 
     ``name_or_path`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
     ``bundled_names()`` lists them), a path to a YAML file (a path that exists wins over a
-    bundled name), a path to an ONNX model (``.onnx``, read by ``mbcost.read_onnx``), a dict with the same content as a spec file, or a ``Spec`` (returned
-    as it is). ``extends:`` is resolved here.
+    bundled name), a path to an ONNX model (``.onnx``, read by ``mbcost.read_onnx``), a dict
+    with the same content as a spec file, or a ``Spec`` (returned as it is). ``extends:`` is
+    resolved here.
 
     Returns a frozen ``Spec`` (name, title, input, classes, width and depth rules,
     defaults, vars, blocks, layers); the layers are checked field by field when the graph
