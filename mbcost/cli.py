@@ -21,7 +21,7 @@ from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_r
 from .errors import MbcostError, UsageError, one_line
 from .numbers import MAX_INT, parse_int
 from .output import write_text
-from .spec import bundled_dir, bundled_names, load_spec
+from .spec import bundled_dir, bundled_names, load_spec, spec_from_data
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 FILE_WIDTH = 160  # -o FILE (and a pipe without $COLUMNS): the width a plain-text table fits
@@ -188,6 +188,30 @@ def given(ctx, *names):
     return out
 
 
+def allow_unknown_option(fn):
+    """--allow-unknown: an ONNX operator mbcost cannot count is a zero row marked unknown."""
+    return click.option("--allow-unknown", is_flag=True,
+                        help="ONNX files: count operators mbcost does not know as zero, shown "
+                             "as rows marked unknown (default: refuse them, listing each).")(fn)
+
+
+def spec_arg(spec, allow_unknown=False):
+    """SPEC for the library: an ONNX model read once (with --allow-unknown if given), a
+    bundled name or YAML path as given; --allow-unknown on anything but ONNX is refused."""
+    if str(spec).lower().endswith(".onnx"):  # onnx_reader.is_onnx, without importing it
+        from .onnx_reader import read_onnx
+
+        return spec_from_data(read_onnx(spec, allow_unknown=allow_unknown), spec)
+    if allow_unknown:
+        raise UsageError("--allow-unknown applies to ONNX files (.onnx)")
+    return spec
+
+
+def fixed_width(spec):
+    """Whether spec's channels are fixed (width rule 'fixed', an ONNX graph's): alpha is 1."""
+    return load_spec(spec).rounding.rule == "fixed"
+
+
 # ---------------------------------------------------------------- one-line usage errors
 
 def usage_line(e, command="mbcost"):
@@ -258,21 +282,24 @@ def main():
 @click.option("--against", type=click.Choice(list(CONVENTIONS)), default=None, metavar="OTHER",
               help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
 @plot_option
+@allow_unknown_option
 @click.pass_context
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_, against, plot):
-    """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
+          explain_, against, plot, allow_unknown):
+    """Per-layer mult-adds and parameters of SPEC (a YAML file, an ONNX model or a bundled name).
 
     \b
     Examples:
         mbcost table mobilenet_v1.yaml --alpha 0.5 --res 160
+        mbcost table model.onnx --convention torchvision --res 160
         mbcost table mobilenet_v1 --by kind --convention weights
         mbcost table my_net.yaml --format json -o cost.json
         mbcost table efficientnet_b7 --by kind --plot b7.png
         mbcost table mobilenet_v3_large --convention fvcore --explain
         mbcost table mobilenet_v2 --convention thop --explain --against ptflops
     """
+    spec = spec_arg(spec, allow_unknown)
     if explain_:
         other = against or DEFAULT_CONVENTION
         clash = given(ctx, "by", "flops", "plot", "exact", "all_layers")
@@ -336,15 +363,18 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
+@allow_unknown_option
 @handle_errors
-def formula(spec, convention, by, layers, latex, fmt, output):
+def formula(spec, convention, by, layers, latex, fmt, output, allow_unknown):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
 
     \b
     Examples:
         mbcost formula mobilenet_v1 --by kind --layers
         mbcost formula mobilenet_v2 --format json -o formula.json
+        mbcost formula model.onnx          # a dynamic-size export: a polynomial in rho
     """
+    spec = spec_arg(spec, allow_unknown)
     if latex and fmt == "json":
         raise UsageError("--latex goes with the text format; JSON gives every expression "
                          "in sympy syntax")
@@ -376,6 +406,41 @@ def list_(conventions, fmt, output):
     else:
         d = report.list_dict(specs=[load_spec(bundled_dir() / f"{n}.yaml") for n in bundled_names()])
     write_output(report.list_json(d) if fmt == "json" else report.list_text(d), output)
+
+
+@main.command("import")
+@click.argument("model")
+@click.option("--format", "-f", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
+              show_default=True,
+              help="YAML, or the same spec as JSON (mbcost/schema/spec.schema.json).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec to FILE (atomically) instead of stdout.")
+@click.option("--res", "--resolution", "res", type=click.IntRange(1, 16384), default=None,
+              help="The input size a dynamic height and width stand for (default 224).")
+@allow_unknown_option
+@handle_errors
+def import_(model, fmt, output, res, allow_unknown):
+    """Write the ONNX model MODEL as an mbcost spec (YAML) with the same counts.
+
+    Layer names come from the graph; conv + BN + activation are one layer, as in the
+    bundled specs; branches become parallel blocks. Channels are the graph's (width
+    rule 'fixed'); a dynamic height and width become the resolution. Needs the
+    optional extra: pip install 'mbcost[onnx]'.
+
+    \b
+    Examples:
+        mbcost import model.onnx -o model.yaml
+        mbcost table model.yaml --res 160
+    """
+    from .onnx_reader import import_yaml, is_onnx, read_onnx
+
+    if not is_onnx(model):
+        raise UsageError(f"mbcost import reads ONNX models (.onnx), got {model}")
+    if fmt == "json":
+        text = json.dumps(read_onnx(model, allow_unknown, res), indent=2) + "\n"
+    else:
+        text = import_yaml(model, allow_unknown, res)
+    write_output(text, output)
 
 
 # the design commands (check, fit, sweep, compare, layer): cli_design adds them to main

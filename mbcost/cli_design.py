@@ -12,8 +12,9 @@ import sys
 import click
 
 from . import design, design_report
-from .cli import (EXIT_OVER_BUDGET, WholeNumber, given, handle_errors, main, output_options,
-                  plot_option, point_options, require_plot, show, write_output)
+from .cli import (EXIT_OVER_BUDGET, WholeNumber, allow_unknown_option, fixed_width, given,
+                  handle_errors, main, output_options, plot_option, point_options, require_plot,
+                  show, spec_arg, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
 
@@ -35,9 +36,11 @@ def limit_options(fn):
 @click.option("--top", type=WholeNumber(0, 100), default=3, show_default=True,
               help="How many of the largest layers to name per limit.")
 @output_options("text", "json", "markdown")
+@allow_unknown_option
 @click.pass_context
 @handle_errors
-def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention, top, fmt, output):
+def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention, top, fmt, output,
+          allow_unknown):
     """Check SPEC (or every entry of a budget file) against mult-adds and parameter limits.
 
     Prints each limit, the value, the headroom (+) or excess (-) absolute and in %,
@@ -58,12 +61,14 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
     if (spec is None) == (budget is None):
         raise UsageError("give a SPEC with limits, or --budget FILE (not both)")
     if budget is not None:
-        extra = given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention")
+        extra = given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention",
+                      "allow_unknown")
         if extra:
             raise UsageError(f"--budget takes its settings from the file; drop {extra[0]}")
         results = design.check_budget_file(budget, top)
     else:
         limits = {"madds": max_madds, "params": max_params}
+        spec = spec_arg(spec, allow_unknown)
         results = [design.check_budget(spec, limits, alpha, res, rho, convention, top)]
     if fmt == "text":
         show(design_report.check_view(results), output, fit=False)
@@ -89,10 +94,11 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
               show_default=True, help="Counting convention.")
 @output_options("text", "json")
+@allow_unknown_option
 @click.pass_context
 @handle_errors
 def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, convention, fmt,
-        output):
+        output, allow_unknown):
     """The largest alpha (at a fixed --res) or resolution (at a fixed --alpha) within budget.
 
     The closed form gives the start; the exact integer counts decide: the answer
@@ -112,6 +118,12 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
         fitted = ("alpha (at --res)" if res is not None or rho is not None else "the resolution (at --alpha)"
                   if alpha is not None else "the standard grid's frontier")
         raise UsageError(f"{unused[0]} does not apply: fit finds {fitted}")
+    spec = spec_arg(spec, allow_unknown)
+    if fixed_width(spec):  # an ONNX graph's channels: only the resolution can be fitted
+        if res is not None or rho is not None:
+            raise UsageError(f"{spec.path}: its channels are fixed (an ONNX graph), so alpha "
+                             "cannot be fitted; drop --res/--rho to fit the resolution")
+        alpha = "1" if alpha is None else alpha
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
                    convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho)
     if fmt == "json":
@@ -136,9 +148,11 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
 @click.option("--exact", is_flag=True, help="Exact integers instead of K/M/G units.")
 @output_options("text", "csv", "json", "markdown")
 @plot_option
+@allow_unknown_option
 @click.pass_context
 @handle_errors
-def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot):
+def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot,
+          allow_unknown):
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.
@@ -154,6 +168,9 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
     require_plot(plot)
     if rhos is not None and given(ctx, "resolutions"):
         raise UsageError("give either --res or --rho, not both")
+    spec = spec_arg(spec, allow_unknown)
+    if fixed_width(spec) and not given(ctx, "alphas"):
+        alphas = "1"  # an ONNX graph's channels are fixed: sweep the resolution alone
     values = design.parse_values(alphas, "--alpha")
     if rhos is not None:
         sw = design.sweep(spec, values, None, convention, rhos=design.parse_values(rhos, "--rho"))
@@ -183,8 +200,10 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
               help="B with every depthwise separable pair replaced by the standard conv of the "
                    "same kernel, input and output (MobileNets Table 4).")
 @output_options("text", "json", "markdown")
+@allow_unknown_option
 @handle_errors
-def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt, output):
+def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt, output,
+            allow_unknown):
     """Per-layer and total differences between A and B (two specs, or one spec at two settings).
 
     \b
@@ -200,6 +219,12 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt
         raise UsageError("nothing to compare: give B, --b-alpha/--b-res/--b-rho, or --dense")
     if b_res is not None and b_rho is not None:
         raise UsageError("give either --b-res or --b-rho, not both")
+    from .onnx_reader import is_onnx
+
+    if allow_unknown and not (is_onnx(a) or (b is not None and is_onnx(b))):
+        raise UsageError("--allow-unknown applies to ONNX files (.onnx)")
+    a = spec_arg(a, allow_unknown and is_onnx(a))
+    b = None if b is None else spec_arg(b, allow_unknown and is_onnx(b))
     an_a = analyze(a, alpha=alpha, resolution=res, rho=rho, convention=convention)
     b_spec = a if b is None else b
     b_a = alpha if b_alpha is None else b_alpha

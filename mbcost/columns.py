@@ -245,7 +245,7 @@ def _stride(r):
 LAYER = [
     Col("name", "Layer", TEXT, "layer name, unique", label=True, role=NAME, key=True),
     Col("kind", None, TEXT, "primitive kind: conv, dw, pw, fc, bn, act, pool, add, mul, concat, "
-        "dropout, flatten"),
+        "dropout, flatten, unknown"),
     Col("op", "Type", TEXT, "the type label used by --by kind", role=NAME,
         cell=lambda r: r.op + _stride(r)),
     Col("input", "Input", SHAPE, "first input [H, W, C]", flat="in", drop=1,
@@ -331,7 +331,8 @@ def kind_groups(analysis, all_kinds=True):
         by_op.setdefault(r.op, []).append(r)
     groups = [Group(op, rows) for op, rows in by_op.items()]
     groups.sort(key=lambda g: (-g.madds, -g.params, g.type))
-    return [g for g in groups if all_kinds or g.madds or g.params]
+    # a type of operators mbcost could not count (ONNX --allow-unknown) is always listed
+    return [g for g in groups if all_kinds or g.madds or g.params or g.type.startswith("unknown: ")]
 
 
 KIND_TYPE = Col("type", "Type", TEXT, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC...",

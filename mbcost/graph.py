@@ -82,6 +82,10 @@ class ExactDomain:
         self.alpha = Fraction(alpha)
         self.mult = spec.width_multiplier * self.alpha
         self.rounding = spec.rounding
+        if spec.rounding.rule == "fixed" and self.alpha != 1:
+            raise UsageError(f"{spec.path}: its channels are fixed (width rule 'fixed', as for an "
+                             f"ONNX graph, which does not say how they would scale), so alpha "
+                             f"must be 1, got {float(self.alpha):g}")
 
     def fixed(self, n):
         return n
@@ -268,6 +272,8 @@ SCHEMAS = {
     "add": {"from": REQUIRED},
     "concat": {"from": REQUIRED},
     "parallel": {"branches": REQUIRED, "merge": "concat"},
+    # an operator mbcost cannot count (ONNX import with --allow-unknown): zero cost, shown
+    "unknown": {"op": REQUIRED, "out": None, "size": None, "from": None},
 }
 for _a in ACTIVATIONS + ("linear",):
     SCHEMAS[_a] = {}
@@ -545,7 +551,10 @@ class Builder:
             if c > MAX_CHANNELS:
                 raise self._error(f"more than {MAX_CHANNELS} channels", ctx, self._loc(f, "out", line),
                                   layer=layer, field="out", got=c, cls=LimitError)
-            return self.dom.scaled(c, self._scale(f, ctx, line)), c
+            mode = self._scale(f, ctx, line)
+            if self.spec.rounding.rule == "fixed":
+                mode = False  # channels as written, whatever alpha
+            return self.dom.scaled(c, mode), c
         r = self._num(f, "expand", ctx, line, kind, env)
         if r <= 0 or r > MAX_CHANNELS:
             raise self._error("expansion ratio must be positive", ctx, self._loc(f, "expand", line),
@@ -704,6 +713,34 @@ class Builder:
                                   self._loc(f, "from", line), layer=name, field="from")
             out.append(self.names[full])
         return out
+
+    def _k_unknown(self, kind, f, name, ctx, line, cur):
+        # an operator without a cost rule: counted as zero, its output shape given by `out`
+        # (channels, not scaled) and `size` ([H, W], fixed), else the input's
+        op = f["op"]
+        if not isinstance(op, str) or not op.strip() or len(op) > 200:
+            raise self._error("must be text naming the operator", ctx, self._loc(f, "op", line),
+                              layer=name, field="op", got=op)
+        ins = [cur] + (self._refs(f, ctx, line, name) if f["from"] is not None else [])
+        h, w, c = self.tensors[cur][0]
+        tc = self.tensors[cur][1]
+        if f["out"] is not None:
+            tc = self._int(f, "out", ctx, line, kind, maximum=MAX_CHANNELS)
+            c = self.dom.fixed(tc)
+        if f["size"] is not None:
+            size = f["size"]
+            if not isinstance(size, list) or len(size) != 2:
+                raise self._error("must be a list [H, W]", ctx, self._loc(f, "size", line),
+                                  layer=name, field="size", got=size)
+            hw = []
+            for v in size:
+                if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_RESOLUTION:
+                    raise self._error(f"sizes must be integers in [1, {MAX_RESOLUTION}]", ctx,
+                                      self._loc(f, "size", line), layer=name, field="size", got=size)
+                hw.append(self.dom.fixed(v))
+            h, w = hw
+        a = {"op": op.strip(), "shape": (h, w, c)}
+        return self._emit("unknown", name, a, ins, ctx, line, "unknown", tc)
 
     def _k_add(self, kind, f, name, ctx, line, cur):
         ins = [cur] + [t for t in self._refs(f, ctx, line, name) if t != cur]

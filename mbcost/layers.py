@@ -180,4 +180,7 @@ KINDS = {
     "concat": Kind("concat", _concat_shape, _free_cost, _const("Concat")),
     "dropout": Kind("dropout", _same_shape, _free_cost, _const("Dropout")),
     "flatten": Kind("flatten", _same_shape, _free_cost, _const("Flatten")),
+    # an operator without a cost rule (ONNX import, --allow-unknown): zero, and marked
+    "unknown": Kind("unknown", lambda dom, ins, a: a["shape"], _free_cost,
+                    lambda a, ins: f"unknown: {a['op']}"),
 }

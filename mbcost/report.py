@@ -31,17 +31,34 @@ CSV_FIELDS = tuple(c.name for c in layer_columns(Options(), "data"))
 BY_KIND_CSV_FIELDS = tuple(c.name for c in kind_columns(Options(), "data"))
 
 
+UNKNOWN = "unknown"  # the kind of an operator mbcost cannot count (ONNX, --allow-unknown)
+
+
 def visible_rows(analysis, all_layers=False):
-    """Rows to show: every row, or only those with a non-zero cost."""
+    """Rows to show: every row, or only those with a non-zero cost and those marked
+    unknown (an operator counted as zero because mbcost cannot count it)."""
     if all_layers:
         return list(analysis.rows)
-    return [r for r in analysis.rows if r.madds or r.params]
+    return [r for r in analysis.rows if r.madds or r.params or r.kind == UNKNOWN]
+
+
+def unknown_note(analysis):
+    """A footnote naming the operators counted as zero because mbcost cannot count them."""
+    counts = {}
+    for r in analysis.rows:
+        if r.kind == UNKNOWN:
+            counts[r.op] = counts.get(r.op, 0) + 1
+    if not counts:
+        return ""
+    listed = ", ".join(f"{op[len('unknown: '):]} x{n}" for op, n in counts.items())
+    return f"{sum(counts.values())} layers marked unknown are counted as zero: {listed}."
 
 
 def by_kind_rows(analysis, all_kinds=False):
     """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
     Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
-    return [k for k in analysis.by_kind() if all_kinds or k.madds or k.params]
+    return [k for k in analysis.by_kind()
+            if all_kinds or k.madds or k.params or k.type.startswith(UNKNOWN + ": ")]
 
 
 # ---------------------------------------------------------------- the two layouts
@@ -236,6 +253,8 @@ def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     note = "" if by_kind else hidden_note(analysis, all_layers)
     if note:
         out.append(Line(note))
+    if unknown_note(analysis):
+        out.append(Line(unknown_note(analysis)))
     return out
 
 

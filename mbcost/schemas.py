@@ -80,6 +80,9 @@ FIELDS = {
     "branches": ({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/branch"}},
                  "a list of branches, each a list of layers, run on the same input"),
     "merge": (_enum("concat", "add"), "how branch outputs are merged"),
+    "op": (TEXT, "the operator that is not counted (e.g. an ONNX op type)"),
+    "size": ({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
+              "maxItems": 2}, "output [H, W], fixed (default: the input's)"),
 }
 
 KIND_DOCS = {
@@ -98,6 +101,7 @@ KIND_DOCS = {
     "add": "element-wise sum of the current tensor and earlier layers",
     "concat": "channel concatenation of earlier layers",
     "parallel": "branches on the same input, merged by concat or add",
+    "unknown": "an operator mbcost cannot count: zero cost, marked unknown in tables",
 }
 
 

@@ -38,7 +38,7 @@ TOP_KEYS = (
     "mbcost", "name", "title", "description", "source", "extends", "input", "classes",
     "width", "depth", "defaults", "vars", "blocks", "layers",
 )
-WIDTH_RULES = ("truncate", "make_divisible")
+WIDTH_RULES = ("truncate", "make_divisible", "fixed")
 
 
 class LDict(dict):
@@ -479,7 +479,8 @@ def read_text(path, regular_only=False):
 class Rounding:
     """A channel rounding rule: how a real channel count becomes an integer."""
 
-    rule: str = "truncate"  # truncate: max(int(v), min); make_divisible: nearest multiple
+    rule: str = "truncate"  # truncate: max(int(v), min); make_divisible: nearest multiple;
+    # fixed: channels as written, alpha must be 1 (an imported ONNX graph's channels)
     divisor: int = 8
     min: int | None = None
 
@@ -491,6 +492,8 @@ class Rounding:
 
     def describe(self):
         """Human words for the rule."""
+        if self.rule == "fixed":
+            return "fixed channels"
         if self.rule == "make_divisible":
             return f"make_divisible(c, {self.divisor})" + (f", min {self.min}" if self.min else "")
         return f"max(int(c), {1 if self.min is None else self.min})"
@@ -735,8 +738,9 @@ def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
 
     ``name_or_path`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
     ``bundled_names()`` lists them), a path to a YAML file (a path that exists wins over a
-    bundled name), a dict with the same content as a spec file, or a ``Spec`` (returned
-    as it is). ``extends:`` is resolved here.
+    bundled name), a path to an ONNX model (``.onnx``, read by ``mbcost.read_onnx``), a dict
+    with the same content as a spec file, or a ``Spec`` (returned as it is). ``extends:`` is
+    resolved here.
 
     Returns a frozen ``Spec`` (name, title, input, classes, width and depth rules,
     defaults, vars, blocks, layers); the layers are checked field by field when the graph
@@ -771,8 +775,12 @@ def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
     guarded = _named_by_a_file or bool(_chain)
     path = resolve(name_or_path)
     shown = str(name_or_path) if exists(name_or_path) else str(path)
-    text = read_text(path, regular_only=guarded)
     nodes = _nodes if _nodes is not None else current_nodes()
+    if str(path).lower().endswith(".onnx"):  # an ONNX model: read by the optional onnx extra
+        from .onnx_reader import read_onnx
+
+        return spec_from_data(read_onnx(path, shown=shown), shown, _chain, nodes)
+    text = read_text(path, regular_only=guarded)
     try:
         data = parse_yaml(text, shown, nodes)
     except LimitError:
