@@ -19,6 +19,7 @@ from click.core import ParameterSource
 from . import __version__, explain, report, textview
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
 from .errors import MbcostError, UsageError, one_line
+from .numbers import MAX_INT, parse_int
 from .output import write_text
 from .spec import bundled_dir, bundled_names, load_spec
 
@@ -85,9 +86,9 @@ def console(stderr=False):
 
 def plain_width():
     """The width plain text is fitted to when piped: $COLUMNS, else 160."""
-    try:
-        return max(int(os.environ.get("COLUMNS", "0") or 0), 0) or FILE_WIDTH
-    except ValueError:
+    try:  # the environment is text like any other: mbcost.numbers' grammar
+        return parse_int(os.environ.get("COLUMNS", "0") or "0", "COLUMNS", 0, 10**6) or FILE_WIDTH
+    except MbcostError:
         return FILE_WIDTH
 
 
@@ -109,6 +110,23 @@ PLOT_HELP = ("Also draw a chart to FILE (.svg, .png or .pdf); needs "
              "pip install 'mbcost[plot]'.")
 
 
+class WholeNumber(click.ParamType):
+    """An integer option in mbcost's number grammar (mbcost.numbers): ASCII digits, at most
+    40 characters, within [lo, hi]; click's int would take '٢٢٤' or '2_2_4' as 224."""
+
+    name = "integer"
+
+    def __init__(self, lo=None, hi=None):
+        self.lo, self.hi = lo, hi
+
+    def convert(self, value, param, ctx):
+        """The int, or click's one-line usage error."""
+        try:
+            return parse_int(value, "value", self.lo, MAX_INT if self.hi is None else self.hi)
+        except MbcostError as e:
+            self.fail(str(e).replace("value must", "must", 1), param, ctx)
+
+
 def point_options(fn):
     """--alpha, --res, --rho, --convention."""
     fn = click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)),
@@ -116,7 +134,7 @@ def point_options(fn):
                       help="Counting convention (see 'mbcost list --conventions').")(fn)
     fn = click.option("--rho", type=str, default=None,
                       help="Resolution multiplier; resolution = round(rho x base).")(fn)
-    fn = click.option("--res", "--resolution", "res", type=click.IntRange(1), default=None,
+    fn = click.option("--res", "--resolution", "res", type=WholeNumber(1), default=None,
                       help="Input resolution in pixels (default: the spec's).")(fn)
     fn = click.option("--alpha", "-a", type=str, default="1", show_default=True,
                       help="Width multiplier alpha.")(fn)

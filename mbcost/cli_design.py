@@ -12,8 +12,8 @@ import sys
 import click
 
 from . import design, design_report
-from .cli import (EXIT_OVER_BUDGET, given, handle_errors, main, output_options, plot_option,
-                  point_options, require_plot, show, write_output)
+from .cli import (EXIT_OVER_BUDGET, WholeNumber, given, handle_errors, main, output_options,
+                  plot_option, point_options, require_plot, show, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
 from .errors import UsageError
 
@@ -32,7 +32,7 @@ def limit_options(fn):
               help="A budget file with several specs, each with its alpha/res and limits.")
 @limit_options
 @point_options
-@click.option("--top", type=click.IntRange(0, 100), default=3, show_default=True,
+@click.option("--top", type=WholeNumber(0, 100), default=3, show_default=True,
               help="How many of the largest layers to name per limit.")
 @output_options("text", "json", "markdown")
 @click.pass_context
@@ -78,13 +78,13 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.argument("spec")
 @limit_options
 @click.option("--alpha", "-a", default=None, help="Fix alpha and fit the resolution.")
-@click.option("--res", "--resolution", "res", type=click.IntRange(1), default=None,
+@click.option("--res", "--resolution", "res", type=WholeNumber(1), default=None,
               help="Fix the resolution and fit alpha.")
 @click.option("--rho", default=None,
               help="Fix the resolution as rho x the spec's (rounded) and fit alpha.")
 @click.option("--alpha-step", default="0.01", show_default=True,
               help="Fitted alpha is a multiple of this.")
-@click.option("--res-step", type=click.IntRange(1), default=design.DEFAULT_RES_STEP,
+@click.option("--res-step", type=WholeNumber(1), default=design.DEFAULT_RES_STEP,
               show_default=True, help="Fitted resolution is a multiple of this (the stride step).")
 @click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
               show_default=True, help="Counting convention.")
@@ -177,7 +177,7 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
 @click.argument("b", required=False)
 @point_options
 @click.option("--b-alpha", default=None, help="Alpha of B (default: the same as A).")
-@click.option("--b-res", type=click.IntRange(1), default=None, help="Resolution of B (default: A's).")
+@click.option("--b-res", type=WholeNumber(1), default=None, help="Resolution of B (default: A's).")
 @click.option("--b-rho", default=None, help="Resolution multiplier of B (of B's own resolution).")
 @click.option("--dense", is_flag=True,
               help="B with every depthwise separable pair replaced by the standard conv of the "
@@ -223,10 +223,10 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt
 
 @click.command()
 @click.argument("kind", type=click.Choice(["dwsep"]))
-@click.option("--k", "k", type=int, required=True, help="Kernel size D_K.")
-@click.option("--in", "c_in", type=int, required=True, help="Input channels M.")
-@click.option("--out", "c_out", type=int, required=True, help="Output channels N.")
-@click.option("--size", type=int, required=True, help="Feature map size D_F.")
+@click.option("--k", "k", type=WholeNumber(), required=True, help="Kernel size D_K.")
+@click.option("--in", "c_in", type=WholeNumber(), required=True, help="Input channels M.")
+@click.option("--out", "c_out", type=WholeNumber(), required=True, help="Output channels N.")
+@click.option("--size", type=WholeNumber(), required=True, help="Feature map size D_F.")
 @click.option("--alpha", "-a", default=None, help="Width multiplier (scales M and N).")
 @click.option("--rho", default=None, help="Resolution multiplier (scales D_F, rounded).")
 @output_options("text", "json")

@@ -15,15 +15,15 @@ TF-slim, torchvision's published GFLOPS):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
-from .errors import UsageError
+from .errors import UsageError, show
 from .graph import MAX_RESOLUTION, build_graph
 from .layers import KINDS
+from .numbers import parse_number
 from .spec import load_spec
 
 
@@ -125,10 +125,9 @@ def get_convention(name):
     """
     if isinstance(name, Convention):
         return name
-    try:
+    if isinstance(name, str) and name in CONVENTIONS:
         return CONVENTIONS[name]
-    except KeyError:
-        raise UsageError(f"unknown convention '{name}'; one of {', '.join(CONVENTIONS)}") from None
+    raise UsageError(f"unknown convention {show(name)}; one of {', '.join(CONVENTIONS)}")
 
 
 def weigh(terms, weights):
@@ -259,33 +258,19 @@ class Analysis:
         return pandas.DataFrame(self.records(), columns=list(RECORD_FIELDS))
 
 
-def _short_fraction(value, what):
-    """value as an exact Fraction, refusing long text and huge exponents first
-    (Fraction('1e-999999999') would compute 10**999999999 and hang)."""
-    if isinstance(value, Fraction):
-        return value
-    text = str(value).strip()
-    if len(text) > 40 or re.search(r"[eE][+-]?0*\d{4}", text):
-        raise UsageError(f"{what} must be a short decimal number, got {text[:40]!r}")
-    try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"{what} must be a positive number, got {value!r}") from None
-
-
 def parse_alpha(alpha):
-    """alpha as an exact positive fraction ('0.75' -> 3/4)."""
-    a = _short_fraction(alpha, "alpha")
+    """alpha as an exact positive fraction ('0.75' -> 3/4); numbers.parse_number's grammar."""
+    a = parse_number(alpha, "alpha", example="a positive number")
     if a <= 0 or a > 64:
-        raise UsageError(f"alpha must be in (0, 64], got {alpha}")
+        raise UsageError(f"alpha must be in (0, 64], got {show(alpha, quote=False)}")
     return a
 
 
 def parse_rho(rho):
-    """rho as an exact positive fraction ('0.714' -> 357/500)."""
-    r = _short_fraction(rho, "rho")
+    """rho as an exact positive fraction ('0.714' -> 357/500); numbers.parse_number's grammar."""
+    r = parse_number(rho, "rho", example="a positive number")
     if r <= 0:
-        raise UsageError(f"rho must be positive, got {rho}")
+        raise UsageError(f"rho must be positive, got {show(rho, quote=False)}")
     return r
 
 
@@ -297,14 +282,15 @@ def resolve_resolution(spec, resolution=None, rho=None):
     if rho is not None:
         r = parse_rho(rho)
         if r * base > MAX_RESOLUTION:
-            raise UsageError(f"rho {rho} x {base} px exceeds the {MAX_RESOLUTION} px limit")
+            raise UsageError(f"rho {show(rho, quote=False)} x {base} px exceeds the "
+                             f"{MAX_RESOLUTION} px limit")
         resolution = int(r * base + Fraction(1, 2))
     if resolution is None:
         return base
     if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise UsageError(f"resolution must be a positive integer, got {resolution!r}")
+        raise UsageError(f"resolution must be a positive integer, got {show(resolution)}")
     if not 1 <= resolution <= MAX_RESOLUTION:
-        raise UsageError(f"resolution must be between 1 and {MAX_RESOLUTION}, got {resolution}")
+        raise UsageError(f"resolution must be between 1 and {MAX_RESOLUTION}, got {show(resolution)}")
     return resolution
 
 
@@ -452,15 +438,14 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     conv = get_convention(convention)
     g = build_graph(spec, symbolic=True)
     layers = []
-    tm, tp = sympy.Integer(0), sympy.Integer(0)
     for n in g.nodes:
         m, p, _, _ = layer_cost(n, g.domain, conv)
         # a category-free layer weighs to the int 0; everything else is already sympy
         m, p = (sympy.expand(x) if isinstance(x, sympy.Basic) else sympy.Integer(x) for x in (m, p))
         layers.append((n.name, KINDS[n.kind].label(n.attrs, n.in_shapes), m, p, n))
-        tm += m
-        tp += p
-    tm, tp = sympy.expand(tm), sympy.expand(tp)
+    # one Add of all terms: adding layer by layer re-flattens the growing sum every time
+    tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
+    tp = sympy.expand(sympy.Add(*(layer[3] for layer in layers)))
     base = analyze(spec, convention=conv)
     exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
     return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact),
@@ -533,8 +518,9 @@ def dwsep_ratios(formula):
     import sympy
 
     out = []
+    dw_k = {n.name: n.attrs.get("k") for _, _, _, _, n in formula.layers if n.kind == "dw"}
     for name, op, m, p, node in formula.layers:
         if node.source_kind == "dwsep" and node.kind == "pw" and name.endswith(".pw"):
-            k = next(n.attrs["k"] for _, _, _, _, n in formula.layers if n.name == name[:-3] + ".dw")
+            k = dw_k[name[:-3] + ".dw"]
             out.append((name[:-3], 1 / node.out_shape[2].expr + sympy.Rational(1, k * k)))
     return out

@@ -19,92 +19,93 @@ tape in ``Monomials`` instead gives the closed form (``fit``'s starting point).
 from __future__ import annotations
 
 import operator
-import re
+import os
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .cost import (CONVENTIONS, DEFAULT_CONVENTION, analyze, analyze_graph, get_convention,
                    parse_alpha, parse_rho, resolve_resolution, weigh)
-from .errors import BudgetFileError, MbcostError, SpecError, UsageError
-from .graph import (MAX_CHANNELS, MAX_RESOLUTION, Builder, ExactDomain, Graph, Node, build_graph,
-                    spatial_size)
+from . import numbers
+from .errors import BudgetFileError, LimitError, MbcostError, SpecError, UsageError, show
+from .graph import (MAX_CHANNELS, MAX_RESOLUTION, MAX_WORK, Builder, ExactDomain, Graph, Node, Work,
+                    build_graph, sharing_work, spatial_size)
 from .layers import KINDS
-from .spec import exists, line_of, load_spec, parse_yaml, read_text, suggest
+from .spec import (NodeBudget, exists, key_line, line_of, load_spec, parse_yaml, read_text, sharing_nodes,
+                   suggest)
 
 QUANTITIES = ("madds", "params")
 QUANTITY_LABELS = {"madds": "mult-adds", "params": "params"}
-UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
 MAX_QUANTITY = 10**18
 MAX_GRID_POINTS = 100_000
 MAX_LIST_VALUES = 10_000
+# a sweep or fit rebuilds the layers once per distinct resolution and replays their channels
+# once per distinct alpha (each about 10-30 microseconds a layer), then sums the counted
+# layers once per point (a fraction of a microsecond each): both are bounded
+MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
+MAX_GRID_TERMS = 10_000_000  # points x counted layers
+MAX_CHECKS = 1_000  # checks in one budget file (which, with its specs, shares one YAML node
+# budget, spec.MAX_YAML_NODES, and one expansion budget, graph.MAX_WORK)
 STANDARD_ALPHAS = tuple(Fraction(a) for a in ("1.4", "1.3", "1.0", "0.75", "0.5", "0.35", "0.25"))
 STANDARD_RESOLUTIONS = (224, 192, 160, 128, 96)
 DEFAULT_ALPHA_STEP = Fraction(1, 100)
 DEFAULT_RES_STEP = 32
 MAX_ALPHA = Fraction(64)
 
-_QTY = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)([kKMG]?)$")
-
 
 # ---------------------------------------------------------------- parsing
 
 def parse_quantity(text, what="limit"):
-    """A positive count from '150M', '2.5M', '1G', '64K' or '4200000' (exact, no floats)."""
-    if isinstance(text, bool) or text is None:
-        raise UsageError(f"{what}: must be a count like 150M, 2.5M, 1G or 4200000 (got {text!r})")
-    if isinstance(text, int):
-        value = Fraction(text)
-    else:
-        m = _QTY.match(str(text).strip().replace("_", "").replace(",", ""))
-        if not m:
-            raise UsageError(f"{what}: must be a count like 150M, 2.5M, 1G or 4200000 (got {text!r})")
-        value = Fraction(m.group(1)) * UNITS[m.group(2).upper()]
-    if value.denominator != 1:
-        raise UsageError(f"{what}: must be a whole number of units (got {text!r})")
-    if not 0 < value <= MAX_QUANTITY:
-        raise UsageError(f"{what}: must be between 1 and {MAX_QUANTITY} (got {text!r})")
-    return int(value)
+    """A positive count from '150M', '2.5M', '1G', '64K' or '4200000' (exact, no floats;
+    numbers.parse_quantity's grammar)."""
+    return numbers.parse_quantity(text, what, MAX_QUANTITY)
 
 
 def _number_range(text, what):
+    """The values of START:STOP:STEP, stop included; their count is checked before any is made."""
     parts = text.split(":")
     if len(parts) != 3:
-        raise UsageError(f"{what}: a range is START:STOP:STEP, e.g. 0.25:1:0.05 (got {text!r})")
-    try:
-        start, stop, step = (Fraction(p.strip()) for p in parts)
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"{what}: a range is START:STOP:STEP of numbers (got {text!r})") from None
+        raise UsageError(f"{what}: a range is START:STOP:STEP, e.g. 0.25:1:0.05 (got {show(text)})")
+    start, stop, step = (_list_value(p, what) for p in parts)
     if step <= 0 or stop < start:
-        raise UsageError(f"{what}: a range needs STEP > 0 and STOP >= START (got {text!r})")
-    count = int((stop - start) / step) + 1
+        raise UsageError(f"{what}: a range needs STEP > 0 and STOP >= START (got {show(text)})")
+    count = (stop - start) // step + 1
     if count > MAX_LIST_VALUES:
-        raise UsageError(f"{what}: more than {MAX_LIST_VALUES} values (got {text!r})")
-    return [start + i * step for i in range(count)]
+        raise UsageError(f"{what}: more than {MAX_LIST_VALUES} values (got {show(text)})")
+    return [start + i * step for i in range(int(count))]
+
+
+def _list_value(item, what):
+    """One number of a value list, a short decimal (numbers.parse_number's grammar)."""
+    try:
+        return numbers.parse_number(item, what, fraction=False)
+    except UsageError:
+        raise UsageError(f"{what}: not a number: {show(item.strip())}") from None
 
 
 def parse_values(text, what="--alpha", integer=False):
     """Comma-separated values and START:STOP:STEP ranges (stop included), exact, in order,
-    without repeats: '1,0.75,0.5' or '0.25:1:0.05' or '96:224:32'."""
-    out = []
-    for item in str(text).split(","):
+    without repeats: '1,0.75,0.5' or '0.25:1:0.05' or '96:224:32'. At most MAX_LIST_VALUES
+    values, counted before they are made; each value in numbers' grammar."""
+    if not isinstance(text, str):
+        raise UsageError(f"{what}: a list of values such as 1,0.75,0.5 (got {show(text)})")
+    if text.count(",") >= MAX_LIST_VALUES:
+        raise UsageError(f"{what}: more than {MAX_LIST_VALUES} values")
+    out, seen = [], set()
+    for item in text.split(","):
         item = item.strip()
         if not item:
-            raise UsageError(f"{what}: empty value in {text!r}")
-        if ":" in item:
-            values = _number_range(item, what)
-        else:
-            try:
-                values = [Fraction(item)]
-            except (ValueError, ZeroDivisionError):
-                raise UsageError(f"{what}: not a number: {item!r}") from None
+            raise UsageError(f"{what}: empty value in {show(text)}")
+        values = _number_range(item, what) if ":" in item else [_list_value(item, what)]
         for v in values:
             if integer and v.denominator != 1:
-                raise UsageError(f"{what}: resolutions must be whole pixels (got {item!r})")
+                raise UsageError(f"{what}: resolutions must be whole pixels (got {show(item)})")
             v = int(v) if integer else v
-            if v not in out:
+            if v not in seen:
+                seen.add(v)
                 out.append(v)
-    if len(out) > MAX_LIST_VALUES:
-        raise UsageError(f"{what}: more than {MAX_LIST_VALUES} values")
+                if len(out) > MAX_LIST_VALUES:
+                    raise UsageError(f"{what}: more than {MAX_LIST_VALUES} values")
     return out
 
 
@@ -246,7 +247,13 @@ class GridEvaluator:
         self._chan, self._spat, self._points = {}, {}, {}
         self._svec, self._cvec = {}, {}
         self._tape = ChannelTape(self.spec)
-        g = Builder(self.spec, self._tape).build(self.spec.input)
+        builder = Builder(self.spec, self._tape)
+        g = builder.build(self.spec.input)
+        # what a new resolution costs (a rebuild: its expansion steps) and a new alpha (a
+        # replay of the channel tape and the counted layers), in steps of MAX_GRID_WORK
+        self.layers, self.work = len(g.nodes), 0
+        self.build_cost = max(1, self.layers, builder.work.used)
+        self.replay_cost = max(1, len(self._tape.tape), len(g.nodes))
         self._nodes = [n for n in g.nodes if _counts(
             KINDS[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
         self._adds = [n for n in g.nodes if n.kind == "add"]
@@ -269,13 +276,26 @@ class GridEvaluator:
             tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
         return {"madds": tm, "params": tp}
 
+    def charge(self, resolutions=0, alphas=0, ahead=False):
+        """Count the work of new resolutions (a rebuild each) and new alphas (a replay each)
+        against MAX_GRID_WORK; ahead: only check that so many more would fit."""
+        work = self.work + resolutions * self.build_cost + alphas * self.replay_cost
+        if not ahead:
+            self.work = work
+        if work > MAX_GRID_WORK:
+            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({self.build_cost} for each "
+                             f"resolution, {self.replay_cost} for each alpha); ask for fewer values",
+                             path=self.spec.path)
+
     def _channels(self, alpha):
         if alpha not in self._chan:
+            self.charge(alphas=1)
             self._chan[alpha] = self._tape.replay(alpha)
         return self._chan[alpha]
 
     def _spatial(self, res):
         if res not in self._spat:
+            self.charge(resolutions=1)
             g = build_graph(self.spec, 1, res)
             self._spat[res] = {n.name: n for n in g.nodes}
         return self._spat[res]
@@ -288,6 +308,7 @@ class GridEvaluator:
         if key not in self._points:
             self._points[key] = self._combine(a, res) if not self.exact_only else None
             if self._points[key] is None:
+                self.charge(resolutions=1)  # a whole build, as a new resolution
                 full = analyze(self.spec, a, res, convention=self.conv)
                 self._points[key] = Point(a, res, full.madds, full.params)
         return self._points[key]
@@ -402,12 +423,17 @@ class Sweep:
         """The Point at (alpha, resolution)."""
         if len(self._index) != len(self.points):
             self._index = {(p.alpha, p.resolution): p for p in self.points}
-        return self._index[(Fraction(alpha), resolution)]
+        return self._index[(numbers.parse_number(alpha, "alpha"), resolution)]
 
 
 def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
     """Every (alpha, resolution) combination, exact, via the fast grid; with rhos instead
     of resolutions, each resolution is round(rho x the spec's)."""
+    for what, values in (("alphas", alphas), ("resolutions", resolutions), ("rhos", rhos)):
+        if (values is not None or what == "alphas") and (not isinstance(values, (list, tuple, range))
+                                   or len(values) > MAX_LIST_VALUES):
+            raise UsageError(f"{what} must be a list of at most {MAX_LIST_VALUES} values "
+                             f"(got {show(values)})")
     ev = GridEvaluator(spec, convention)
     alphas = [parse_alpha(a) for a in alphas]
     if rhos is not None:
@@ -420,6 +446,10 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
     if len(alphas) * len(resolutions) > MAX_GRID_POINTS:
         raise UsageError(f"the grid has {len(alphas) * len(resolutions)} points; the limit is "
                          f"{MAX_GRID_POINTS}")
+    ev.charge(len(resolutions), len(alphas), ahead=True)  # known up front: refuse before working
+    if len(alphas) * len(resolutions) * len(ev._nodes) > MAX_GRID_TERMS:
+        raise LimitError(f"needs more than {MAX_GRID_TERMS} terms (points x {len(ev._nodes)} "
+                         "counted layers); ask for fewer values", path=ev.spec.path)
     points = [ev.point(a, r) for a in alphas for r in resolutions]
     return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points)
 
@@ -502,10 +532,12 @@ def check_budget(spec, limits, alpha=1, resolution=None, rho=None,
 
 
 def _limits(limits):
+    if limits is not None and not isinstance(limits, dict):
+        raise UsageError(f"limits are a mapping like {{'madds': '150M'}} (got {show(limits)})")
     out = {}
     for q, v in (limits or {}).items():
         if q not in QUANTITIES:
-            raise UsageError(f"unknown limit '{q}'; one of {', '.join(QUANTITIES)}")
+            raise UsageError(f"unknown limit {show(q)}; one of {', '.join(QUANTITIES)}")
         if v is not None:
             out[q] = parse_quantity(v, f"--max-{q}")
     if not out:
@@ -546,9 +578,9 @@ def load_budget(path):
             max_madds: 150M
             max_params: 2M
     """
-    from pathlib import Path
-
-    shown = str(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"a budget file is a path (got {show(path)})")
+    shown = os.fspath(path)
     try:
         text = read_text(path)
         data = parse_yaml(text, shown)
@@ -567,6 +599,9 @@ def load_budget(path):
     if not isinstance(checks, list) or not checks:
         raise BudgetFileError("must be a non-empty list of checks", path=shown,
                               line=line_of(data, "checks"), field="checks")
+    if len(checks) > MAX_CHECKS:
+        raise LimitError(f"more than {MAX_CHECKS} checks", path=shown, line=key_line(data, "checks"),
+                         field="checks")
     out = []
     for i, item in enumerate(checks):
         line = line_of(checks, i)
@@ -626,9 +661,11 @@ def load_budget(path):
         _budget_convention(conv, shown, where("convention"))
         try:
             alpha = parse_alpha(item.get("alpha", 1))
+            rho = parse_rho(item["rho"]) if item.get("rho") is not None else None
         except UsageError as e:
-            raise BudgetFileError(str(e), path=shown, line=where("alpha"), field="alpha") from None
-        out.append(BudgetEntry(spec, alpha, res, item.get("rho"), conv, limits, line, where("spec")))
+            key = "alpha" if str(e).startswith("alpha") else "rho"
+            raise BudgetFileError(str(e), path=shown, line=where(key), field=key) from None
+        out.append(BudgetEntry(spec, alpha, res, rho, conv, limits, line, where("spec")))
     return out
 
 
@@ -639,19 +676,35 @@ def _budget_convention(name, path, line):
 
 
 def check_budget_file(path, top=3):
-    """Check every entry of a budget file; a list of BudgetResult."""
-    results = []
-    for e in load_budget(path):
-        try:
-            results.append(check_budget(e.spec, e.limits, e.alpha, e.resolution, e.rho,
-                                        e.convention, top))
-        except UsageError as err:
-            raise BudgetFileError(str(err), path=str(path), line=e.line) from None
-        except SpecError as err:
-            if err.path != e.spec or err.line is not None:
-                raise  # an error inside the spec file: it names that file and line
-            raise BudgetFileError(err.message, path=str(path), line=e.spec_line, field="spec",
-                                  got=e.spec) from None
+    """Check every entry of a budget file; a list of BudgetResult.
+
+    The budget file and every spec it names draw from one YAML node budget and one
+    expansion budget (spec.MAX_YAML_NODES, graph.MAX_WORK: what one spec may use), so
+    a thousand aliases of a large check end early; each spec is read once. A spec path
+    must be a regular file, and one that is not a spec is not shown (spec.load_spec)."""
+    nodes = NodeBudget()
+    with sharing_nodes(nodes):
+        entries = load_budget(path)
+    work = Work(MAX_WORK, f"the checks need more than {MAX_WORK} steps to expand in total "
+                          "(layers, expression terms, repeats, branches, merge inputs, copied values)")
+    results, specs = [], {}
+    with sharing_nodes(nodes), sharing_work(work):
+        for e in entries:
+            try:
+                if e.spec not in specs:
+                    specs[e.spec] = load_spec(e.spec, _named_by_a_file=True)
+                results.append(check_budget(specs[e.spec], e.limits, e.alpha, e.resolution, e.rho,
+                                            e.convention, top))
+                results[-1].spec_path = e.spec  # as the budget file names it
+            except UsageError as err:
+                raise BudgetFileError(str(err), path=str(path), line=e.line) from None
+            except SpecError as err:
+                if work.used > work.limit:
+                    raise BudgetFileError(work.what, path=str(path), line=e.line) from None
+                if str(err.path) not in (e.spec, str(Path(e.spec))) or err.line is not None:
+                    raise  # an error inside the spec file: it names that file and line
+                raise BudgetFileError(err.message, path=str(path), line=e.spec_line, field="spec",
+                                      got=e.spec) from None
     return results
 
 
@@ -849,7 +902,7 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
         try:
             step = parse_alpha(alpha_step)
         except UsageError:
-            raise UsageError(f"alpha step must be a number in (0, 64], got {alpha_step!r}") from None
+            raise UsageError(f"alpha step must be a number in (0, 64], got {show(alpha_step)}") from None
         kmax = int(MAX_ALPHA / step)
 
         def at(k):
@@ -858,7 +911,7 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
         mode, fixed = "resolution", parse_alpha(alpha)
         step = res_step
         if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= MAX_RESOLUTION:
-            raise UsageError(f"resolution step must be an integer in 1..{MAX_RESOLUTION}, got {step!r}")
+            raise UsageError(f"resolution step must be an integer in 1..{MAX_RESOLUTION}, got {show(step)}")
         kmax = MAX_RESOLUTION // step
 
         def at(k):
@@ -867,6 +920,8 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
     def ok(k):
         try:
             return _within(at(k), limits)
+        except LimitError:
+            raise  # the search itself is too long: an answer without it would be wrong
         except SpecError:
             return False  # e.g. a resolution so small that a feature map vanishes
 
@@ -886,6 +941,8 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
 def _safe(at, k):
     try:
         return at(k)
+    except LimitError:
+        raise
     except MbcostError:
         return None
 
@@ -1114,7 +1171,7 @@ def layer_calc(k, c_in, c_out, size, alpha=None, rho=None):
     TF-slim), rho scales D_F (rounded half up: rho 0.714 of 14 is 10)."""
     for what, v in (("--k", k), ("--in", c_in), ("--out", c_out), ("--size", size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v > 10**6:
-            raise UsageError(f"{what} must be a positive integer up to 1000000, got {v!r}")
+            raise UsageError(f"{what} must be a positive integer up to 1000000, got {show(v)}")
     steps = [
         LayerStep("Convolution", c_in, c_out, size, k * k * c_in * c_out * size * size,
                   k * k * c_in * c_out),

@@ -12,6 +12,7 @@ import io
 import json
 
 from .design import QUANTITY_LABELS
+from .escape import markdown as md
 from .report import fmt_alpha, number, shape_str, si
 from .textview import NAME, Column, Line, Table, plain
 
@@ -41,7 +42,7 @@ def md_table(headers, rows, right=None):
              for h in headers]
     out = ["| " + " | ".join(heads) + " |",
            "|" + "|".join("--:" if i in right else "---" for i in range(len(headers))) + "|"]
-    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    out += ["| " + " | ".join(md(str(c)) for c in r) + " |" for r in rows]
     return out
 
 
@@ -130,13 +131,13 @@ def check_markdown(results):
     ok = all(r.ok for r in results)
     out = [f"### mbcost check: {'within budget' if ok else 'OVER BUDGET'}", ""]
     for r in results:
-        out += [f"**{r.model}** ({_setting(r)}): {'within budget' if r.ok else '**over budget**'}", ""]
+        out += [f"**{md(r.model)}** ({_setting(r)}): {'within budget' if r.ok else '**over budget**'}", ""]
         out += md_table(LIMIT_HEADERS, _limit_rows(r.checks), right={1, 2, 3, 4})
         out.append("")
         for c in r.checks:
             line = _top_line(r, c.quantity)
             if line:
-                out += [line[0].upper() + line[1:], ""]
+                out += [md(line[0].upper() + line[1:]), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -248,7 +249,7 @@ def sweep_text(sw, exact=False):
 
 def sweep_markdown(sw, exact=True):
     """The sweep as a Markdown pivot table."""
-    out = [f"**{sw.model}: mult-adds by width and resolution, convention '{sw.convention}'**", ""]
+    out = [f"**{md(sw.model)}: mult-adds by width and resolution, convention '{sw.convention}'**", ""]
     out += md_table(_sweep_headers(sw), _sweep_rows(sw, exact))
     return "\n".join(out) + "\n"
 
@@ -360,7 +361,7 @@ def compare_text(c):
 def compare_markdown(c):
     """The comparison as Markdown."""
     cols = compare_columns(c)
-    out = [f"- {_side('A', c.a)}", f"- {_side('B', c.b)}", ""]
+    out = [f"- {md(_side('A', c.a))}", f"- {md(_side('B', c.b))}", ""]
     out += [BY_KIND_NOTE, ""] if c.by == "kind" else []
     right = set(range(1 if c.by == "kind" else 3, len(cols)))
     return "\n".join(out + md_table(cols, _compare_rows(c), right=right)) + "\n"

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from .columns import fmt_alpha, number
 from .cost import analyze, get_convention
+from .escape import markdown as md
 from .layers import MADD_CATEGORIES, PARAM_CATEGORIES
 
 
@@ -149,7 +150,7 @@ def explain_view(ex):
 def explain_markdown(ex):
     """The explanation as a Markdown table."""
     heads = explain_headers(ex)
-    lines = [f"**{explain_title(ex)}**", "", "| " + " | ".join(heads) + " |",
+    lines = [f"**{md(explain_title(ex))}**", "", "| " + " | ".join(heads) + " |",
              "|" + "---|" * len(heads)]
     lines += ["| " + " | ".join(r) + " |" for r in explain_rows(ex)]
     note = explain_note(ex)

@@ -19,20 +19,24 @@ Numbers are exact: ``0.75`` is the fraction 3/4, ``/`` is exact division.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from fractions import Fraction
 
 from .errors import ExprError
+from .numbers import DECIMAL, MAX_CHARS
 
 MAX_SOURCE = 256  # characters in one expression
 MAX_DEPTH = 32  # nesting of parentheses / unary operators
 MAX_MAGNITUDE = 10**18  # any intermediate value beyond this is refused
 
+# ASCII only (re.ASCII): '٣' is no digit here; numbers are numbers.DECIMAL, the one grammar
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d{1,2})?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>//|==|!=|<=|>=|[-+*/%()<>,]))"
+    rf"\s*(?:(?P<num>{DECIMAL})|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>//|==|!=|<=|>=|[-+*/%()<>,]))", re.ASCII
 )
+MAX_KNOWN = 12  # variable names listed in an 'unknown variable' message
 _CMP = {"==", "!=", "<", "<=", ">", ">="}
 
 
@@ -80,6 +84,8 @@ def _tokenize(text):
             raise ExprError(f"unexpected character {bad!r} in expression", got=text)
         pos = m.end()
         if m.group("num") is not None:
+            if len(m.group("num")) > MAX_CHARS:
+                raise ExprError(f"number longer than {MAX_CHARS} characters in expression", got=text)
             out.append(("num", m.group("num")))
         elif m.group("name") is not None:
             out.append(("name", m.group("name")))
@@ -187,15 +193,49 @@ class _Parser:
         raise ExprError(f"unexpected {val!r} in expression", got=self.text)
 
 
+_PARSED = {}  # text -> AST: a spec repeats the same few expressions thousands of times
+_SIZES = {}  # text -> number of AST nodes
+MAX_PARSED = 4096
+
+
 def parse(text):
     """Parse expression text into a small tuple AST; raise ExprError on anything else."""
     if not isinstance(text, str):
         raise ExprError("expression must be text", got=text)
+    if text in _PARSED:
+        return _PARSED[text]
     if len(text) > MAX_SOURCE:
         raise ExprError(f"expression longer than {MAX_SOURCE} characters", got=text)
     if not text.strip():
         raise ExprError("empty expression", got=text)
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    if len(_PARSED) >= MAX_PARSED:
+        _PARSED.clear()
+        _SIZES.clear()
+    _PARSED[text], _SIZES[text] = node, _size(node)
+    return node
+
+
+def _size(node):
+    """Nodes of an AST (the work of evaluating it once)."""
+    tag = node[0]
+    if tag in ("num", "var"):
+        return 1
+    if tag == "neg":
+        return 1 + _size(node[1])
+    if tag == "call":
+        return 1 + sum(_size(a) for a in node[2])
+    return 1 + _size(node[2]) + _size(node[3])
+
+
+def weight(raw):
+    """The work of evaluating a field's value: its expression's AST nodes (1 for a number);
+    the expansion budget (graph.Work) charges it, since a spec may evaluate the same
+    256-character expression a quarter of a million times."""
+    if not isinstance(raw, str):
+        return 1
+    parse(raw)
+    return _SIZES.get(raw, 1)
 
 
 def names(node):
@@ -212,9 +252,10 @@ def names(node):
     return names(node[2]) | names(node[3])
 
 
-def _check(v, text):
+def _check(v, got):
+    """v within MAX_MAGNITUDE (got is what the message shows; never converted here)."""
     if abs(v) > MAX_MAGNITUDE:
-        raise ExprError(f"expression value exceeds {MAX_MAGNITUDE:.0e}", got=text)
+        raise ExprError(f"expression value exceeds {MAX_MAGNITUDE:.0e}", got=got)
     if isinstance(v, Fraction) and v.denominator == 1:
         return int(v)
     return v
@@ -227,7 +268,8 @@ def evaluate(node, env, text=""):
         return _check(node[1], text)
     if tag == "var":
         if node[1] not in env:
-            known = ", ".join(sorted(env)) or "none"
+            first = heapq.nsmallest(MAX_KNOWN + 1, (k for k in env if isinstance(k, str)))
+            known = ", ".join(first[:MAX_KNOWN]) + (", ..." if len(first) > MAX_KNOWN else "") or "none"
             raise ExprError(f"unknown variable {node[1]!r} (known: {known})", got=text)
         v = env[node[1]]
         if isinstance(v, bool) or not isinstance(v, (int, Fraction)):
@@ -263,13 +305,11 @@ def value(raw, env):
     if isinstance(raw, bool):
         raise ExprError("expected a number, not a boolean", got=raw)
     if isinstance(raw, (int, Fraction)):  # Fraction: schema defaults such as se ratio 1/4
-        return _check(raw, str(raw))
-    if isinstance(raw, Fraction):  # schema defaults such as the SE ratio 1/4
-        return _check(raw, str(raw))
+        return _check(raw, raw)
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise ExprError("expected a finite number", got=raw)
-        return _check(Fraction(str(raw)), str(raw))
+        return _check(Fraction(repr(raw)), repr(raw))
     if isinstance(raw, str):
         return evaluate(parse(raw), env, raw)
     raise ExprError(f"expected a number or expression, not a {type(raw).__name__}", got=raw)

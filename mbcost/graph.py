@@ -10,23 +10,64 @@ the same shape rules run in both, so structure never differs between them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections import ChainMap
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import expr
-from .errors import LimitError, SpecError
+from .errors import LimitError, SpecError, UsageError
 from .layers import ACTIVATIONS, KINDS
-from .spec import LList, Rounding, key_line, line_of, suggest, type_name
+from .spec import (MAX_YAML_DEPTH, LList, Rounding, key_line, line_of, name_problem, suggest,
+                   type_name)
 
-MAX_LAYERS = 100_000  # primitive nodes after expanding blocks and repeats
-MAX_NESTING = 16  # blocks inside blocks
+MAX_LAYERS = 10_000  # primitive nodes after expanding blocks and repeats
+MAX_WORK = 250_000  # expansion steps of one graph (see Work)
+MAX_NESTING = 16  # blocks (and parallel branches) inside each other
 MAX_RESOLUTION = 16_384  # pixels on a side
 MAX_CHANNELS = 1_000_000  # channels of any tensor
 MAX_KERNEL = 1_024
 RESERVED_NAME = "total"  # the CSV's total row (report.TOTAL): no layer may be called so
 
 REQUIRED = object()
+
+
+class Work:
+    """One budget of expansion work, charged before each step is done: a layer item
+    visited (kept, skipped by `when:` or empty), a layer made, a node of an expression
+    evaluated, a repeat of a block body (even an empty
+    one), a parallel branch, an input of a merge, a value copied (a block argument, a
+    variable carried into a block, a node of a block body copied to put in a word
+    argument). Every step costs at most a few microseconds, so MAX_WORK bounds the time
+    of any expansion, whatever the spec nests or repeats."""
+
+    __slots__ = ("limit", "used", "what")
+
+    def __init__(self, limit=MAX_WORK, what=None):
+        self.limit, self.used = limit, 0
+        self.what = what or (f"spec needs more than {limit} steps to expand (layers, expression "
+                             "terms, repeats, branches, merge inputs, copied values)")
+
+    def charge(self, n=1):
+        """Count n steps; False once the budget is spent (the caller raises, located)."""
+        self.used += n
+        return self.used <= self.limit
+
+
+_SHARED_WORK = contextvars.ContextVar("mbcost_work", default=None)
+
+
+@contextlib.contextmanager
+def sharing_work(work):
+    """Within the block, every graph built draws from the one Work budget work (the
+    checks of a budget file share one budget)."""
+    token = _SHARED_WORK.set(work)
+    try:
+        yield work
+    finally:
+        _SHARED_WORK.reset(token)
 
 
 # ---------------------------------------------------------------- domains
@@ -258,7 +299,7 @@ class Builder:
     def __init__(self, spec, dom, max_layers=MAX_LAYERS):
         self.spec, self.dom, self.max_layers = spec, dom, max_layers
         self.nodes = []
-        self.visits = 0  # layer items expanded, emitted or not (bounds skipped/empty repeats)
+        self.work = _SHARED_WORK.get() or Work()
         self.tensors = []  # tensor id -> (shape, table channels)
         self.names = {}  # layer name -> tensor id
 
@@ -285,10 +326,16 @@ class Builder:
     def _error(self, msg, ctx, line, layer=None, field=None, got=None, cls=SpecError):
         return cls(msg, path=ctx.path, line=line, layer=layer, field=field, got=got)
 
+    def _charge(self, n, ctx, line, layer=None):
+        """Count n expansion steps before doing them (see Work)."""
+        if not self.work.charge(n):
+            raise self._error(self.work.what, ctx, line, layer=layer, cls=LimitError)
+
     def _emit(self, kind, name, attrs, ins, ctx, line, source_kind, table_c=None):
         if len(self.nodes) >= self.max_layers:
             raise self._error(f"spec expands to more than {self.max_layers} layers", ctx, line,
                               layer=name, cls=LimitError)
+        self._charge(1, ctx, line, name)
         if name in self.names:
             raise self._error("duplicate layer name", ctx, line, layer=name)
         if name == RESERVED_NAME:
@@ -347,10 +394,7 @@ class Builder:
                           got=item)
 
     def _item(self, item, line, ctx, cur):
-        self.visits += 1
-        if self.visits > self.max_layers:
-            raise self._error(f"spec expands to more than {self.max_layers} layers (counting "
-                              "skipped and empty ones)", ctx, line, cls=LimitError)
+        self._charge(1, ctx, line)
         kind, fields, line = self._parse_item(item, line, ctx)
         blocks = self.spec.blocks
         if kind in blocks:
@@ -385,8 +429,9 @@ class Builder:
             else:
                 out[k] = default
         if out["name"] is not None:
-            if not isinstance(out["name"], str) or not out["name"] or len(out["name"]) > 200:
-                raise self._error("name must be non-empty text", ctx, line_of(fields, "name") or line,
+            problem = name_problem(out["name"])
+            if problem:
+                raise self._error(f"name {problem}", ctx, line_of(fields, "name") or line,
                                   field="name", got=out["name"])
             out["name"] = ctx.prefix + out["name"]
         if kind in CONV_KINDS:
@@ -404,7 +449,10 @@ class Builder:
 
     def _num(self, f, key, ctx, line, kind, env=None):
         try:
+            self._charge(expr.weight(f[key]), ctx, self._loc(f, key, line), f.get("name") or f["_layer"])
             return expr.value(f[key], ctx.env if env is None else env)
+        except LimitError:
+            raise
         except SpecError as e:
             raise e.located(path=ctx.path, line=self._loc(f, key, line),
                             layer=f.get("name") or f["_layer"], field=key) from None
@@ -477,7 +525,9 @@ class Builder:
                           layer=f.get("name") or f["_layer"], field=key, got=v)
 
     def _in_env(self, ctx, cur):
-        return {**ctx.env, "in_c": self.tensors[cur][1], "block_in_c": self.tensors[ctx.block_in][1]}
+        # a view, not a copy: a spec may hold thousands of variables and layers
+        return ChainMap({"in_c": self.tensors[cur][1], "block_in_c": self.tensors[ctx.block_in][1]},
+                        ctx.env)
 
     def _channels(self, f, ctx, line, kind, cur):
         """Output channels from `out` (table value, scaled) or `expand` (ratio of actual input)."""
@@ -642,6 +692,7 @@ class Builder:
         if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
             raise self._error("must be a layer name or a list of layer names", ctx,
                               self._loc(f, "from", line), layer=name, field="from", got=f["from"])
+        self._charge(len(refs), ctx, line, name)  # every input of the merge is work
         out = []
         for r in refs:
             if r == "block_input":
@@ -677,10 +728,13 @@ class Builder:
         if not isinstance(branches, list) or len(branches) < 1:
             raise self._error("must be a list of layer lists", ctx, self._loc(f, "branches", line),
                               layer=name, field="branches", got=branches)
+        if ctx.depth + 1 > MAX_NESTING:
+            raise self._error(f"blocks and parallel branches nested deeper than {MAX_NESTING}", ctx,
+                              line, layer=name, cls=LimitError)
         outs = []
         for i, br in enumerate(branches):
+            self._charge(1, ctx, line, name)
             sub = ctx.child(ctx.env, f"{name}/b{i + 1}/", ctx.block_in, ctx.path)
-            sub.depth = ctx.depth
             if not isinstance(br, list):
                 br = LList([br])
                 br.line, br.item_lines = line, [self._loc(f, "branches", line)]
@@ -709,6 +763,12 @@ class Builder:
             raise SpecError("block 'args' must be a mapping of names to defaults (null = required)",
                             path=bpath, line=line_of(definition, "args"), layer=bname, field="args")
         stride_arg = definition.get("stride_arg", "s" if "s" in params else "stride")
+        if not isinstance(stride_arg, str) or not stride_arg.isidentifier():
+            raise SpecError("block 'stride_arg' must be the name of an argument", path=bpath,
+                            line=line_of(definition, "stride_arg"), layer=bname, field="stride_arg",
+                            got=stride_arg)
+        # the arguments and the variables a block instance carries are copied: that is work
+        self._charge(1 + len(params) + len(ctx.env), ctx, line, bname)
         reserved = {"n", "name", "when"}
         for k in fields:
             if k not in params and k not in reserved:
@@ -730,10 +790,16 @@ class Builder:
                 raise self._error(f"block '{bname}' needs argument '{k}'", ctx, line, layer=bname, field=k)
             if isinstance(raw, str) and k in fields:
                 f[k] = raw
-                try:
-                    env[k] = expr.value(raw, ctx.env)
-                except SpecError:
+                if raw.isidentifier() and raw not in ctx.env:
                     env[k] = raw  # a plain word such as an activation name
+                    continue
+                try:
+                    self._charge(expr.weight(raw), ctx, line, bname)
+                    env[k] = expr.value(raw, ctx.env)
+                except LimitError:
+                    raise
+                except SpecError:
+                    env[k] = raw  # a word after all (an expression would have parsed)
             elif isinstance(raw, str):
                 env[k] = raw
             elif isinstance(raw, (bool,)) or isinstance(raw, (int, float)):
@@ -748,25 +814,35 @@ class Builder:
             n = self._int(f, "n", ctx, line, bname, minimum=0, maximum=MAX_LAYERS)
         if self.spec.depth_multiplier != 1:
             n = math.ceil(self.spec.depth_multiplier * n)  # EfficientNet round_repeats
-        inst = f["name"] if isinstance(f["name"], str) else None
-        inst = ctx.prefix + inst if inst else ctx.auto_name(bname)
+        if f["name"] is not None and name_problem(f["name"]):
+            raise self._error(f"name {name_problem(f['name'])}", ctx,
+                              line_of(fields, "name") or line, field="name", got=f["name"])
+        inst = ctx.prefix + f["name"] if f["name"] is not None else ctx.auto_name(bname)
+        bodies = {}  # the body with word arguments put in: once for the first repetition, once for the rest
         for r in range(n):
-            benv = dict(env)
-            if r > 0 and stride_arg in benv:
-                benv[stride_arg] = 1  # only the first repetition strides (MobileNetV2 Table 2)
+            self._charge(1, ctx, line, bname)  # a repetition is work even when its body is empty
+            if min(r, 1) not in bodies:
+                benv = dict(env)
+                if r > 0 and stride_arg in benv:
+                    benv[stride_arg] = 1  # only the first repetition strides (MobileNetV2 Table 2)
+                self._charge(len(benv), ctx, line, bname)
+                bodies[min(r, 1)] = self._block_body(definition["layers"], benv, ctx, line, bname)
+            layers, numbers = bodies[min(r, 1)]
             prefix = f"{inst}.{r + 1}/" if n > 1 else f"{inst}/"
-            sub = ctx.child(benv, prefix, cur, bpath)
+            sub = ctx.child(numbers, prefix, cur, bpath)
             sub.stack = ctx.stack + (bname,)
-            cur = self._seq_block(definition["layers"], sub, cur, benv, bname)
+            cur = self._seq(layers, sub, cur)
         return cur
 
-    def _seq_block(self, layers, sub, cur, benv, bname):
-        # block args that are words (e.g. act: hswish) may be used as field values
+    def _block_body(self, layers, benv, ctx, line, bname):
+        """(layers, numeric variables) of one block instance: block args that are words
+        (e.g. act: hswish) may be used as field values, so they are put into a copy of
+        the body, every node of which is a charged step."""
         words = {k: v for k, v in benv.items() if isinstance(v, (str, bool))}
-        sub.env = {k: v for k, v in benv.items() if not isinstance(v, (str, bool))}
+        numbers = {k: v for k, v in benv.items() if not isinstance(v, (str, bool))}
         if words:
-            layers = _substitute(layers, words)
-        return self._seq(layers, sub, cur)
+            layers = _substitute(layers, words, lambda n: self._charge(n, ctx, line, bname))
+        return layers, numbers
 
 
 def _arguments(bname, params, reserved, most=12):
@@ -777,20 +853,24 @@ def _arguments(bname, params, reserved, most=12):
             else f"'{bname}' takes no arguments (only {', '.join(sorted(reserved))})")
 
 
-def _substitute(obj, words):
-    """Replace field values that are exactly a word-valued block argument's name."""
+def _substitute(obj, words, charge, depth=0):
+    """Replace field values that are exactly a word-valued block argument's name, in a copy;
+    charge(1) for every value copied (a body may be large and copied many times)."""
+    charge(1)
+    if isinstance(obj, (dict, list)) and depth > MAX_YAML_DEPTH:
+        raise LimitError(f"block body nested deeper than {MAX_YAML_DEPTH} levels", line=line_of(obj))
     if isinstance(obj, dict):
         out = type(obj)()
         if hasattr(out, "__dict__"):  # LDict/LList keep their lines; plain dicts from Python have none
             out.__dict__.update(getattr(obj, "__dict__", {}))
         for k, v in obj.items():
-            out[k] = _substitute(v, words)
+            out[k] = _substitute(v, words, charge, depth + 1)
         return out
     if isinstance(obj, list):
         out = type(obj)()
         if hasattr(out, "__dict__"):  # LDict/LList keep their lines; plain dicts from Python have none
             out.__dict__.update(getattr(obj, "__dict__", {}))
-        out.extend(_substitute(v, words) for v in obj)
+        out.extend(_substitute(v, words, charge, depth + 1) for v in obj)
         return out
     if isinstance(obj, str) and obj in words:
         return words[obj]
@@ -800,9 +880,11 @@ def _substitute(obj, words):
 def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
-    ``spec`` is a loaded ``Spec`` (``load_spec`` takes a bundled name, path or dict);
-    ``alpha`` an exact number (int or Fraction), ``resolution`` the input height (default:
-    the spec's); ``symbolic=True`` builds sizes as expressions in alpha and rho instead.
+    ``spec`` is a ``Spec`` or anything ``load_spec`` takes (a bundled name, path or dict);
+    ``alpha`` a number in (0, 64] (exact: int, Fraction or text such as '0.75'),
+    ``resolution`` the input height (default: the spec's); ``symbolic=True`` builds sizes
+    as expressions in alpha and rho instead; ``max_layers`` at most MAX_LAYERS. A bad
+    argument raises ``mbcost.UsageError``.
 
     Returns a ``Graph``: ``nodes`` (one ``Node`` per primitive layer, in order, with
     ``in_shapes`` and ``out_shape``) and ``input_shape``. Raises ``mbcost.SpecError`` with
@@ -814,9 +896,19 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         >>> g.nodes[0].name, g.nodes[0].out_shape
         ('conv1', (80, 80, 32))
     """
+    from .cost import parse_alpha, resolve_resolution
+    from .spec import load_spec
+
+    spec = load_spec(spec)
+    if isinstance(max_layers, bool) or not isinstance(max_layers, int) or not 1 <= max_layers <= MAX_LAYERS:
+        raise UsageError(f"max_layers must be an integer from 1 to {MAX_LAYERS}")
+    if not isinstance(symbolic, bool):
+        raise UsageError("symbolic must be true or false")
     if symbolic:
         dom = SymbolicDomain(spec)
         return Builder(spec, dom, max_layers).build(spec.input)
+    alpha = parse_alpha(alpha)
+    resolution = resolve_resolution(spec, resolution)
     h, w, c = spec.input
     if resolution is not None and resolution != h:
         w = (w * resolution + h // 2) // h

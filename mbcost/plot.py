@@ -20,6 +20,7 @@ import io
 import math
 import os
 
+from .escape import matplotlib as literal  # names are text, never mathtext
 from .report import fmt_alpha, pct, shape_str, si, visible_rows
 
 PLOT_HINT = "plotting needs matplotlib: pip install 'mbcost[plot]'"
@@ -95,13 +96,14 @@ def layer_bars(analysis, by_kind=False, flops=False, all_layers=False):
         return "by layer type (number of layers)", list(zip(titles, bars))
     rows = visible_rows(analysis, all_layers)
     if len(rows) <= MAX_BARS:
-        bars = [[(r.name, f * r.madds) for r in rows], [(r.name, r.params) for r in rows]]
+        bars = [[(literal(r.name), f * r.madds) for r in rows],
+                [(literal(r.name), r.params) for r in rows]]
         return "per layer", list(zip(titles, bars))
     panels = []
     for title, key in zip(titles, (lambda r: f * r.madds, lambda r: r.params)):
         ranked = sorted(rows, key=lambda r: -key(r))
         top, rest = ranked[:TOP_LAYERS], ranked[TOP_LAYERS:]
-        bars = [(r.name, key(r)) for r in top]
+        bars = [(literal(r.name), key(r)) for r in top]
         if rest:
             bars.append((f"other {len(rest)} layers", sum(key(r) for r in rest)))
         panels.append((title, bars))
@@ -121,7 +123,7 @@ def plot_layers(analysis, path, by_kind=False, flops=False, all_layers=False):
     for i, (ax, (title, bars)) in enumerate(zip(axes, panels)):
         _bars(plt, ax, bars, ("tab:blue", "tab:orange")[i], labels=i == 0 or not same_names)
         ax.set_title(title)
-    fig.suptitle(f"{analysis.title}: alpha {fmt_alpha(analysis.alpha)}, input "
+    fig.suptitle(f"{literal(analysis.title)}: alpha {fmt_alpha(analysis.alpha)}, input "
                  f"{shape_str(analysis.input)}, convention '{analysis.convention}'\n{subtitle}")
     fig.tight_layout()
     save(fig, path)
@@ -246,7 +248,7 @@ def plot_sweep(sw, path):
     if per_res:
         _series_key(axes[2], fig, plt, res_colors, str, "resolution (px)")
     na, nr = len(sw.alphas), len(sw.resolutions)
-    fig.suptitle(f"{sw.title}: {na} width{'s' * (na != 1)} x {nr} resolution{'s' * (nr != 1)}, "
+    fig.suptitle(f"{literal(sw.title)}: {na} width{'s' * (na != 1)} x {nr} resolution{'s' * (nr != 1)}, "
                  f"convention '{sw.convention}'")
     fig.tight_layout()
     save(fig, path)

@@ -18,6 +18,7 @@ import json
 from . import columns
 from .columns import Options, kind_columns, layer_columns
 from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
+from .escape import markdown as md
 from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
 from .textview import BAR
 
@@ -154,9 +155,10 @@ def _md_line(cells):
 
 
 def _md_cells(lay, c):
+    """c's cells in Markdown, each escaped (mbcost.escape): a spec's names are literal text."""
     if c.cell:
-        return [c.cell(r) for r in lay.rows]
-    return c.enc.write(_shown(lay, c), c.enc.markdown)
+        return [md(c.cell(r)) for r in lay.rows]
+    return [md(x) for x in c.enc.write(_shown(lay, c), c.enc.markdown)]
 
 
 def _md_total(lay, c):
@@ -174,7 +176,7 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
     else:
         lay = layer_layout(analysis, "markdown", flops, rows=visible_rows(analysis, all_layers))
     cols = lay.columns
-    lines = [f"**{header_line(analysis, flops)}**", "",
+    lines = [f"**{md(header_line(analysis, flops))}**", "",
              _md_line(c.heading(lay.opts, markdown=True) for c in cols),
              "|" + "|".join("--:" if c.enc.right else "---" for c in cols) + "|"]
     lines += map(_md_line, zip(*[_md_cells(lay, c) for c in cols]))

@@ -8,8 +8,11 @@ a node budget, so an alias bomb ends with an error instead of exhausting memory.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -19,13 +22,17 @@ from pathlib import Path
 import yaml
 
 from . import expr
-from .errors import LimitError, SpecError
+from .errors import LimitError, SpecError, UsageError, show
+from .numbers import MAX_CHARS
 
 SPEC_VERSION = 1
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a spec file larger than this is refused
 MAX_YAML_NODES = 200_000  # scalars + mappings + lists after alias expansion
 MAX_YAML_DEPTH = 64  # nesting of YAML mappings and lists
 MAX_EXTENDS = 8  # length of an `extends:` chain
+MAX_NAME = 200  # characters of a name (spec, title, layer)
+MAX_SUGGEST_NAME = 64  # names longer than this are neither suggested nor compared
+MAX_SUGGEST_WORK = 1_000_000  # character pairs one 'did you mean' may compare, at the most
 
 TOP_KEYS = (
     "mbcost", "name", "title", "description", "source", "extends", "input", "classes",
@@ -77,12 +84,45 @@ def type_name(obj):
     return {str: "text", bool: "boolean", type(None): "null"}.get(type(obj), type(obj).__name__)
 
 
-def suggest(name, known):
-    """' (did you mean X?)' for the closest known name, or '' (case first: ReLU -> relu)."""
-    known = [str(k) for k in known]
-    same = [k for k in known if k.lower() == str(name).lower()]
-    close = same or difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def suggest(name, known, cutoff=0.6):
+    """' (did you mean X?)' for the closest known name, or '' (case first: ReLU -> relu).
+
+    difflib.get_close_matches(name, known, n=1) on a budget: only text names of at most
+    MAX_SUGGEST_NAME characters take part, and the comparison stops once it has compared
+    MAX_SUGGEST_WORK character pairs (a spec may hold tens of thousands of long names;
+    comparing them all would take minutes for the sake of a hint)."""
+    if not isinstance(name, str) or not name or len(name) > MAX_SUGGEST_NAME:
+        return ""
+    matcher, best, work = difflib.SequenceMatcher(), None, 0
+    matcher.set_seq2(name)
+    for k in known:
+        if not isinstance(k, str) or not k or len(k) > MAX_SUGGEST_NAME:
+            continue
+        if k.lower() == name.lower():
+            return f" (did you mean '{k}'?)"  # case first: ReLU -> relu
+        work += len(k) * len(name)
+        if work > MAX_SUGGEST_WORK:
+            break
+        matcher.set_seq1(k)
+        if (matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff
+                and matcher.ratio() >= cutoff):
+            best = max(best, (matcher.ratio(), k)) if best else (matcher.ratio(), k)
+    return f" (did you mean '{best[1]}'?)" if best else ""
+
+
+def name_problem(value, multiline=False):
+    """Why value cannot be a name (spec name, title, layer name), or None.
+
+    Names reach terminals, Markdown and CSV: they are printable text of at most MAX_NAME
+    characters, so no escape sequence (ESC), line break or bidi control gets through."""
+    if not isinstance(value, str) or not value.strip():
+        return "must be non-empty text"
+    if len(value) > MAX_NAME and not multiline:
+        return f"must be at most {MAX_NAME} characters"
+    bad = next((c for c in value if not c.isprintable() and not (multiline and c in "\n\t")), None)
+    if bad is not None:
+        return f"must be printable text: no control characters (found {bad!r})"
+    return None
 
 
 # ---------------------------------------------------------------- YAML
@@ -107,6 +147,16 @@ class _Frame:
 _NO_KEY = object()
 
 
+class NodeBudget:
+    """YAML nodes composed so far, against MAX_YAML_NODES: one budget for a spec and every
+    file it extends (and, in `mbcost check --budget`, for the budget file and its specs)."""
+
+    __slots__ = ("used",)
+
+    def __init__(self):
+        self.used = 0
+
+
 class _Progress:
     """How far composing got: the end of the last event and the open depth there."""
 
@@ -116,7 +166,7 @@ class _Progress:
         self.index, self.depth = 0, 0
 
 
-def _compose(text, path, progress=None, loader=None):
+def _compose(text, path, progress=None, loader=None, nodes=None):
     """Build LDict/LList/scalars from the YAML event stream, iteratively.
 
     No recursion, so nesting cannot overflow the stack; the node budget counts
@@ -125,7 +175,10 @@ def _compose(text, path, progress=None, loader=None):
     """
     constructor = yaml.constructor.SafeConstructor()  # fresh: it caches every node it builds
     anchors = {}  # anchor -> (value, node count, height), or None while still open
-    stack, budget, root, docs = [], 0, _NO_KEY, 0
+    nodes = nodes if nodes is not None else NodeBudget()
+    stack, budget, root, docs = [], nodes.used, _NO_KEY, 0
+    over = (f"YAML expands to more than {MAX_YAML_NODES} nodes " +
+            ("(counting the files read before it)" if nodes.used else "(alias bomb?)"))
     progress = progress if progress is not None else _Progress()
     for ev in yaml.parse(text, Loader=loader or _LOADER):
         if ev.end_mark is not None:
@@ -167,9 +220,9 @@ def _compose(text, path, progress=None, loader=None):
                     value.item_lines = []
                 count, height = 1, 1
             budget += count
+            nodes.used = budget
             if budget > MAX_YAML_NODES:
-                raise LimitError(f"YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
-                                 path=path, line=line)
+                raise LimitError(over, path=path, line=line)
             if len(stack) + height > MAX_YAML_DEPTH:
                 raise LimitError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", path=path, line=line)
             if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -219,10 +272,25 @@ def _attach(stack, value, height, line, path):
     top.key = _NO_KEY
 
 
+_Y = "tag:yaml.org,2002:"
+# explicit scalar tags a spec may use, each with the implicit types its text may have
+# (`!!float 3` is 3.0; `!!int ""` or `!!bool maybe` is no value of that type)
+_EXPLICIT = {_Y + "str": None, _Y + "int": (_Y + "int",), _Y + "float": (_Y + "int", _Y + "float"),
+             _Y + "bool": (_Y + "bool",), _Y + "null": (_Y + "null",),
+             _Y + "timestamp": (_Y + "timestamp",)}
+
+
 def _scalar(ev, constructor, path, line):
     tag = ev.tag
     if tag in (None, "!"):
         tag = _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+    elif tag not in _EXPLICIT:
+        raise SpecError(f"unsupported YAML tag {tag}", path=path, line=line)
+    elif _EXPLICIT[tag] and _RESOLVER.resolve(yaml.ScalarNode, ev.value, (True, False)) not in _EXPLICIT[tag]:
+        raise SpecError(f"not a value of type !!{tag[len(_Y):]}", path=path, line=line, got=ev.value)
+    if tag in (_Y + "int", _Y + "float") and len(ev.value) > MAX_CHARS:
+        raise SpecError(f"number longer than {MAX_CHARS} characters", path=path, line=line,
+                        got=ev.value)
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in ev.value:
         # YAML 1.1 reads 1:30 as the base-60 number 90: never what a spec means
         raise SpecError(f"'{ev.value}' is a YAML base-60 number; quote it or write a plain number",
@@ -233,11 +301,36 @@ def _scalar(ev, constructor, path, line):
     node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
     try:
         return constructor.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as e:
+    except Exception as e:  # PyYAML's constructors fail in many ways on odd scalars
         why = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
         if "digits" in why:
             why = "number has too many digits"
         raise SpecError(f"bad value: {why}", path=path, line=line, got=ev.value) from None
+
+
+def check_tree(data, path="<spec>"):
+    """A spec given as Python data meets the limits a YAML file has: at most MAX_YAML_NODES
+    values (shared lists counted at every use, as aliases are), MAX_YAML_DEPTH levels and
+    keys that are text or integers; so a list that contains itself ends in an error, not
+    a RecursionError, and no message has to show a key it cannot."""
+    count, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise LimitError(f"spec data holds more than {MAX_YAML_NODES} values", path=path)
+        if isinstance(value, (dict, list, tuple)):
+            if depth > MAX_YAML_DEPTH:
+                raise LimitError(f"spec data nested deeper than {MAX_YAML_DEPTH} levels "
+                                 "(or a list that contains itself)", path=path)
+            if isinstance(value, dict):
+                for k in value:
+                    if isinstance(k, bool) or not isinstance(k, (str, int)) or (
+                            isinstance(k, int) and abs(k) > 10**18):
+                        raise SpecError("mapping keys must be text or integers up to 10^18",
+                                        path=path, got=k)
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items)
 
 
 def _flow_depth_past(text, start, end, depth):
@@ -284,11 +377,12 @@ def _escaped(text, i):
     return run % 2 == 1
 
 
-def parse_yaml(text, path="<spec>"):
-    """Parse YAML text safely into LDict/LList/scalars with line numbers."""
+def parse_yaml(text, path="<spec>", nodes=None):
+    """Parse YAML text safely into LDict/LList/scalars with line numbers; nodes, a
+    NodeBudget, carries the node count over several files (an extends chain)."""
     progress = _Progress()
     try:
-        return _compose(text, path, progress)
+        return _compose(text, path, progress, nodes=nodes)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         if mark is not None and isinstance(mark.index, int):
@@ -355,9 +449,9 @@ def read_text(path, regular_only=False):
     regular_only also devices and pipes (an `extends:` written by someone else must not make
     mbcost wait on /dev/stdin or a FIFO)."""
     p = Path(path)
-    if p.is_dir():
-        raise SpecError("is a directory, not a spec file", path=path)
     try:
+        if p.is_dir():
+            raise SpecError("is a directory, not a spec file", path=path)
         st = p.stat()
         if regular_only and not stat.S_ISREG(st.st_mode):
             raise SpecError("is not a regular file", path=path)
@@ -473,8 +567,10 @@ def _parse_rounding(data, key, path, base=None):
     return Rounding(rule, divisor, mn), mult
 
 
-def spec_from_data(data, path="<spec>", _chain=()):
+def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
     """Validate a parsed spec mapping (from YAML or a dict) into a Spec."""
+    if isinstance(data, dict) and not isinstance(data, LDict):
+        check_tree(data, path)  # a Python dict: the limits YAML has, and no cycles
     if not isinstance(data, dict):
         raise SpecError("a spec must be a YAML mapping with name, input and layers",
                         path=path, line=line_of(data), got=type_name(data))
@@ -500,7 +596,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
             if exists(sibling):
                 ppath = str(sibling)
         try:
-            base = load_spec(ppath, _chain=_chain + (parent,))
+            base = load_spec(ppath, _chain=_chain + (parent,), _nodes=_nodes)
         except SpecError as e:
             if str(e.path) in (parent, str(ppath)):  # the parent itself is missing or unreadable
                 e.path, e.line, e.field = path, line_of(data, "extends"), "extends"
@@ -524,6 +620,11 @@ def spec_from_data(data, path="<spec>", _chain=()):
     for key in ("title", "description", "source"):
         if key in data and not isinstance(data[key], str):
             raise _err("must be text", data, key, path, got=data[key])
+    for key, value in (("name", name), ("title", data.get("title")),
+                       ("description", data.get("description")), ("source", data.get("source"))):
+        problem = name_problem(value, key in ("description", "source")) if value is not None else None
+        if problem:  # also a name taken from the file's stem
+            raise SpecError(problem, path=path, line=line_of(data, key), field=key, got=value)
     title = data.get("title", default_title)
     description = data.get("description", base.description if base else "")
     source = data.get("source", base.source if base else "")
@@ -629,7 +730,7 @@ def spec_from_data(data, path="<spec>", _chain=()):
                 defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source, raw=data)
 
 
-def load_spec(name_or_path, _chain=()):
+def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
     """Load a spec from a path or bundled name and validate its top level.
 
     ``name_or_path`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
@@ -651,13 +752,62 @@ def load_spec(name_or_path, _chain=()):
         >>> load_spec({"name": "t", "input": [8, 8, 3], "layers": ["bn"], "colour": 1})
         Traceback (most recent call last):
         mbcost.errors.SpecError: <spec>: field 'colour': ...
+
+    Anything else raises ``mbcost.UsageError``. A spec file named by another file (an
+    ``extends:``, a budget file's ``spec:``) must be a regular file, and an error about
+    one that is not a spec at all never shows its content: someone else's file must not
+    make mbcost print /etc/shadow.
     """
     if isinstance(name_or_path, Spec):
         return name_or_path
     if isinstance(name_or_path, dict):
         return spec_from_data(name_or_path)
-    path = resolve(os.fspath(name_or_path))
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise UsageError("spec must be a path, a bundled name, a dict or a Spec "
+                         f"(got {type(name_or_path).__name__} {show(name_or_path)})")
+    name_or_path = os.fspath(name_or_path)
+    if not isinstance(name_or_path, str) or "\0" in name_or_path:
+        raise UsageError(f"not a usable spec name or path: {show(name_or_path)}")
+    guarded = _named_by_a_file or bool(_chain)
+    path = resolve(name_or_path)
     shown = str(name_or_path) if exists(name_or_path) else str(path)
-    text = read_text(path, regular_only=bool(_chain))
-    data = parse_yaml(text, shown)
-    return spec_from_data(data, shown, _chain)
+    text = read_text(path, regular_only=guarded)
+    nodes = _nodes if _nodes is not None else current_nodes()
+    try:
+        data = parse_yaml(text, shown, nodes)
+    except LimitError:
+        raise
+    except SpecError:
+        if guarded and not _SPEC_LINE.search(text):
+            raise _not_a_spec(shown) from None
+        raise
+    if guarded and not (isinstance(data, dict) and any(k in TOP_KEYS for k in data)):
+        raise _not_a_spec(shown)
+    return spec_from_data(data, shown, _chain, nodes)
+
+
+# a top-level line that only a spec starts (a spec with a YAML mistake is still a spec)
+_SPEC_LINE = re.compile(r"^(?:mbcost|name|extends|input|layers|blocks)[ \t]*:", re.MULTILINE)
+
+
+def _not_a_spec(shown):
+    return SpecError("is not an mbcost spec (a YAML mapping with name, input and layers); "
+                     "its content is not shown", path=shown)
+
+
+_SHARED_NODES = contextvars.ContextVar("mbcost_yaml_nodes", default=None)
+
+
+def current_nodes():
+    """The NodeBudget shared by the loads of the current `sharing_nodes()` block, or a new one."""
+    return _SHARED_NODES.get() or NodeBudget()
+
+
+@contextlib.contextmanager
+def sharing_nodes(nodes):
+    """Within the block, every spec loaded draws YAML nodes from the one NodeBudget nodes."""
+    token = _SHARED_NODES.set(nodes)
+    try:
+        yield nodes
+    finally:
+        _SHARED_NODES.reset(token)

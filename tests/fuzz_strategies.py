@@ -46,6 +46,19 @@ INJECTIONS = (
 )
 
 
+# issue 9: what the first long run never generated
+HUGE_HEX = "0x" + "f" * 4000  # an int past Python's 4,300-digit str() limit
+HOSTILE_NUMBERS = (HUGE_HEX, "1e9_9_9_9_9_9_9_9_9", "1_0", "٣٢", "３２", "١٠٠٠G", "0." + "1" * 60,
+                   "9" * 5000, "1e999", "1e-999999999", "0x", "+3", "-0", "1/0", "3/4", ".5", "1.",
+                   "nan", "inf", "0b101", "0o17", "1e99", "10**9", "1,000", " 7 ")
+HOSTILE_NAMES = ("\x1b]0;owned\x07", "\x1b[2J\x1b[H", "x\n\n### mbcost check: within budget\n<!--",
+                 "a\u202eb", "a\rb", "*bold* | `code` [l](x) <!-- _u_", "\x00", "\u2028", "$x$ &lt;",
+                 "a" * 300)
+# explicit YAML tags, each followed by text that is not of its type (or is)
+TAGGED = (b"!!timestamp abc", b"!!int ''", b"!!float ''", b"!!bool maybe", b"!!int 0x",
+          b"!!null x", b"!!binary ''", b"!!str 3", b"!!float 3", b"!!set {}", b"!!omap []")
+
+
 def _channels(draw):
     """A table width: a multiple of 64 so that c*alpha divides evenly at EVEN_ALPHAS."""
     return 64 * draw(st.integers(1, 4))
@@ -142,6 +155,8 @@ REPLACEMENTS = st.one_of(
     st.lists(st.integers(-5, 5), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
     st.sampled_from(["same", "valid", "relu", "global", "block_input", "input", "up", "stem",
                      "ir", "conv", "make_divisible", "truncate", "1/3", "0", "-1", "10**9"]),
+    st.sampled_from(HOSTILE_NUMBERS), st.sampled_from(HOSTILE_NAMES),
+    st.sampled_from([10**4000, -(10**4000), 10**19, 2**63]),  # (YAML text of up to 4,001 digits)
 )
 
 
@@ -152,7 +167,14 @@ def mutate_data(draw, spec):
     for _ in range(draw(st.integers(1, 4))):
         paths = [p for p, _ in _paths(spec)]
         path = draw(st.sampled_from(paths))
-        op = draw(st.sampled_from(["delete", "replace", "negate", "rename", "duplicate", "wrap"]))
+        op = draw(st.sampled_from(["delete", "replace", "negate", "rename", "duplicate", "wrap",
+                                   "amplify", "name"]))
+        if op == "amplify" and isinstance(spec, dict):
+            _amplify(draw, spec)
+            continue
+        if op == "name" and isinstance(spec, dict):
+            _hostile_name(draw, spec)
+            continue
         if not path:
             if op == "replace":
                 spec = draw(REPLACEMENTS)
@@ -178,6 +200,50 @@ def mutate_data(draw, spec):
         if not isinstance(spec, (dict, list)):
             break
     return spec
+
+
+def _amplify(draw, spec):
+    """Work that no layer count sees: empty bodies repeated, many branches or merge inputs,
+    a huge depth multiplier, a body with a word argument copied on every repeat."""
+    how = draw(st.sampled_from(["empty", "nested", "branches", "merge", "depth", "words"]))
+    n = draw(st.sampled_from([2, 1000, 10000]))
+    blocks = spec.setdefault("blocks", {}) if isinstance(spec.get("blocks", {}), dict) else {}
+    layers = spec.get("layers") if isinstance(spec.get("layers"), list) else []
+    if how == "empty":
+        blocks["e0"] = {"layers": []}
+        layers.append({"e0": {"n": n}})
+    elif how == "nested":
+        blocks["e0"] = {"layers": []}
+        blocks["e1"] = {"layers": [{"e0": {"n": n}}]}
+        layers.append({"e1": {"n": n}})
+    elif how == "branches":
+        blocks["p0"] = {"layers": [{"parallel": {"merge": "add", "branches": [[]] * draw(
+            st.sampled_from([2, 3000, 30000]))}}]}
+        layers.append({"p0": {"n": n}})
+    elif how == "merge":
+        blocks["m0"] = {"layers": [{"add": {"from": ["block_input"] * draw(st.sampled_from([2, 30000]))}}]}
+        layers.append({"m0": {"n": n}})
+    elif how == "depth":
+        spec["depth"] = {"multiplier": draw(st.sampled_from([10**6, 10**12, "1e9_9", 10**18]))}
+    else:
+        blocks["w0"] = {"args": {"a": "relu"}, "layers": ["a", {"parallel": {
+            "when": 0, "branches": [["linear"] * draw(st.sampled_from([10, 20000]))]}}]}
+        layers.append({"w0": {"n": n}})
+
+
+def _hostile_name(draw, spec):
+    """A spec name, title or layer name holding control characters or Markdown structure."""
+    name = draw(st.sampled_from(HOSTILE_NAMES))
+    where = draw(st.sampled_from(["name", "title", "layer"]))
+    if where != "layer":
+        spec[where] = name
+        return
+    for item in spec.get("layers") or []:
+        if isinstance(item, dict) and len(item) == 1:
+            fields = next(iter(item.values()))
+            if isinstance(fields, dict):
+                fields["name"] = name
+                return
 
 
 def dump(spec):
@@ -210,5 +276,7 @@ def mutate_bytes(draw, data):
             data[pos:pos] = draw(st.sampled_from(
                 [b"&a ", b"*a", b"<<: ", b"!!python/object:os.system ", b"{", b"[", b"- ", b": ",
                  b"\t", b"\xff", b"\xc3", b"---\n", b"%YAML 1.1\n", b"? ", b"|\n", b"'", b'"',
-                 b"\r", b"\x00", b"\xef\xbb\xbf", b" #", b"1:30", b"0x1F", b".inf", b"~"]))
+                 b"\r", b"\x00", b"\xef\xbb\xbf", b" #", b"1:30", b"0x1F", b".inf", b"~",
+                 HUGE_HEX.encode(), "٣٢".encode(), "３２".encode(), b"1e9_9_9_9", b"\\x1b[2J",
+                 b"\"\\e]0;x\\a\"", *TAGGED]))
     return bytes(data)

@@ -81,3 +81,39 @@ def test_largest_bundled_spec_has_the_most_layers():
     assert name in mbcost.bundled_names()
     assert n == len(mbcost.analyze(name).rows)
     assert all(len(mbcost.analyze(other).rows) <= n for other in mbcost.bundled_names())
+
+
+def test_limits_table_names_the_slowest_command_and_exit_codes():
+    b = _bench()
+    results = {("graph.MAX_LAYERS", "10,000 layers"): {"table csv": (0.5, {0}), "fit pareto": (2.25, {1}),
+                                                       "sweep": (1.0, {2})}}
+    text = b.limits_markdown(results, 1)
+    assert ("| `graph.MAX_LAYERS` | 10,000 layers | fit pareto: 2.25 s | table csv 0.50, "
+            "fit pareto 2.25 (exit 1), sweep 1.00 (exit 2) |") in text
+
+
+def test_the_limit_specs_are_at_their_limits():
+    # bench --limits times every command on these: each must sit at (just under) its limit
+    import pytest
+
+    from mbcost import graph, spec
+
+    b = _bench()
+    specs = {limit: path for limit, _, path in b.limit_specs()}
+    assert len(mbcost.analyze(specs["graph.MAX_LAYERS"]).rows) == graph.MAX_LAYERS
+    work = graph.Work()
+    with graph.sharing_work(work):
+        mbcost.analyze(specs["graph.MAX_WORK"])
+    assert 0.95 * graph.MAX_WORK <= work.used <= graph.MAX_WORK
+    for name in ("spec.MAX_YAML_NODES", "spec.MAX_EXTENDS"):
+        nodes = spec.NodeBudget()
+        spec.load_spec(specs[name], _nodes=nodes)
+        assert 0.99 * spec.MAX_YAML_NODES <= nodes.used <= spec.MAX_YAML_NODES, name
+    size = Path(specs["spec.MAX_FILE_BYTES"]).stat().st_size
+    assert 0.99 * spec.MAX_FILE_BYTES <= size <= spec.MAX_FILE_BYTES
+    deep = Path(specs["spec.MAX_YAML_DEPTH"]).read_text()
+    spec.parse_yaml(deep)  # at the limit ...
+    with pytest.raises(spec.LimitError):  # ... and one level more is over it
+        spec.parse_yaml(deep.replace("[relu]", "[[relu]]"))
+    nested = mbcost.load_spec(specs["graph.MAX_NESTING"])
+    assert len(nested.blocks) == graph.MAX_NESTING and mbcost.analyze(nested).rows

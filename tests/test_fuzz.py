@@ -12,7 +12,9 @@ CI runs a bounded number of examples. A long run sets MBCOST_FUZZ_EXAMPLES
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
 import time
 from fractions import Fraction
@@ -29,8 +31,8 @@ from mbcost.cost import CONVENTIONS
 from mbcost.spec import bundled_dir, spec_from_data
 from mbcost.symbols import alpha as ALPHA
 from mbcost.symbols import rho as RHO
-from fuzz_strategies import (BUNDLED_TEXTS, EVEN_ALPHAS, dump, even_specs, mutate_bytes,
-                                   mutate_data)
+from fuzz_strategies import (BUNDLED_TEXTS, EVEN_ALPHAS, HOSTILE_NUMBERS, dump, even_specs,
+                             mutate_bytes, mutate_data)
 
 LONG = int(os.environ.get("MBCOST_FUZZ_EXAMPLES", "0") or 0)
 SLOW_SECONDS = 10 if LONG else 5  # one spec must end within this (long runs share the CPU)
@@ -143,7 +145,8 @@ def assert_clean(data, args=()):
     with open(path, "wb") as fh:
         fh.write(data)
     start = time.monotonic()
-    res = RUNNER.invoke(main, ["table", path, *(args or ("-f", "csv"))])
+    with _deadline(4 * SLOW_SECONDS):
+        res = RUNNER.invoke(main, ["table", path, *(args or ("-f", "csv"))])
     took = time.monotonic() - start
     _count(f"exit{res.exit_code}")
     assert took < SLOW_SECONDS, f"took {took:.1f} s on {data[:300]!r}"
@@ -156,9 +159,16 @@ def assert_clean(data, args=()):
         # the spec itself, or a bundled spec it extends (an error inside an inherited block)
         located = (path, str(bundled_dir()), "mbcost:")
         assert lines[0].startswith(located), lines[0]
-    elif not args:
+    else:  # names are printable text: no escape sequence, bell or bidi control gets out
+        assert not set(res.stdout) & CONTROL, (res.stdout[:300], data[:300])
+        if "markdown" in args:
+            assert "<!--" not in res.stdout.replace("\\<!--", ""), data[:300]
+    if res.exit_code == 0 and not args:
         assert res.stderr == "" and res.stdout.splitlines()[-1].startswith("total,")
     return res
+
+
+CONTROL = {chr(c) for c in range(32) if chr(c) not in "\n"} | {"\x7f", "\u2028", "\u2029", "\u202e"}
 
 
 @examples(150)
@@ -228,14 +238,130 @@ def test_mutated_specs_through_formula_exit_2_with_one_line(data):
 
 NUMBER_TEXT = st.one_of(
     st.text(max_size=12), st.fractions().map(str), st.floats().map(str),
-    st.integers(-10**6, 10**6).map(lambda e: f"1e{e}"), st.integers(-10**30, 10**30).map(str))
+    st.integers(-10**6, 10**6).map(lambda e: f"1e{e}"), st.integers(-10**30, 10**30).map(str),
+    st.sampled_from(HOSTILE_NUMBERS),
+    st.integers(1, 5000).map(lambda n: "9" * n),
+    st.text("0123456789_eE.+-/", max_size=16),
+    st.text(st.characters(whitelist_categories=("Nd",)), min_size=1, max_size=4),  # any script's digits
+)
+# a value list: items, and START:STOP:STEP ranges
+LIST_TEXT = st.one_of(NUMBER_TEXT, st.lists(NUMBER_TEXT, min_size=1, max_size=3).map(",".join),
+                      st.tuples(NUMBER_TEXT, NUMBER_TEXT, NUMBER_TEXT).map(":".join))
+# every option that reads a number: (command line with {} for the value, exit codes allowed)
+NUMBER_OPTIONS = [
+    (["table", "mobilenet_v1", "-f", "csv", "--alpha", "{}"], (0, 2)),
+    (["table", "mobilenet_v1", "-f", "csv", "--rho", "{}"], (0, 2)),
+    (["table", "mobilenet_v1", "-f", "csv", "--res", "{}"], (0, 2)),
+    (["check", "mobilenet_v1", "--max-madds", "{}"], (0, 1, 2)),
+    (["check", "mobilenet_v1", "--max-madds", "1G", "--max-params", "{}"], (0, 1, 2)),
+    (["fit", "mobilenet_v1", "--max-madds", "150M", "--res", "224", "--alpha-step", "{}"], (0, 1, 2)),
+    (["fit", "mobilenet_v1", "--max-madds", "150M", "--alpha", "{}"], (0, 1, 2)),
+    (["sweep", "mobilenet_v1", "-f", "csv", "--res", "224", "--alpha", "{}"], (0, 2)),
+    (["sweep", "mobilenet_v1", "-f", "csv", "--alpha", "1", "--res", "{}"], (0, 2)),
+    (["compare", "mobilenet_v1", "--b-alpha", "{}"], (0, 2)),
+    (["layer", "dwsep", "--k", "3", "--in", "8", "--out", "8", "--size", "7", "--alpha", "{}"], (0, 2)),
+    (["layer", "dwsep", "--k", "{}", "--in", "8", "--out", "8", "--size", "7"], (0, 2)),
+]
+
+
+@contextlib.contextmanager
+def _deadline(seconds):
+    """Fail instead of hanging: a run still going after seconds is interrupted (a blocking
+    read of a FIFO or /dev/stdin included)."""
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _clean_exit(res, allowed, what):
+    """The exit code is allowed; on 2 exactly one line on stderr and nothing on stdout."""
+    assert res.exit_code in allowed, (res.exit_code, res.stderr[-500:], what)
+    assert "Traceback" not in res.stderr + res.stdout, what
+    if res.exit_code == 2:
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].strip() and res.stdout == "", (res.stderr[-500:], what)
 
 
 @examples(60)
-@given(st.sampled_from(["--alpha", "--rho"]), NUMBER_TEXT)
-def test_alpha_and_rho_text_never_escapes(option, value):
+@given(st.sampled_from(range(len(NUMBER_OPTIONS))), st.data())
+def test_number_text_in_every_option_never_escapes(which, data):
+    # issue 9: one grammar for every number read from an option (underscore exponents,
+    # other scripts' digits, 5,000-digit integers), all within seconds
+    argv, allowed = NUMBER_OPTIONS[which]
+    value = data.draw(LIST_TEXT if argv[0] == "sweep" else NUMBER_TEXT, "value")
     _count("broken_options")
-    res = RUNNER.invoke(main, ["table", "mobilenet_v1", "-f", "csv", option, value])
-    assert res.exit_code in (0, 2), (res.exit_code, res.stderr)
-    if res.exit_code == 2:
-        assert len(res.stderr.splitlines()) == 1 and res.stdout == "", res.stderr
+    args = [value if a == "{}" else a for a in argv]
+    start = time.monotonic()
+    with _deadline(4 * SLOW_SECONDS):
+        res = RUNNER.invoke(main, args)
+    assert time.monotonic() - start < SLOW_SECONDS, args
+    _clean_exit(res, allowed, args)
+
+
+SECRET = "root$6$saltsalt$Wq0HashOfThePassword.7Xg"
+
+
+def _budget_targets():
+    """Paths a budget file may name (made once): a FIFO, a device, a folder, a file that is
+    not a spec and holds a secret, a valid spec, bundled names, nonsense."""
+    folder = os.path.join(FOLDER, "targets")
+    if not os.path.isdir(folder):
+        os.makedirs(os.path.join(folder, "adir"))
+        os.mkfifo(os.path.join(folder, "fifo"))
+        with open(os.path.join(folder, "secret"), "w") as fh:
+            fh.write(f"{SECRET}: 19000\n")
+        with open(os.path.join(folder, "valid.yaml"), "w") as fh:
+            fh.write("name: v\ninput: [32, 32, 3]\nlayers:\n  - conv: {k: 3, out: 8}\n")
+    return (os.path.join(folder, "fifo"), os.path.join(folder, "secret"), os.path.join(folder, "adir"),
+            "valid.yaml", "secret", "fifo", "/dev/null", "/dev/zero", "/dev/stdin", "mobilenet_v1",
+            "efficientnet_b7", "nosuch", "", "\x1b[2J", "../targets/secret")
+
+
+BUDGET_VALUES = st.one_of(st.sampled_from(HOSTILE_NUMBERS), st.integers(-10, 10**6), st.floats(),
+                          st.text(max_size=8), st.sampled_from([0.5, 224, "150M", "1G", "paper", None]))
+BUDGET_KEYS = ["alpha", "res", "resolution", "rho", "max_madds", "max_params", "convention", "x"]
+
+
+@examples(60)
+@given(st.data())
+def test_budget_files_exit_2_with_one_line(data):
+    # issue 9: a budget file's spec: paths are someone else's choice (a FIFO, a device, a
+    # secret that is no spec), its numbers are any text, its checks may be aliased by the
+    # thousand; every run ends within seconds, one line on 2, the secret never shown
+    targets = _budget_targets()
+    checks = []
+    for _ in range(data.draw(st.integers(1, 3), "checks")):
+        check = {"spec": data.draw(st.sampled_from(targets), "spec")}
+        for key in data.draw(st.lists(st.sampled_from(BUDGET_KEYS), max_size=3, unique=True), "keys"):
+            check[key] = data.draw(BUDGET_VALUES, key)
+        if data.draw(st.booleans(), "limit"):
+            check.setdefault("max_madds", "10G")
+        checks.append(check)
+    copies = data.draw(st.sampled_from([0, 0, 0, 20, 1500]), "copies")
+    if copies:
+        first = yaml.safe_dump(checks[0], default_flow_style=True, width=10_000).strip()
+        text = f"checks:\n  - &c {first}\n" + "  - *c\n" * copies
+    else:
+        text = dump({"checks": checks})
+    raw = text.encode()
+    if data.draw(st.booleans(), "bytes too"):
+        raw = data.draw(mutate_bytes(raw), "bytes")
+    path = os.path.join(FOLDER, "targets", "budget.yaml")
+    with open(path, "wb") as fh:
+        fh.write(raw)
+    _count("broken_budget")
+    start = time.monotonic()
+    with _deadline(4 * SLOW_SECONDS):
+        res = RUNNER.invoke(main, ["check", "--budget", path, "-f",
+                                   data.draw(st.sampled_from(["text", "json", "markdown"]), "format")])
+    assert time.monotonic() - start < SLOW_SECONDS, raw[:300]
+    _count(f"budget_exit{res.exit_code}")
+    _clean_exit(res, (0, 1, 2), raw[:300])
+    assert "Wq0Hash" not in res.stdout + res.stderr, raw[:300]
