@@ -159,6 +159,36 @@ def output_options(*formats):
     return deco
 
 
+def memory_options(fn):
+    """--memory, --dtype, --weight-dtype, --memory-model, --device (mbcost.memory, roofline)."""
+    from .memory import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL, DTYPES, MEMORY_MODELS
+
+    fn = click.option("--device", default=None, metavar="NAME|FILE",
+                      help="Add intensity and a roofline time bound on a device (implies "
+                           "--memory; 'mbcost list --devices'). A bound, not a measurement.")(fn)
+    fn = click.option("--memory-model", type=click.Choice(list(MEMORY_MODELS)), default=None,
+                      help=f"What is materialized (default {DEFAULT_MEMORY_MODEL}; see README).")(fn)
+    fn = click.option("--weight-dtype", type=click.Choice(list(DTYPES)), default=None,
+                      help="Weight data type (default: --dtype).")(fn)
+    fn = click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
+                      help=f"Activation (and weight) data type (default {DEFAULT_DTYPE}).")(fn)
+    return click.option("--memory", is_flag=True,
+                        help="Add activation, weight and traffic bytes and the peak live "
+                             "activations.")(fn)
+
+
+def memory_request(ctx, memory, dtype, weight_dtype, memory_model, device):
+    """The memory settings asked for (analyze's memory=), or None: the memory options
+    other than --memory and --device need one of them."""
+    if not (memory or device is not None):
+        extra = given(ctx, "dtype", "weight_dtype", "memory_model")
+        if extra:
+            raise UsageError(f"{extra[0]} goes with --memory or --device")
+        return None
+    return {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
+            "device": device}
+
+
 def plot_option(fn):
     """--plot FILE.svg|png|pdf (needs the optional matplotlib extra)."""
     return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
@@ -257,11 +287,12 @@ def main():
                    "from --against.")
 @click.option("--against", type=click.Choice(list(CONVENTIONS)), default=None, metavar="OTHER",
               help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
+@memory_options
 @plot_option
 @click.pass_context
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_, against, plot):
+          explain_, against, memory, dtype, weight_dtype, memory_model, device, plot):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -272,10 +303,16 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
         mbcost table efficientnet_b7 --by kind --plot b7.png
         mbcost table mobilenet_v3_large --convention fvcore --explain
         mbcost table mobilenet_v2 --convention thop --explain --against ptflops
+        mbcost table mobilenet_v2 --memory --device jetson_nano
+
+    --memory adds activation bytes, weight bytes, memory traffic and the peak live
+    activations (under --memory-model, in --dtype); --device adds each layer's
+    arithmetic intensity and roofline time: a roofline bound, not a measurement.
     """
     if explain_:
         other = against or DEFAULT_CONVENTION
-        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers")
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "memory", "dtype",
+                      "weight_dtype", "memory_model", "device")
         if clash:
             raise UsageError(f"--explain shows conventions, not layers: drop {clash[0]}")
         if other == convention:
@@ -290,7 +327,8 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     if against is not None:
         raise UsageError("--against goes with --explain")
     require_plot(plot)
-    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
+    mem = memory_request(ctx, memory, dtype, weight_dtype, memory_model, device)
+    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention, memory=mem)
     by_kind = by == "kind"
     if plot:
         from .plot import plot_layers
@@ -358,20 +396,28 @@ def formula(spec, convention, by, layers, latex, fmt, output):
 
 @main.command("list")
 @click.option("--conventions", is_flag=True, help="List the counting conventions instead.")
+@click.option("--devices", is_flag=True, help="List the bundled roofline devices instead.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def list_(conventions, fmt, output):
-    """The bundled specs (or the counting conventions), one line each.
+def list_(conventions, devices, fmt, output):
+    """The bundled specs (or the counting conventions, or the devices), one line each.
 
     \b
     Examples:
         mbcost list
         mbcost list --conventions --format json
+        mbcost list --devices
     """
-    if conventions:
+    if conventions and devices:
+        raise UsageError("--conventions or --devices, not both")
+    if devices:
+        from .roofline import device_names, load_device
+
+        d = report.list_dict(devices=[load_device(n) for n in device_names()])
+    elif conventions:
         d = report.list_dict(conventions=list(CONVENTIONS.values()), default=DEFAULT_CONVENTION)
     else:
         d = report.list_dict(specs=[load_spec(bundled_dir() / f"{n}.yaml") for n in bundled_names()])

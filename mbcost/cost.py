@@ -162,6 +162,7 @@ class Row:
     line: int | None = None
     madd_terms: dict = field(default_factory=dict, repr=False)
     param_terms: dict = field(default_factory=dict, repr=False)
+    mem: object = field(default=None, repr=False, compare=False)  # memory.LayerMemory (--memory)
 
     def to_dict(self):
         """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
@@ -203,6 +204,7 @@ class Analysis:
     madds: int
     params: int
     spec_path: str = ""
+    memory: object = field(default=None, repr=False, compare=False)  # memory.MemoryReport
 
     @property
     def alpha(self):
@@ -255,7 +257,10 @@ class Analysis:
         except ImportError:
             raise ImportError("Analysis.to_dataframe needs pandas (pip install pandas); "
                               "records() gives the same rows as plain dicts") from None
-        return pandas.DataFrame(self.records(), columns=list(RECORD_FIELDS))
+        from .columns import Options
+
+        fields = record_fields(Options().for_rows(self.rows))  # RECORD_FIELDS, + memory's
+        return pandas.DataFrame(self.records(), columns=list(fields))
 
 
 def parse_alpha(alpha):
@@ -301,7 +306,7 @@ def layer_cost(node, dom, convention):
 
 
 @spec_doc
-def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION):
+def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None):
     """Per-layer rows and exact integer totals of spec at width alpha and resolution.
 
     {spec}
@@ -313,6 +318,10 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
 
     Returns an ``Analysis``: ``madds`` and ``params`` (exact ints), ``rows`` (one ``Row``
     per primitive layer), ``by_kind()`` (Table 2), ``records()`` and ``to_dict()``.
+    ``memory`` (a dict of ``mbcost.memory.memory_settings``' keywords: ``dtype``,
+    ``weight_dtype``, ``memory_model``, ``device``; ``True`` for the defaults) adds
+    activation memory, traffic and, with a device, the roofline bound: ``Analysis.memory``
+    and each ``Row.mem``.
 
     Raises ``mbcost.SpecError`` for a missing or malformed spec (with file, line, layer
     and field; its subclasses ``ExprError`` for a bad expression and ``LimitError`` for a
@@ -335,12 +344,18 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     conv = get_convention(convention)
     a = parse_alpha(alpha)
     res = resolve_resolution(spec, resolution, rho)
-    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv)
+    settings = None
+    if memory is not None and memory is not False:
+        from .memory import memory_settings
+
+        settings = memory_settings(**({} if memory is True else memory))
+    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv, settings)
 
 
 
-def analyze_graph(spec, g, alpha, resolution, convention):
-    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified)."""
+def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
+    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified);
+    memory: checked ``memory.memory_settings`` to add memory columns."""
     conv, a, res = get_convention(convention), alpha, resolution
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
@@ -350,7 +365,12 @@ def analyze_graph(spec, g, alpha, resolution, convention):
                         n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt))
         tm += m
         tp += p
-    return Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    if memory is not None:
+        from .memory import attach
+
+        attach(an, g.nodes, memory)
+    return an
 
 
 # ---------------------------------------------------------------- closed forms

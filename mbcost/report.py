@@ -35,7 +35,7 @@ def visible_rows(analysis, all_layers=False):
     """Rows to show: every row, or only those with a non-zero cost."""
     if all_layers:
         return list(analysis.rows)
-    return [r for r in analysis.rows if r.madds or r.params]
+    return [r for r in analysis.rows if r.madds or r.params or columns.has_traffic(r)]
 
 
 def by_kind_rows(analysis, all_kinds=False):
@@ -84,10 +84,17 @@ def _json_rows(lay):
     return [dict(zip(names, vals)) for vals in zip(*cols)]
 
 
+def memory_totals(analysis):
+    """The totals --memory adds that are no column's sum: the peak live activations, where
+    it occurs, the data types, the memory model and the device ({} without --memory)."""
+    return {} if analysis.memory is None else analysis.memory.totals()
+
+
 def to_dict(analysis, flops=False):
     """The JSON contract as a plain dict (all layers, exact integers)."""
     lay = layer_layout(analysis, "data", flops)
-    return {**envelope(analysis, JSON_SCHEMA), "layers": _json_rows(lay), "totals": lay.totals()}
+    return {**envelope(analysis, JSON_SCHEMA), "layers": _json_rows(lay),
+            "totals": {**lay.totals(), **memory_totals(analysis)}}
 
 
 def to_json(analysis, flops=False):
@@ -181,7 +188,8 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
              "|" + "|".join("--:" if c.enc.right else "---" for c in cols) + "|"]
     lines += map(_md_line, zip(*[_md_cells(lay, c) for c in cols]))
     lines.append(_md_line(["**Total**"] + [_md_total(lay, c) for c in cols[1:]]))
-    return "\n".join(lines) + "\n"
+    notes = memory_notes(analysis)
+    return "\n".join(lines + ([""] + [md(n) for n in notes] if notes else [])) + "\n"
 
 
 # ---------------------------------------------------------------- terminal and plain text
@@ -236,6 +244,26 @@ def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     note = "" if by_kind else hidden_note(analysis, all_layers)
     if note:
         out.append(Line(note))
+    out += [Line(n) for n in memory_notes(analysis)]
+    return out
+
+
+def memory_notes(analysis):
+    """What --memory and --device add under the table: the settings, the peak and where it
+    occurs, and that the time is a roofline bound, not a measurement."""
+    m = analysis.memory
+    if m is None:
+        return []
+    from .roofline import NOT_A_MEASUREMENT
+
+    types = m.dtype if m.weight_dtype == m.dtype else f"{m.dtype} activations, {m.weight_dtype} weights"
+    out = [f"Memory model '{m.memory_model}', {types}: peak live activations "
+           f"{m.peak_act_bytes:,} bytes at {m.peak_at}; weights {m.weight_bytes:,} bytes; "
+           f"traffic {m.traffic_bytes:,} bytes."]
+    if m.device is not None:
+        out.append(f"Time on {m.device.name} ({m.device.title}): {float(m.time_s) * 1e3:.4g} ms, "
+                   f"{NOT_A_MEASUREMENT} (ridge point {float(m.device.ridge(m.dtype)):.1f} "
+                   "FLOP/byte).")
     return out
 
 
@@ -336,8 +364,14 @@ def formula_json(formula, by_kind=False, layers=False, ratios=()):
 
 # ---------------------------------------------------------------- mbcost list
 
-def list_dict(specs=None, conventions=None, default=None):
-    """The list JSON contract (schema mbcost.list/1): the bundled specs, or the conventions."""
+def list_dict(specs=None, conventions=None, default=None, devices=None):
+    """The list JSON contract (schema mbcost.list/1): the bundled specs, the conventions or
+    the devices (rates in ops or bytes per second, as numbers)."""
+    if devices is not None:
+        return {"schema": LIST_SCHEMA, "devices": [
+            {"name": d.name, "title": d.title, "kind": d.kind,
+             "bandwidth": number(d.bandwidth), "peak": {k: number(v) for k, v in d.peak.items()},
+             "sources": dict(d.sources)} for d in devices]}
     if conventions is not None:
         return {"schema": LIST_SCHEMA, "conventions": [
             {"name": c.name, "summary": c.summary, "notes": c.notes, "default": c.name == default,
@@ -345,6 +379,14 @@ def list_dict(specs=None, conventions=None, default=None):
     return {"schema": LIST_SCHEMA, "specs": [
         {"name": s.name, "title": s.title, "description": s.description, "source": s.source,
          "input": [int(v) for v in s.input]} for s in specs]}
+
+
+def _rate(x):
+    """19500000000000 -> '19.5T' (the device files' units)."""
+    for div, suffix in ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(x) >= div:
+            return f"{x / div:g}{suffix}"
+    return f"{x:g}"
 
 
 def list_json(d):
@@ -356,5 +398,9 @@ def list_text(d):
     """One line per spec (name, description or title) or per convention (name, summary)."""
     if "conventions" in d:
         return "".join(f"{c['name']:13} {c['summary']}\n" for c in d["conventions"])
+    if "devices" in d:
+        return "".join(f"{x['name']:15} {x['title']}: {_rate(x['bandwidth'])}B/s, "
+                       + ", ".join(f"{k} {_rate(v)}OP/s" for k, v in x["peak"].items()) + "\n"
+                       for x in d["devices"])
     width = max((len(s["name"]) for s in d["specs"]), default=0) + 1
     return "".join(f"{s['name']:{width}} {s['description'] or s['title']}\n" for s in d["specs"])

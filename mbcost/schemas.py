@@ -322,9 +322,28 @@ def _columns_schema(columns, kind_layout=False):
     return row, _obj(totals, required=[c.name for c in columns if c.total and not c.when])
 
 
+def memory_totals_schema():
+    """The totals --memory adds beside the columns' sums (report.memory_totals)."""
+    from .memory import DTYPES, MEMORY_MODELS
+
+    dtype = {"enum": list(DTYPES)}
+    return {
+        "peak_act_bytes": _d({"type": "integer", "minimum": 0}, "peak live activation bytes "
+                             "over the execution order; only with --memory"),
+        "peak_at": _d({"type": "string"}, "the layer where the peak is first reached; only "
+                      "with --memory"),
+        "dtype": _d(dtype, "activation data type; only with --memory"),
+        "weight_dtype": _d(dtype, "weight data type; only with --memory"),
+        "memory_model": _d({"enum": list(MEMORY_MODELS)}, "memory model; only with --memory"),
+        "device": _d({"type": ["string", "null"]}, "the --device's name (null: none); only "
+                     "with --memory"),
+    }
+
+
 def table_json_schema():
     """The JSON Schema of `mbcost table --format json` output (schema mbcost.table/1)."""
     layer, totals = _columns_schema(layer_columns(Options.every(), "data"))
+    totals["properties"].update(memory_totals_schema())
     return {
         "$schema": DRAFT,
         "title": f"mbcost table JSON output, {JSON_SCHEMA}",
