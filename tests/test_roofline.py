@@ -175,3 +175,17 @@ def test_list_devices():
     d = json.loads(run("list", "--devices", "-f", "json").stdout)
     assert [x["name"] for x in d["devices"]] == roofline.device_names()
     assert run("list", "--devices", "--conventions").exit_code == 2
+
+
+def test_readme_lists_every_device_and_the_peaks_it_shows():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Memory and latency", 1)[1].split("\n## ", 1)[0]
+    for n in roofline.device_names():
+        assert f"| `{n}` |" in section, n
+    assert "roofline bound, not a measurement" in section
+    for spec in ("mobilenet_v1", "mobilenet_v2"):
+        for model in ("eager", "fused", "streamed"):
+            m = mbcost.analyze(spec, memory={"memory_model": model, "dtype": "fp16"}).memory
+            assert f"{m.peak_act_bytes:,} B at `{m.peak_at}`" in section, (spec, model)
