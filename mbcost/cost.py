@@ -48,6 +48,9 @@ class Convention:
     madds: dict
     params: dict
     notes: str = ""
+    # how --memory's act_elems counts activations: {layer kind: weight per output element};
+    # None: every layer's output once
+    acts: dict = None
 
 
 _TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1}
@@ -83,7 +86,9 @@ CONVENTIONS = {
         {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,
         "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
         "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
-        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0."),
+        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0. --memory's "
+        "act_elems are its ActivationCountAnalysis: the outputs of conv and linear only.",
+        {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
         "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
         "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
@@ -109,6 +114,15 @@ CONVENTIONS = {
         {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
         "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
         "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped."),
+    "torchinfo": Convention(
+        "torchinfo", "torchinfo summary: a parameterized layer's mult-adds are its parameters x "
+        "output positions (conv MACs + bias adds, BN gamma and beta once)",
+        {"mac": 1, "bias": 1, "bn.params": 1}, _TV_PARAMS,
+        "torchinfo 1.8.0 (layer_info.py): a Conv's macs are (weight + bias parameters) x output "
+        "positions, any other leaf with parameters counts its parameters once (BN: gamma, beta; "
+        "Linear: weight + bias); --memory's act_bytes are its 'Forward/backward pass size': 2 x "
+        "the output of every layer with parameters (conv, FC, BN), 4 bytes each in fp32.",
+        {"conv": 2, "dw": 2, "pw": 2, "fc": 2, "bn": 2}),
 }
 DEFAULT_CONVENTION = "paper"
 
@@ -480,6 +494,7 @@ MADD_ROWS = [
     ("conv and FC weights (multiply-accumulates)", ["mac"]),
     ("conv and FC bias adds", ["bias"]),
     ("BatchNorm (inference)", ["bn"]),
+    ("BatchNorm gamma, beta (once per layer)", ["bn.params"]),
     ("ReLU", ["act.relu"]),
     ("ReLU6", ["act.relu6"]),
     ("h-swish", ["act.hswish"]),
@@ -512,6 +527,15 @@ def _unit(cat, w):
     return f"{w}/elem"
 
 
+def _acts(acts):
+    """How a convention counts activations, in words."""
+    if acts is None:
+        return "every output"
+    kinds = sorted(acts, key=list(KINDS).index)
+    w = set(acts.values())
+    return (f"{w.pop()}x " if len(w) == 1 and 1 not in w else "") + "+".join(kinds) + " outputs"
+
+
 def conventions_markdown():
     """The README's table of conventions (one row per counted thing), generated from CONVENTIONS."""
     convs = list(CONVENTIONS.values())
@@ -526,6 +550,8 @@ def conventions_markdown():
     for title, cats in PARAM_ROWS:
         cells = ["yes" if any(c.params.get(k) for k in cats) else "no" for c in convs]
         lines.append(f"| parameters: {title} | " + " | ".join(cells) + " |")
+    lines.append("| activations (`--memory`'s `act_elems`) | " + " | ".join(
+        _acts(c.acts) for c in convs) + " |")
     lines.append("")
     for c in convs:
         lines.append(f"- `{c.name}`: {c.summary}." + (f" {c.notes}" if c.notes else ""))

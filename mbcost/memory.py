@@ -5,9 +5,11 @@ tensor ids) and the raw parameter counts of each layer; nothing changes a mult-a
 parameter count. The numbers are exact integers for their stated memory model.
 
 Per layer (``LayerMemory``):
-  * ``act_elems``: the elements of the layer's output tensor; ``act_bytes`` that times
-    the activation type's size (``--dtype``). A property of the layer, the same in every
-    memory model.
+  * ``act_elems``: the elements of the layer's output tensor, as the counting convention
+    counts activations (every output once; ``fvcore``: conv and FC outputs, as its
+    ActivationCountAnalysis; ``torchinfo``: 2x the outputs of layers with parameters, its
+    forward/backward pass size); ``act_bytes`` that times the activation type's size
+    (``--dtype``). The same in every memory model.
   * ``weight_bytes``: the layer's stored parameters in the weight type, as the memory
     model stores them: conv/FC weights and biases, and BN's gamma, beta, running mean and
     variance (4 per channel) unless folded (then its conv stores C more, a bias, if it had
@@ -204,9 +206,11 @@ def tensor_plan(nodes, model):
 
 
 def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_MEMORY_MODEL,
-                   weight_dtype=None):
+                   weight_dtype=None, acts=None):
     """A ``MemoryReport`` of a built graph's nodes (with each node's raw parameter terms
-    and multiply-accumulates) under a memory model and data types."""
+    and multiply-accumulates) under a memory model and data types. acts: the counting
+    convention's activation weights ({kind: weight}; None: every output once), which
+    ``act_elems`` and ``act_bytes`` follow (the peak and the traffic do not)."""
     dtype = check_dtype(dtype)
     weight_dtype = check_dtype(weight_dtype or dtype, "weight dtype")
     model = check_memory_model(model)
@@ -278,10 +282,11 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     peak_i = live.index(peak) if live else 0
     layers = []
     for i, node in enumerate(nodes):
+        counted = size[i + 1] if acts is None else size[i + 1] * acts.get(node.kind, 0)
         writes = materialized[i] and stored(i + 1)
         reads = sum(size[t] for t in node.inputs if stored(t)) if materialized[i] else 0
         layers.append(LayerMemory(
-            act_elems=size[i + 1], act_bytes=size[i + 1] * ab, weight_bytes=read_w[i] * wb,
+            act_elems=counted, act_bytes=counted * ab, weight_bytes=read_w[i] * wb,
             read_bytes=reads * ab + read_w[i] * wb, write_bytes=size[i + 1] * ab if writes else 0,
             live_bytes=live[i], materialized=bool(writes), macs=int(macs[i])))
     return MemoryReport(dtype, weight_dtype, model, layers, peak,
@@ -306,10 +311,13 @@ def memory_settings(dtype=DEFAULT_DTYPE, weight_dtype=None, memory_model=DEFAULT
 def attach(analysis, nodes, settings):
     """Put a ``MemoryReport`` on analysis (``Analysis.memory``) and each layer's
     ``LayerMemory`` on its row (``Row.mem``); the rows are the nodes', in order."""
+    from .cost import get_convention
+
     rows = analysis.rows
     rep = analyze_memory(nodes, [r.param_terms for r in rows],
                          [r.madd_terms.get("mac", 0) for r in rows], settings["dtype"],
-                         settings["memory_model"], settings["weight_dtype"])
+                         settings["memory_model"], settings["weight_dtype"],
+                         get_convention(analysis.convention).acts)
     if settings.get("device") is not None:
         from .roofline import apply_device
 
