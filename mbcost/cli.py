@@ -374,24 +374,47 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
+@click.option("--metric", type=click.Choice(["madds", "activations", "traffic", "peak", "latency"]),
+              default="madds", show_default=True,
+              help="Also a memory metric's closed form (bytes; latency: seconds on --device, "
+                   "a roofline bound).")
+@memory_options
+@click.pass_context
 @handle_errors
-def formula(spec, convention, by, layers, latex, fmt, output):
+def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memory, dtype,
+            weight_dtype, memory_model, device):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
 
     \b
     Examples:
         mbcost formula mobilenet_v1 --by kind --layers
         mbcost formula mobilenet_v2 --format json -o formula.json
+        mbcost formula mobilenet_v1 --metric traffic --dtype fp16
+        mbcost formula mobilenet_v1 --metric latency --device jetson_nano
     """
     if latex and fmt == "json":
         raise UsageError("--latex goes with the text format; JSON gives every expression "
                          "in sympy syntax")
+    if memory:
+        raise UsageError("formula takes --metric, not --memory")
+    mem = None
+    if metric != "madds":
+        from .memory import memory_closed_form
+
+        settings = {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
+                    "device": device}
+        total, per = memory_closed_form(spec, metric, convention, **settings)
+        mem = report.metric_formula(metric, total, per, settings)
+    else:
+        clash = given(ctx, "dtype", "weight_dtype", "memory_model", "device")
+        if clash:
+            raise UsageError(f"{clash[0]} goes with --metric activations|traffic|peak|latency")
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
     if fmt == "json":
-        write_output(report.formula_json(f, by == "kind", layers, ratios), output)
+        write_output(report.formula_json(f, by == "kind", layers, ratios, mem), output)
     else:
-        show(report.formula_view(f, by == "kind", layers, latex, ratios), output, fit=False)
+        show(report.formula_view(f, by == "kind", layers, latex, ratios, mem), output, fit=False)
 
 
 @main.command("list")

@@ -147,9 +147,14 @@ def check_memory_model(name):
     return name
 
 
-def _elems(shape):
+def _elems(shape, v=int):
     h, w, c = shape
-    return int(h) * int(w) * int(c)
+    return v(h) * v(w) * v(c)
+
+
+def _expr(x):
+    """A symbolic graph's size as its closed form (graph.Sym.expr), or the value itself."""
+    return getattr(x, "expr", x)
 
 
 def _block(name):
@@ -206,11 +211,13 @@ def tensor_plan(nodes, model):
 
 
 def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_MEMORY_MODEL,
-                   weight_dtype=None, acts=None):
+                   weight_dtype=None, acts=None, symbolic=False):
     """A ``MemoryReport`` of a built graph's nodes (with each node's raw parameter terms
     and multiply-accumulates) under a memory model and data types. acts: the counting
     convention's activation weights ({kind: weight}; None: every output once), which
-    ``act_elems`` and ``act_bytes`` follow (the peak and the traffic do not)."""
+    ``act_elems`` and ``act_bytes`` follow (the peak and the traffic do not). symbolic: the
+    nodes come from a symbolic graph; every size is then a sympy expression in alpha and
+    rho, the peak a ``Max`` of the layers' live bytes and ``peak_at`` empty."""
     dtype = check_dtype(dtype)
     weight_dtype = check_dtype(weight_dtype or dtype, "weight dtype")
     model = check_memory_model(model)
@@ -227,14 +234,15 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     def stored(t):
         return not root_internal[storage[t]]
 
+    v = _expr if symbolic else int
     size = [0] * (n + 1)
-    size[0] = _elems(nodes[0].in_shapes[0]) if n else 0
+    size[0] = _elems(nodes[0].in_shapes[0], v) if n else 0
     for i, node in enumerate(nodes):
-        size[i + 1] = _elems(node.out_shape)
+        size[i + 1] = _elems(node.out_shape, v)
     weights = []
     for i, node in enumerate(nodes):
         pt = param_terms[i]
-        w = sum(int(pt.get(k, 0)) for k in WEIGHT_TERMS)
+        w = sum(pt.get(k, 0) for k in WEIGHT_TERMS)
         weights.append(w)
     # a folded BN's parameters become its producer's bias (C more if it had none)
     read_w = list(weights)
@@ -242,8 +250,8 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
         if folded[i]:
             read_w[i] = 0
             p = node.inputs[0] - 1
-            if not int(param_terms[p].get("bias", 0)):
-                read_w[p] += int(node.out_shape[2])
+            if param_terms[p].get("bias", 0) == 0:
+                read_w[p] += v(node.out_shape[2])
     # liveness over storages: [first step, last step]
     first, lastuse = {}, {}
     for t in range(n + 1):
@@ -278,8 +286,13 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     for i in range(n):
         cur += delta[i]
         live.append(cur)
-    peak = max(live, default=0)
-    peak_i = live.index(peak) if live else 0
+    if symbolic:
+        import sympy
+
+        peak, peak_i = sympy.Max(*set(live)) if live else sympy.Integer(0), None
+    else:
+        peak = max(live, default=0)
+        peak_i = live.index(peak) if live else 0
     layers = []
     for i, node in enumerate(nodes):
         counted = size[i + 1] if acts is None else size[i + 1] * acts.get(node.kind, 0)
@@ -288,9 +301,10 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
         layers.append(LayerMemory(
             act_elems=counted, act_bytes=counted * ab, weight_bytes=read_w[i] * wb,
             read_bytes=reads * ab + read_w[i] * wb, write_bytes=size[i + 1] * ab if writes else 0,
-            live_bytes=live[i], materialized=bool(writes), macs=int(macs[i])))
+            live_bytes=live[i], materialized=bool(writes), macs=v(macs[i])))
     return MemoryReport(dtype, weight_dtype, model, layers, peak,
-                        nodes[peak_i].name if nodes else "", [nd.name for nd in nodes])
+                        nodes[peak_i].name if nodes and peak_i is not None else "",
+                        [nd.name for nd in nodes])
 
 
 def memory_settings(dtype=DEFAULT_DTYPE, weight_dtype=None, memory_model=DEFAULT_MEMORY_MODEL,
@@ -345,3 +359,56 @@ def largest_by_resolution(analysis):
             best[key] = max(best.get(key, 0), int(r.output[2]))
     return [(h, w, c, h * w * c * ab) for (h, w), c in
             sorted(best.items(), key=lambda kv: (-kv[0][0] * kv[0][1], kv[0]))]
+
+
+METRICS = {
+    "activations": "output tensor bytes summed over every layer (act_bytes)",
+    "traffic": "bytes read and written (traffic_bytes, ShuffleNetV2's memory access cost)",
+    "peak": "peak live activation bytes: a Max over the layers' live bytes",
+    "latency": "roofline bound in seconds on --device: a sum of per-layer Max terms",
+}
+
+
+def memory_closed_form(spec, metric, convention="paper", **settings):
+    """(total, [(name, op, expr)]) of a memory metric (``METRICS``) as sympy expressions in
+    alpha and rho, under the memory settings (``memory_settings``' keywords; ``latency``
+    needs a device). Polynomials for activations and traffic; a ``Max`` for the peak and
+    per layer for latency (a bound is the larger of two polynomials)."""
+    import sympy
+
+    from .cost import get_convention, layer_cost
+    from .errors import UsageError, show
+    from .graph import build_graph
+    from .layers import KINDS
+    from .spec import load_spec
+
+    if metric not in METRICS:
+        raise UsageError(f"unknown metric {show(metric)}; one of madds, {', '.join(METRICS)}")
+    st = memory_settings(**settings)
+    if metric == "latency" and st["device"] is None:
+        raise UsageError("--metric latency needs --device")
+    conv = get_convention(convention)
+    g = build_graph(load_spec(spec), symbolic=True)
+    terms = [layer_cost(n, g.domain, conv)[2:] for n in g.nodes]
+    rep = analyze_memory(g.nodes, [pt for _, pt in terms], [mt.get("mac", 0) for mt, _ in terms],
+                         st["dtype"], st["memory_model"], st["weight_dtype"], conv.acts,
+                         symbolic=True)
+    if metric == "peak":
+        per = [m.live_bytes for m in rep.layers]
+    elif metric == "activations":
+        per = [m.act_bytes for m in rep.layers]
+    elif metric == "traffic":
+        per = [m.traffic_bytes for m in rep.layers]
+    else:
+        dev = st["device"]
+        peak, bw = dev.peak_for(st["dtype"]), dev.bandwidth
+        per = [sympy.Max(2 * sympy.Rational(peak.denominator, peak.numerator) * m.macs,
+                         sympy.Rational(bw.denominator, bw.numerator) * m.traffic_bytes)
+               for m in rep.layers]
+    per = [sympy.expand(sympy.sympify(e)) for e in per]
+    layers = [(n.name, KINDS[n.kind].label(n.attrs, n.in_shapes), e) for n, e in zip(g.nodes, per)]
+    if metric == "peak":
+        total = rep.peak_act_bytes
+    else:
+        total = sympy.Add(*per)
+    return total, layers

@@ -278,7 +278,38 @@ def hidden_note(analysis, all_layers):
 
 # ---------------------------------------------------------------- formulas
 
-def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
+def metric_formula(metric, total, per, settings):
+    """A memory metric's closed forms, as formula_view and formula_dict take them (mem=)."""
+    from .memory import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL
+
+    dev = settings.get("device")
+    dtype = settings.get("dtype") or DEFAULT_DTYPE
+    return {"name": metric, "dtype": dtype, "weight_dtype": settings.get("weight_dtype") or dtype,
+            "memory_model": settings.get("memory_model") or DEFAULT_MEMORY_MODEL,
+            "device": None if dev is None else str(dev),
+            "unit": "seconds" if metric == "latency" else "bytes", "total": total, "layers": per}
+
+
+def _metric_lines(mem, layers, show, poly):
+    from .roofline import NOT_A_MEASUREMENT
+
+    where = f"memory model '{mem['memory_model']}', {mem['dtype']}"
+    if mem["device"]:
+        where += f", device {mem['device']}"
+    out = ["", f"{mem['name']} ({mem['unit']}; {where}):"]
+    out.append(poly(f"  {mem['name']} = {show(mem['total'])}", 4))
+    if mem["name"] == "latency":
+        out.append(f"  ({NOT_A_MEASUREMENT}: a sum of per-layer Max(compute, memory) terms)")
+    elif mem["name"] == "peak":
+        out.append("  (a Max over the layers' live bytes: not one polynomial)")
+    if layers:
+        for name, op, e in mem["layers"]:
+            if e != 0:
+                out.append(poly(f"    {name} [{op}]: {show(e)}", 6))
+    return out
+
+
+def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), mem=None):
     """Closed forms as text (or LaTeX), with the approximations stated: a textview view
     whose long polynomials wrap between terms on a terminal, continuation lines indented
     (LaTeX is left on one line, to copy)."""
@@ -312,6 +343,8 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
             at1 = r.subs(sympy.Symbol("alpha", positive=True), 1)
             out.append(poly(f"  {name}: {show(r)}  (= {float(at1):.4f} at alpha = 1, "
                             f"{float(1 / at1):.1f}x fewer)", 4))
+    if mem is not None:
+        out += _metric_lines(mem, layers, show, poly)
     out += [""]
     if formula.approximations:
         out.append(Line("These closed forms are exact at alpha = 1, rho = 1 "
@@ -331,7 +364,7 @@ def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
     return plain(formula_view(formula, by_kind, layers, latex, ratios))
 
 
-def formula_dict(formula, by_kind=False, layers=False, ratios=()):
+def formula_dict(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract (schema mbcost.formula/1) as a plain dict. Expressions are
     strings in sympy syntax (``*``, ``**``), which ``sympy.sympify`` reads back; like the
     text, kinds and layers whose closed forms are both 0 are left out."""
@@ -352,14 +385,21 @@ def formula_dict(formula, by_kind=False, layers=False, ratios=()):
         a = sympy.Symbol("alpha", positive=True)
         d["dwsep_ratios"] = [{"name": name, "ratio": str(r), "at_alpha_1": float(r.subs(a, 1))}
                              for name, r in ratios]
+    if mem is not None:
+        d["metric"] = {k: mem[k] for k in ("name", "unit", "dtype", "weight_dtype",
+                                            "memory_model", "device")}
+        d["metric"]["total"] = str(mem["total"])
+        if layers:
+            d["metric"]["layers"] = [{"name": n, "op": op, "value": str(e)}
+                                     for n, op, e in mem["layers"] if e != 0]
     d["approximations"] = list(formula.approximations)
     d["exact_at_base"] = bool(formula.exact_at_base)
     return d
 
 
-def formula_json(formula, by_kind=False, layers=False, ratios=()):
+def formula_json(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract as text."""
-    return json.dumps(formula_dict(formula, by_kind, layers, ratios), indent=2) + "\n"
+    return json.dumps(formula_dict(formula, by_kind, layers, ratios, mem), indent=2) + "\n"
 
 
 # ---------------------------------------------------------------- mbcost list

@@ -510,6 +510,19 @@ def formula_json_schema():
             "ratio": _d({"type": "string"}, "1/N + 1/D_K^2 with N in alpha, sympy syntax"),
             "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
             "with --layers: each separable pair over the standard conv it replaces"),
+        "metric": _d(_obj({
+            "name": {"enum": ["activations", "traffic", "peak", "latency"]},
+            "unit": {"enum": ["bytes", "seconds"]},
+            "dtype": {"type": "string"}, "weight_dtype": {"type": "string"},
+            "memory_model": {"type": "string"}, "device": {"type": ["string", "null"]},
+            "total": _d({"type": "string"}, "the metric in alpha and rho, sympy syntax: a "
+                        "polynomial for activations and traffic, with Max terms for peak and "
+                        "latency"),
+            "layers": _d({"type": "array", "items": _obj({
+                "name": {"type": "string"}, "op": {"type": "string"},
+                "value": {"type": "string"}})}, "with --layers")},
+            required=["name", "unit", "dtype", "weight_dtype", "memory_model", "device",
+                      "total"]), "with --metric other than madds"),
         "approximations": _d({"type": "array", "items": {"type": "string"}},
                              "where the forms are continuous approximations (empty: exact)"),
         "exact_at_base": _d({"type": "boolean"}, "the forms equal the exact counts at alpha = rho = 1"),
@@ -531,8 +544,16 @@ def list_json_schema():
     out = _layout(LIST_SCHEMA, "list", {
         "specs": _d({"type": "array", "items": spec}, "the bundled specs (without --conventions)"),
         "conventions": _d({"type": "array", "items": conv}, "with --conventions"),
+        "devices": _d({"type": "array", "items": _obj({
+            "name": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
+            "bandwidth": _d({"type": "number", "minimum": 0}, "bytes per second"),
+            "peak": _d({"type": "object", "additionalProperties": {"type": "number"}},
+                       "data type -> operations per second"),
+            "sources": _d({"type": "object", "additionalProperties": {"type": "string"}},
+                          "field -> the public source of its figure")})}, "with --devices"),
     }, required=[])
-    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]}]
+    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]},
+                    {"required": ["devices"]}]
     return out
 
 
