@@ -399,7 +399,10 @@ def sweep_json_schema():
 
 def _limit_checks():
     return {"type": "array", "items": _obj({
-        "quantity": {"enum": ["madds", "params"]}, "limit": COUNT, "value": COUNT,
+        "quantity": _d({"enum": ["madds", "params", "peak_memory", "weights", "latency"]},
+                       "peak_memory and weights in bytes, latency in ns (a roofline bound, "
+                       "rounded up): with --max-peak-memory, --max-weights, --max-latency"),
+        "limit": COUNT, "value": COUNT,
         "headroom": _d({"type": "integer"}, "limit - value; negative: the excess"),
         "headroom_pct": _d({"type": "number"}, "headroom in percent of the limit (4 decimals)"),
         "ok": {"type": "boolean"}})}
