@@ -289,10 +289,14 @@ def main():
               help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
 @memory_options
 @plot_option
+@click.option("--plot-roofline", "plot_roofline", type=click.Path(dir_okay=False), default=None,
+              help="With --device: draw the roofline chart (intensity vs attained FLOP/s per "
+                   "layer, the device's roof) to FILE (.svg, .png or .pdf).")
 @click.pass_context
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_, against, memory, dtype, weight_dtype, memory_model, device, plot):
+          explain_, against, memory, dtype, weight_dtype, memory_model, device, plot,
+          plot_roofline):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -312,7 +316,7 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     if explain_:
         other = against or DEFAULT_CONVENTION
         clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "memory", "dtype",
-                      "weight_dtype", "memory_model", "device")
+                      "weight_dtype", "memory_model", "device", "plot_roofline")
         if clash:
             raise UsageError(f"--explain shows conventions, not layers: drop {clash[0]}")
         if other == convention:
@@ -327,6 +331,9 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     if against is not None:
         raise UsageError("--against goes with --explain")
     require_plot(plot)
+    if plot_roofline is not None and device is None:
+        raise UsageError("--plot-roofline needs --device NAME|FILE")
+    require_plot(plot_roofline)
     mem = memory_request(ctx, memory, dtype, weight_dtype, memory_model, device)
     a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention, memory=mem)
     by_kind = by == "kind"
@@ -334,6 +341,10 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
         from .plot import plot_layers
 
         plot_layers(a, plot, by_kind=by_kind, flops=flops, all_layers=all_layers)
+    if plot_roofline:
+        from .plot import plot_roofline as draw_roofline
+
+        draw_roofline(a, plot_roofline)
     if fmt == "json":
         text = report.by_kind_json(a, flops, all_layers) if by_kind else report.to_json(a, flops)
     elif fmt == "csv":

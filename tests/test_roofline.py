@@ -189,3 +189,39 @@ def test_readme_lists_every_device_and_the_peaks_it_shows():
         for model in ("eager", "fused", "streamed"):
             m = mbcost.analyze(spec, memory={"memory_model": model, "dtype": "fp16"}).memory
             assert f"{m.peak_act_bytes:,} B at `{m.peak_at}`" in section, (spec, model)
+
+
+# ---------------------------------------------------------------- plots
+
+from test_cli_design import calls, fake_matplotlib  # noqa: E402,F401 (a fixture)
+
+
+def test_layer_bars_add_traffic_and_time():
+    from mbcost.plot import layer_bars
+
+    a = mbcost.analyze("mobilenet_v2", memory={"device": "jetson_nano"})
+    _, panels = layer_bars(a, by_kind=True)
+    assert len(panels) == 4 and "not a measurement" in panels[3][0]
+    assert sum(v for _, v in panels[2][1]) == a.memory.traffic_bytes
+    assert sum(v for _, v in panels[3][1]) == pytest.approx(float(a.memory.time_s) * 1e6)
+
+
+def test_roofline_points_lie_on_the_roof():
+    from mbcost.plot import roofline_points
+
+    a = mbcost.analyze("mobilenet_v2", memory={"device": "jetson_nano"})
+    dev, dtype, pts = roofline_points(a)
+    peak, bw = float(dev.peak["fp32"]), float(dev.bandwidth)
+    assert len(pts) == sum(1 for r in a.rows if r.mem.macs)
+    for name, intensity, attained, bound in pts:  # the bound is min(peak, intensity x bw)
+        assert attained == pytest.approx(min(peak, intensity * bw))
+        assert bound == ("compute" if intensity * bw >= peak else "memory")
+
+
+def test_plot_roofline_cli(fake_matplotlib, tmp_path):
+    out = tmp_path / "roof.svg"
+    r = run("table", "mobilenet_v1", "--device", "rtx_4090", "--plot-roofline", str(out))
+    assert r.exit_code == 0 and out.read_text() == "plot"
+    assert len(calls(fake_matplotlib, "plt.figure().add_subplot().scatter")) == 2  # memory, compute
+    r = run("table", "mobilenet_v1", "--plot-roofline", str(tmp_path / "x.svg"))
+    assert r.exit_code == 2 and "--plot-roofline needs --device" in r.stderr
