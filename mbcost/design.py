@@ -31,7 +31,8 @@ from .errors import BudgetFileError, LimitError, MbcostError, SpecError, UsageEr
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, MAX_WORK, Builder, ExactDomain, Graph, Node, Work,
                     build_graph, sharing_work, spatial_size)
 from .layers import KINDS
-from .memory_budget import LABELS as MEMORY_LABELS, MEMORY_QUANTITIES
+from .memory_budget import BUDGET_KEYS as MEMORY_BUDGET_KEYS, LABELS as MEMORY_LABELS
+from .memory_budget import MEMORY_QUANTITIES, budget_memory
 from .spec import (NodeBudget, exists, key_line, line_of, load_spec, parse_yaml, read_text, sharing_nodes,
                    suggest)
 
@@ -579,7 +580,7 @@ def _limits(limits, allow_empty=False):
 # ---------------------------------------------------------------- budget files
 
 BUDGET_KEYS = ("spec", "alpha", "res", "resolution", "rho", "convention", "max_madds",
-               "max_params")
+               "max_params", *MEMORY_BUDGET_KEYS)
 
 
 @dataclass
@@ -594,6 +595,7 @@ class BudgetEntry:
     limits: dict
     line: int | None = None
     spec_line: int | None = None
+    memory: dict | None = None  # check_budget's memory= (memory and latency limits)
 
 
 def load_budget(path):
@@ -677,7 +679,8 @@ def load_budget(path):
                 except UsageError as e:
                     raise BudgetFileError(str(e).split(": ", 1)[1], path=shown, line=where(key),
                                           field=key) from None
-        if not limits:
+        memory = budget_memory(item, where, shown)
+        if not limits and memory is None:
             raise BudgetFileError("each check needs max_madds and/or max_params", path=shown,
                                   line=line, field="max_madds")
         if "res" in item and "resolution" in item:
@@ -696,7 +699,7 @@ def load_budget(path):
         except UsageError as e:
             key = "alpha" if str(e).startswith("alpha") else "rho"
             raise BudgetFileError(str(e), path=shown, line=where(key), field=key) from None
-        out.append(BudgetEntry(spec, alpha, res, rho, conv, limits, line, where("spec")))
+        out.append(BudgetEntry(spec, alpha, res, rho, conv, limits, line, where("spec"), memory))
     return out
 
 
@@ -725,7 +728,7 @@ def check_budget_file(path, top=3):
                 if e.spec not in specs:
                     specs[e.spec] = load_spec(e.spec, _named_by_a_file=True)
                 results.append(check_budget(specs[e.spec], e.limits, e.alpha, e.resolution, e.rho,
-                                            e.convention, top))
+                                            e.convention, top, e.memory))
                 results[-1].spec_path = e.spec  # as the budget file names it
             except UsageError as err:
                 raise BudgetFileError(str(err), path=str(path), line=e.line) from None

@@ -87,3 +87,56 @@ def top_layers(analysis, quantity, top):
         shown = math.ceil(v * 10**9) if quantity == "latency" else int(v)
         out.append((r.name, r.op, shown, float(100 * Fraction(v) / total) if total else 0.0))
     return out
+
+
+BUDGET_KEYS = ("max_peak_memory", "max_weights", "max_latency", "device", "dtype",
+               "weight_dtype", "memory_model")
+
+
+def budget_memory(item, where, path):
+    """check_budget's memory= from one budget-file check (None without a memory limit);
+    errors are BudgetFileErrors naming the file, the line and the field. A device path
+    is taken relative to the budget file, as a spec path is."""
+    from pathlib import Path
+
+    from .errors import BudgetFileError, SpecError
+    from .memory import memory_settings
+
+    def bad(key, msg, got=None):
+        return BudgetFileError(msg, path=path, line=where(key), field=key, got=got)
+
+    limits = {}
+    for key, parse in (("max_peak_memory", parse_bytes), ("max_weights", parse_bytes),
+                       ("max_latency", parse_duration)):
+        if key in item:
+            try:
+                limits[key[4:]] = parse(item[key], key)
+            except UsageError as e:
+                raise bad(key, str(e).split(": ", 1)[1]) from None
+    settings = {k: item.get(k) for k in ("dtype", "weight_dtype", "memory_model", "device")}
+    if not limits:
+        extra = next((k for k, v in settings.items() if v is not None), None)
+        if extra:
+            raise bad(extra, "goes with max_peak_memory, max_weights or max_latency")
+        return None
+    if "latency" in limits and settings["device"] is None:
+        raise bad("max_latency", "needs a device (a bundled name or a device file)")
+    dev = settings["device"]
+    if dev is not None:
+        if not isinstance(dev, str) or not dev or "\0" in dev or len(dev) > 4096:
+            raise bad("device", "must be a device name or a path", dev)
+        sibling = Path(path).parent / dev
+        if not Path(dev).is_absolute() and sibling.exists():
+            settings["device"] = str(sibling)
+    for key in ("dtype", "weight_dtype", "memory_model"):
+        if settings[key] is not None and not isinstance(settings[key], str):
+            raise bad(key, "must be a name", settings[key])
+    try:
+        settings = memory_settings(**settings)
+    except UsageError as e:
+        key = next((k for k in ("weight_dtype", "memory_model", "dtype", "device")
+                    if settings.get(k) is not None and str(settings[k]) in str(e)), "device")
+        raise bad(key, str(e)) from None
+    except SpecError:
+        raise  # a device file's own error names that file and line
+    return {"limits": limits, "settings": settings}

@@ -97,3 +97,36 @@ def test_fit_frontier_with_memory_and_mult_adds():
                    memory={"limits": {"peak_memory": 2_000_000}, "settings": {}})
     assert f.frontier and all(p.madds <= 300_000_000 and p.peak_memory <= 2_000_000
                               for p in f.frontier)
+
+
+def test_budget_file_memory_limits(tmp_path):
+    (tmp_path / "npu.yaml").write_text("name: npu\nbandwidth: 1G\npeak: {fp16: 1T}\n")
+    f = tmp_path / "budget.yaml"
+    # v2 fp16 fused peak 3,010,560 B (tests/test_memory.py) fits 4 MB; v1 at 0.5 on npu.yaml
+    # (a device file next to the budget file) in fp16 is memory-bound: over 1 ms
+    f.write_text("checks:\n"
+                 "  - {spec: mobilenet_v2, max_peak_memory: 4MB, dtype: fp16}\n"
+                 "  - {spec: mobilenet_v1, alpha: 0.5, max_latency: 1ms, device: npu.yaml,\n"
+                 "     dtype: fp16}\n")
+    results = design.check_budget_file(f)
+    assert [r.ok for r in results] == [True, False]
+    assert results[0].checks[0].value == 3_010_560
+    a = mbcost.analyze("mobilenet_v1", alpha="0.5",
+                       memory={"dtype": "fp16", "device": str(tmp_path / "npu.yaml")})
+    assert results[1].checks[0].value == -(-a.memory.time_s * 10**9 // 1)
+    r = run("check", "--budget", str(f))
+    assert r.exit_code == 1
+
+
+@pytest.mark.parametrize("check, where", [
+    ("{spec: mobilenet_v1, max_latency: 1ms}", "field 'max_latency': needs a device"),
+    ("{spec: mobilenet_v1, max_weights: 1MB, dtype: fp64}", "field 'dtype': unknown dtype"),
+    ("{spec: mobilenet_v1, max_madds: 1G, dtype: fp16}", "field 'dtype': goes with max_peak"),
+    ("{spec: mobilenet_v1, max_weights: lots}", "field 'max_weights': must be a size"),
+    ("{spec: mobilenet_v1, max_latency: 1ms, device: tpu9}", "field 'device': unknown device"),
+])
+def test_budget_file_memory_errors(tmp_path, check, where):
+    f = tmp_path / "budget.yaml"
+    f.write_text(f"checks:\n  - {check}\n")
+    r = run("check", "--budget", str(f))
+    assert r.exit_code == 2 and r.stderr.startswith(f"{f}:2: {where}"), r.stderr
