@@ -289,6 +289,9 @@ def main():
               help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
 @memory_options
 @plot_option
+@click.option("--against-memory-model", "against_model", default=None, metavar="MODEL",
+              help="With --explain and --memory-model: show, layer by layer, how the two "
+                   "memory models differ.")
 @click.option("--plot-roofline", "plot_roofline", type=click.Path(dir_okay=False), default=None,
               help="With --device: draw the roofline chart (intensity vs attained FLOP/s per "
                    "layer, the device's roof) to FILE (.svg, .png or .pdf).")
@@ -296,7 +299,7 @@ def main():
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
           explain_, against, memory, dtype, weight_dtype, memory_model, device, plot,
-          plot_roofline):
+          against_model, plot_roofline):
     """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
 
     \b
@@ -313,6 +316,22 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     activations (under --memory-model, in --dtype); --device adds each layer's
     arithmetic intensity and roofline time: a roofline bound, not a measurement.
     """
+    if against_model is not None:
+        if not explain_ or memory_model is None:
+            raise UsageError("--against-memory-model goes with --explain and --memory-model")
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "device", "against",
+                      "weight_dtype", "plot_roofline")
+        if clash:
+            raise UsageError(f"--explain compares memory models: drop {clash[0]}")
+        if fmt not in ("text", "json"):
+            raise UsageError("--explain with --against-memory-model writes text or json")
+        from .memory import explain_models, explain_models_text
+
+        d = explain_models(spec, memory_model, against_model, alpha=alpha, resolution=res,
+                           rho=rho, dtype=dtype, convention=convention)
+        write_output(json.dumps(d, indent=2) + "\n" if fmt == "json" else explain_models_text(d),
+                     output)
+        return
     if explain_:
         other = against or DEFAULT_CONVENTION
         clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "memory", "dtype",

@@ -412,3 +412,66 @@ def memory_closed_form(spec, metric, convention="paper", **settings):
     else:
         total = sympy.Add(*per)
     return total, layers
+
+
+def layer_role(report, i, nodes_kind):
+    """How the memory model treats layer i, in words: 'materialized', 'folded or in place',
+    'inside a block (not materialized)'."""
+    if report.layers[i].materialized:
+        return "materialized"
+    return "folded or in place" if nodes_kind in ("bn", "act") else "inside a block"
+
+
+def explain_models(spec, model, other, alpha=1, resolution=None, rho=None, dtype=None,
+                   convention="paper"):
+    """How two memory models differ on one spec: {'model', 'other', per-layer 'rows' where
+    the traffic or the live bytes differ (name, op, each model's role, traffic and live
+    bytes), and the totals}: plain data (``mbcost table --explain --memory-model A
+    --against-memory-model B``)."""
+    from .cost import analyze
+    from .errors import UsageError
+
+    check_memory_model(model)
+    check_memory_model(other)
+    if model == other:
+        raise UsageError(f"--explain: nothing to compare, both memory models are '{model}'")
+    a = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=convention,
+                memory={"memory_model": model, "dtype": dtype})
+    b = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=convention,
+                memory={"memory_model": other, "dtype": dtype})
+    rows = []
+    for i, (ra, rb) in enumerate(zip(a.rows, b.rows)):
+        ma, mb = ra.mem, rb.mem
+        if (ma.traffic_bytes, ma.live_bytes, ma.weight_bytes) == \
+                (mb.traffic_bytes, mb.live_bytes, mb.weight_bytes):
+            continue
+        rows.append({"name": ra.name, "op": ra.op,
+                     "role": layer_role(a.memory, i, ra.kind),
+                     "other_role": layer_role(b.memory, i, rb.kind),
+                     "traffic_bytes": ma.traffic_bytes, "other_traffic_bytes": mb.traffic_bytes,
+                     "live_bytes": ma.live_bytes, "other_live_bytes": mb.live_bytes})
+    ta, tb = a.memory, b.memory
+    return {"model": a.model, "memory_model": model, "other": other, "dtype": ta.dtype,
+            "rows": rows,
+            "totals": {"traffic_bytes": ta.traffic_bytes, "other_traffic_bytes": tb.traffic_bytes,
+                       "weight_bytes": ta.weight_bytes, "other_weight_bytes": tb.weight_bytes,
+                       "peak_act_bytes": ta.peak_act_bytes, "peak_at": ta.peak_at,
+                       "other_peak_act_bytes": tb.peak_act_bytes, "other_peak_at": tb.peak_at}}
+
+
+def explain_models_text(d):
+    """The memory-model explanation as plain text lines (one layer a line, then totals)."""
+    a, b = d["memory_model"], d["other"]
+    out = [f"{d['model']}: memory model '{a}' vs '{b}' ({d['dtype']}), the layers whose "
+           f"traffic or live bytes differ ({len(d['rows'])})"]
+    for r in d["rows"]:
+        out.append(f"  {r['name']} [{r['op']}]: {a} {r['role']}, traffic {r['traffic_bytes']:,}, "
+                   f"live {r['live_bytes']:,}; {b} {r['other_role']}, traffic "
+                   f"{r['other_traffic_bytes']:,}, live {r['other_live_bytes']:,}")
+    t = d["totals"]
+    out.append(f"traffic: {a} {t['traffic_bytes']:,}, {b} {t['other_traffic_bytes']:,} "
+               f"({t['traffic_bytes'] - t['other_traffic_bytes']:+,}); weights: {a} "
+               f"{t['weight_bytes']:,}, {b} {t['other_weight_bytes']:,}")
+    out.append(f"peak live activations: {a} {t['peak_act_bytes']:,} at {t['peak_at']}, {b} "
+               f"{t['other_peak_act_bytes']:,} at {t['other_peak_at']}")
+    return "\n".join(out) + "\n"

@@ -196,3 +196,33 @@ def test_table3_mobilenet_v2_cells_and_why_some_differ():
     assert (got[56][0], got[28][0], got[14][0]) == (24, 32, 96)
     # 7x7: the last 1x1 conv's 1280 channels are materialized at 7x7 (the paper: 320)
     assert got[7][0] == 1280
+
+
+# ---------------------------------------------------------------- --explain between models
+
+def test_explain_memory_models():
+    from clirunner import CliRunner
+
+    from mbcost.cli import main
+
+    d = memory.explain_models("mobilenet_v1", "eager", "fused")
+    eager = mbcost.analyze("mobilenet_v1", memory={"memory_model": "eager"}).memory
+    fused = mbcost.analyze("mobilenet_v1", memory={"memory_model": "fused"}).memory
+    t = d["totals"]
+    assert (t["traffic_bytes"], t["other_traffic_bytes"]) == (eager.traffic_bytes,
+                                                            fused.traffic_bytes)
+    assert (t["peak_act_bytes"], t["other_peak_at"]) == (eager.peak_act_bytes, "conv2.pw")
+    bn = next(r for r in d["rows"] if r["name"] == "conv1.bn")
+    # eager: BN reads 112^2 x 32 and its 4 x 32 parameters, writes 112^2 x 32; fused: folded
+    assert (bn["role"], bn["other_role"]) == ("materialized", "folded or in place")
+    assert (bn["traffic_bytes"], bn["other_traffic_bytes"]) == (4 * (2 * 112 * 112 * 32 + 128), 0)
+    r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--explain", "--memory-model",
+                                  "streamed", "--against-memory-model", "fused"])
+    assert r.exit_code == 0 and "inside a block" in r.stdout
+    for args, msg in ((["--against-memory-model", "eager"], "goes with --explain"),
+                      (["--explain", "--memory-model", "eager", "--against-memory-model", "eager"],
+                       "both memory models are 'eager'"),
+                      (["--explain", "--memory-model", "eager", "--against-memory-model", "fused",
+                        "-f", "csv"], "writes text or json")):
+        r = CliRunner().invoke(main, ["table", "mobilenet_v1", *args])
+        assert r.exit_code == 2 and msg in r.stderr, r.stderr
