@@ -254,7 +254,8 @@ class Analysis:
 
     def records(self):
         """One flat dict per layer (``Row.record``), zero-cost layers included:
-        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params``.
+        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params`` (made with
+        ``memory=``: then the memory fields, ``intensity`` and ``time_s`` floats or None).
         Every number is an int; ``k`` and ``stride`` are 0 where a layer has none, so
         ``pandas.DataFrame(a.records())`` has int64 columns.
 
