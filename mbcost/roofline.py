@@ -102,15 +102,15 @@ def _text(data, key, path, required=True):
     if not isinstance(v, str) or not v.strip():
         raise DeviceError(f"'{key}' must be text", path=path, line=line_of(data, key), field=key,
                           got=v)
-    bad = name_problem(v, multiline=key in ("notes", "title"))
-    if bad and key == "name":
+    bad = name_problem(v, multiline=key == "notes")  # printed on terminals: printable only
+    if bad:
         raise DeviceError(f"'{key}' {bad}", path=path, line=line_of(data, key), field=key)
     return v
 
 
 def device_from_data(data, path):
     """A ``Device`` from a parsed device file (LDict with lines)."""
-    from .spec import line_of, suggest
+    from .spec import line_of, name_problem, suggest
 
     if not isinstance(data, dict):
         raise DeviceError("a device file is a mapping with name, bandwidth and peak", path=path,
@@ -138,9 +138,11 @@ def device_from_data(data, path):
                               field=f"peak.{k}")
         peak[k] = parse_rate(v, f"peak.{k} (ops/s)", path, line_of(peaks, k))
     sources = data.get("sources") or {}
-    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
-        raise DeviceError("'sources' must map fields to text", path=path,
+    if not isinstance(sources, dict) or not all(
+            isinstance(v, str) and not name_problem(v, multiline=True) for v in sources.values()):
+        raise DeviceError("'sources' must map fields to printable text", path=path,
                           line=line_of(data, "sources"), field="sources")
+    _text(data, "notes", path, required=False)
     return Device(name, title, kind, bw, peak, {str(k): v for k, v in sources.items()}, path)
 
 

@@ -225,3 +225,39 @@ def test_plot_roofline_cli(fake_matplotlib, tmp_path):
     assert len(calls(fake_matplotlib, "plt.figure().add_subplot().scatter")) == 2  # memory, compute
     r = run("table", "mobilenet_v1", "--plot-roofline", str(tmp_path / "x.svg"))
     assert r.exit_code == 2 and "--plot-roofline needs --device" in r.stderr
+
+
+# ---------------------------------------------------------------- hostile device files
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALUES = st.one_of(st.integers(-10**30, 10**30), st.floats(allow_nan=True, allow_infinity=True),
+                    st.text(max_size=60), st.booleans(), st.none(),
+                    st.sampled_from(["1e99G", "1/0", "nan", "inf", "1_000", "٢G", "-0", "0.0T",
+                                     "9" * 45, "1e3 T", "2039G", ".5K"]))
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.one_of(st.text(max_size=30), st.integers()), bw=_VALUES,
+       peak=st.dictionaries(st.sampled_from(["fp32", "fp16", "int8", "fp64", "x"]), _VALUES,
+                            max_size=3))
+def test_any_device_file_is_a_device_or_one_located_error(tmp_path, name, bw, peak):
+    p = tmp_path / "dev.yaml"
+    p.write_text(json.dumps({"name": name, "bandwidth": bw, "peak": peak}, allow_nan=True))
+    try:
+        d = roofline.load_device(p)
+    except SpecError as e:
+        assert "dev.yaml" in str(e) and "\n" not in str(e)
+        return
+    assert d.bandwidth > 0 and all(v > 0 for v in d.peak.values())
+
+
+@pytest.mark.parametrize("field", ["name", "title", "kind"])
+def test_device_text_is_printable(tmp_path, field):
+    p = tmp_path / "dev.yaml"
+    base = {"name": "x", "title": "X", "kind": "gpu", "bandwidth": "1G", "peak": {"fp32": "1G"}}
+    base[field] = "evil\x1b]0;owned\x07"
+    p.write_text(json.dumps(base))
+    with pytest.raises(SpecError, match=f"field '{field}'"):
+        roofline.load_device(p)
