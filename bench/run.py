@@ -284,6 +284,7 @@ def build_cases():
     cases += design_cases(big)
     cases += terminal_cases()
     cases += onnx_cases()
+    cases += memory_cases()
     return cases
 
 
@@ -349,6 +350,41 @@ def onnx_cases():
         Case(f"table {n:,}-node ONNX", f"mbcost table GRAPH.onnx --format json (a generated "
              f"{n:,}-node graph, weights stripped; whole process)", table_process(path),
              baseline="onnx floor", max_ratio=2),
+    ]
+
+
+def memory_cases():
+    """Issue 12: the memory and roofline columns cost at most 1.2x the plain table on
+    EfficientNet-B7 (whole process, JSON to a pipe); and in a running process, analyze
+    with memory and a device against analyze alone."""
+    import mbcost
+
+    b7 = "efficientnet_b7" if "efficientnet_b7" in mbcost.bundled_names() else largest_bundled_spec()[0]
+    device = {"memory": {"device": "a100_sxm4_80gb"}}
+
+    def analyze_memory():
+        mbcost.analyze(b7, **device)
+
+        def once():
+            t0 = time.perf_counter()
+            mbcost.analyze(b7, **device)
+            return time.perf_counter() - t0
+
+        return once
+
+    return [
+        Case(f"plain table {b7}", f"mbcost table {b7} --format json (whole process)",
+             table_process(b7)),
+        Case(f"memory table {b7}", f"mbcost table {b7} --memory --device a100_sxm4_80gb "
+             "--format json (whole process)",
+             python_process("-m", "mbcost", "table", b7, "--memory", "--device", "a100_sxm4_80gb",
+                            "--format", "json"),
+             baseline=f"plain table {b7}", max_ratio=1.2),
+        Case(f"analyze {b7} (memory)", f"mbcost.analyze('{b7}') in a running process, alone",
+             in_process("analyze", b7)),
+        Case(f"analyze {b7} + memory, device", f"mbcost.analyze('{b7}', memory={{device: "
+             "a100}) in a running process", analyze_memory,
+             baseline=f"analyze {b7} (memory)"),
     ]
 
 

@@ -159,6 +159,36 @@ def output_options(*formats):
     return deco
 
 
+def memory_options(fn):
+    """--memory, --dtype, --weight-dtype, --memory-model, --device (mbcost.memory, roofline)."""
+    from .memory import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL, DTYPES, MEMORY_MODELS
+
+    fn = click.option("--device", default=None, metavar="NAME|FILE",
+                      help="Add intensity and a roofline time bound on a device (implies "
+                           "--memory; 'mbcost list --devices'). A bound, not a measurement.")(fn)
+    fn = click.option("--memory-model", type=click.Choice(list(MEMORY_MODELS)), default=None,
+                      help=f"What is materialized (default {DEFAULT_MEMORY_MODEL}; see README).")(fn)
+    fn = click.option("--weight-dtype", type=click.Choice(list(DTYPES)), default=None,
+                      help="Weight data type (default: --dtype).")(fn)
+    fn = click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
+                      help=f"Activation (and weight) data type (default {DEFAULT_DTYPE}).")(fn)
+    return click.option("--memory", is_flag=True,
+                        help="Add activation, weight and traffic bytes and the peak live "
+                             "activations.")(fn)
+
+
+def memory_request(ctx, memory, dtype, weight_dtype, memory_model, device):
+    """The memory settings asked for (analyze's memory=), or None: the memory options
+    other than --memory and --device need one of them."""
+    if not (memory or device is not None):
+        extra = given(ctx, "dtype", "weight_dtype", "memory_model")
+        if extra:
+            raise UsageError(f"{extra[0]} goes with --memory or --device")
+        return None
+    return {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
+            "device": device}
+
+
 def plot_option(fn):
     """--plot FILE.svg|png|pdf (needs the optional matplotlib extra)."""
     return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
@@ -281,12 +311,20 @@ def main():
                    "from --against.")
 @click.option("--against", type=click.Choice(list(CONVENTIONS)), default=None, metavar="OTHER",
               help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
+@memory_options
 @plot_option
+@click.option("--against-memory-model", "against_model", default=None, metavar="MODEL",
+              help="With --explain and --memory-model: show, layer by layer, how the two "
+                   "memory models differ.")
+@click.option("--plot-roofline", "plot_roofline", type=click.Path(dir_okay=False), default=None,
+              help="With --device: draw the roofline chart (intensity vs attained FLOP/s per "
+                   "layer, the device's roof) to FILE (.svg, .png or .pdf).")
 @allow_unknown_option
 @click.pass_context
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_, against, plot, allow_unknown):
+          explain_, against, memory, dtype, weight_dtype, memory_model, device, plot,
+          against_model, plot_roofline, allow_unknown):
     """Per-layer mult-adds and parameters of SPEC (a YAML file, an ONNX model or a bundled name).
 
     \b
@@ -298,11 +336,33 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
         mbcost table efficientnet_b7 --by kind --plot b7.png
         mbcost table mobilenet_v3_large --convention fvcore --explain
         mbcost table mobilenet_v2 --convention thop --explain --against ptflops
+        mbcost table mobilenet_v2 --memory --device jetson_nano
+
+    --memory adds activation bytes, weight bytes, memory traffic and the peak live
+    activations (under --memory-model, in --dtype); --device adds each layer's
+    arithmetic intensity and roofline time: a roofline bound, not a measurement.
     """
     spec = spec_arg(spec, allow_unknown)
+    if against_model is not None:
+        if not explain_ or memory_model is None:
+            raise UsageError("--against-memory-model goes with --explain and --memory-model")
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "device", "against",
+                      "weight_dtype", "plot_roofline")
+        if clash:
+            raise UsageError(f"--explain compares memory models: drop {clash[0]}")
+        if fmt not in ("text", "json"):
+            raise UsageError("--explain with --against-memory-model writes text or json")
+        from .memory import explain_models, explain_models_text
+
+        d = explain_models(spec, memory_model, against_model, alpha=alpha, resolution=res,
+                           rho=rho, dtype=dtype, convention=convention)
+        write_output(json.dumps(d, indent=2) + "\n" if fmt == "json" else explain_models_text(d),
+                     output)
+        return
     if explain_:
         other = against or DEFAULT_CONVENTION
-        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers")
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "memory", "dtype",
+                      "weight_dtype", "memory_model", "device", "plot_roofline")
         if clash:
             raise UsageError(f"--explain shows conventions, not layers: drop {clash[0]}")
         if other == convention:
@@ -317,12 +377,20 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     if against is not None:
         raise UsageError("--against goes with --explain")
     require_plot(plot)
-    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
+    if plot_roofline is not None and device is None:
+        raise UsageError("--plot-roofline needs --device NAME|FILE")
+    require_plot(plot_roofline)
+    mem = memory_request(ctx, memory, dtype, weight_dtype, memory_model, device)
+    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention, memory=mem)
     by_kind = by == "kind"
     if plot:
         from .plot import plot_layers
 
         plot_layers(a, plot, by_kind=by_kind, flops=flops, all_layers=all_layers)
+    if plot_roofline:
+        from .plot import plot_roofline as draw_roofline
+
+        draw_roofline(a, plot_roofline)
     if fmt == "json":
         text = report.by_kind_json(a, flops, all_layers) if by_kind else report.to_json(a, flops)
     elif fmt == "csv":
@@ -363,9 +431,16 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
+@click.option("--metric", type=click.Choice(["madds", "activations", "traffic", "peak", "latency"]),
+              default="madds", show_default=True,
+              help="Also a memory metric's closed form (bytes; latency: seconds on --device, "
+                   "a roofline bound).")
+@memory_options
 @allow_unknown_option
+@click.pass_context
 @handle_errors
-def formula(spec, convention, by, layers, latex, fmt, output, allow_unknown):
+def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memory, dtype,
+            weight_dtype, memory_model, device, allow_unknown):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
 
     \b
@@ -373,35 +448,59 @@ def formula(spec, convention, by, layers, latex, fmt, output, allow_unknown):
         mbcost formula mobilenet_v1 --by kind --layers
         mbcost formula mobilenet_v2 --format json -o formula.json
         mbcost formula model.onnx          # a dynamic-size export: a polynomial in rho
+        mbcost formula mobilenet_v1 --metric traffic --dtype fp16
+        mbcost formula mobilenet_v1 --metric latency --device jetson_nano
     """
     spec = spec_arg(spec, allow_unknown)
     if latex and fmt == "json":
         raise UsageError("--latex goes with the text format; JSON gives every expression "
                          "in sympy syntax")
+    if memory:
+        raise UsageError("formula takes --metric, not --memory")
+    mem = None
+    if metric != "madds":
+        from .memory import memory_closed_form
+
+        settings = {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
+                    "device": device}
+        total, per = memory_closed_form(spec, metric, convention, **settings)
+        mem = report.metric_formula(metric, total, per, settings)
+    else:
+        clash = given(ctx, "dtype", "weight_dtype", "memory_model", "device")
+        if clash:
+            raise UsageError(f"{clash[0]} goes with --metric activations|traffic|peak|latency")
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
     if fmt == "json":
-        write_output(report.formula_json(f, by == "kind", layers, ratios), output)
+        write_output(report.formula_json(f, by == "kind", layers, ratios, mem), output)
     else:
-        show(report.formula_view(f, by == "kind", layers, latex, ratios), output, fit=False)
+        show(report.formula_view(f, by == "kind", layers, latex, ratios, mem), output, fit=False)
 
 
 @main.command("list")
 @click.option("--conventions", is_flag=True, help="List the counting conventions instead.")
+@click.option("--devices", is_flag=True, help="List the bundled roofline devices instead.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def list_(conventions, fmt, output):
-    """The bundled specs (or the counting conventions), one line each.
+def list_(conventions, devices, fmt, output):
+    """The bundled specs (or the counting conventions, or the devices), one line each.
 
     \b
     Examples:
         mbcost list
         mbcost list --conventions --format json
+        mbcost list --devices
     """
-    if conventions:
+    if conventions and devices:
+        raise UsageError("--conventions or --devices, not both")
+    if devices:
+        from .roofline import device_names, load_device
+
+        d = report.list_dict(devices=[load_device(n) for n in device_names()])
+    elif conventions:
         d = report.list_dict(conventions=list(CONVENTIONS.values()), default=DEFAULT_CONVENTION)
     else:
         d = report.list_dict(specs=[load_spec(bundled_dir() / f"{n}.yaml") for n in bundled_names()])

@@ -27,11 +27,56 @@ def limit_options(fn):
                         help="Mult-adds limit, e.g. 150M, 1.2G, 600000000.")(fn)
 
 
+def memory_limit_options(fn):
+    """--max-peak-memory, --max-weights, --max-latency and the memory settings they use."""
+    from .memory import DTYPES, MEMORY_MODELS
+
+    for opt in reversed([
+        click.option("--max-peak-memory", default=None, metavar="SIZE",
+                     help="Peak live activations limit: 2MB, 512KB, 4MiB (B, KB, MB, GB)."),
+        click.option("--max-weights", default=None, metavar="SIZE",
+                     help="Weight bytes limit: 4MB, 16MiB (B, KB, MB, GB)."),
+        click.option("--max-latency", default=None, metavar="TIME",
+                     help="Roofline latency bound limit on --device: 5ms, 250us (ns, us, ms, s)."),
+        click.option("--device", default=None, metavar="NAME|FILE",
+                     help="Device for --max-latency ('mbcost list --devices')."),
+        click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
+                     help="Data type for the memory limits (default fp32)."),
+        click.option("--weight-dtype", type=click.Choice(list(DTYPES)), default=None,
+                     help="Weight data type (default: --dtype)."),
+        click.option("--memory-model", type=click.Choice(list(MEMORY_MODELS)), default=None,
+                     help="Memory model for --max-peak-memory (default fused)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def memory_request(ctx, max_peak_memory, max_weights, max_latency, device, dtype, weight_dtype,
+                   memory_model):
+    """design's memory= argument from the options, or None without a memory limit."""
+    from .memory_budget import memory_limits
+
+    limits = memory_limits(max_peak_memory, max_weights, max_latency, device)
+    if not limits:
+        extra = given(ctx, "device", "dtype", "weight_dtype", "memory_model")
+        if extra:
+            raise UsageError(f"{extra[0]} goes with --max-peak-memory, --max-weights or "
+                             "--max-latency")
+        return None
+    return {"limits": limits, "settings": {"dtype": dtype, "weight_dtype": weight_dtype,
+                                           "memory_model": memory_model, "device": device}}
+
+
+MEMORY_OPTION_NAMES = ("max_peak_memory", "max_weights", "max_latency", "device", "dtype",
+                       "weight_dtype", "memory_model")
+
+
 @click.command()
 @click.argument("spec", required=False)
 @click.option("--budget", "-b", "budget", default=None, metavar="FILE",
               help="A budget file with several specs, each with its alpha/res and limits.")
 @limit_options
+@memory_limit_options
 @point_options
 @click.option("--top", type=WholeNumber(0, 100), default=3, show_default=True,
               help="How many of the largest layers to name per limit.")
@@ -39,8 +84,9 @@ def limit_options(fn):
 @allow_unknown_option
 @click.pass_context
 @handle_errors
-def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention, top, fmt, output,
-          allow_unknown):
+def check(ctx, spec, budget, max_madds, max_params, max_peak_memory, max_weights, max_latency,
+          device, dtype, weight_dtype, memory_model, alpha, res, rho, convention, top, fmt,
+          output, allow_unknown):
     """Check SPEC (or every entry of a budget file) against mult-adds and parameter limits.
 
     Prints each limit, the value, the headroom (+) or excess (-) absolute and in %,
@@ -57,19 +103,22 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
     Examples:
         mbcost check mobilenet_v1 --alpha 0.5 --max-madds 150M --max-params 2M
         mbcost check --budget budget.yaml --format markdown
+        mbcost check mobilenet_v2 --max-peak-memory 4MB --max-latency 5ms --device jetson_nano
     """
     if (spec is None) == (budget is None):
         raise UsageError("give a SPEC with limits, or --budget FILE (not both)")
     if budget is not None:
         extra = given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention",
-                      "allow_unknown")
+                      "allow_unknown", *MEMORY_OPTION_NAMES)
         if extra:
             raise UsageError(f"--budget takes its settings from the file; drop {extra[0]}")
         results = design.check_budget_file(budget, top)
     else:
         limits = {"madds": max_madds, "params": max_params}
         spec = spec_arg(spec, allow_unknown)
-        results = [design.check_budget(spec, limits, alpha, res, rho, convention, top)]
+        mem = memory_request(ctx, max_peak_memory, max_weights, max_latency, device, dtype,
+                             weight_dtype, memory_model)
+        results = [design.check_budget(spec, limits, alpha, res, rho, convention, top, mem)]
     if fmt == "text":
         show(design_report.check_view(results), output, fit=False)
     else:
@@ -82,6 +131,7 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.command()
 @click.argument("spec")
 @limit_options
+@memory_limit_options
 @click.option("--alpha", "-a", default=None, help="Fix alpha and fit the resolution.")
 @click.option("--res", "--resolution", "res", type=WholeNumber(1), default=None,
               help="Fix the resolution and fit alpha.")
@@ -97,7 +147,8 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @allow_unknown_option
 @click.pass_context
 @handle_errors
-def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, convention, fmt,
+def fit(ctx, spec, max_madds, max_params, max_peak_memory, max_weights, max_latency, device, dtype,
+        weight_dtype, memory_model, alpha, res, rho, alpha_step, res_step, convention, fmt,
         output, allow_unknown):
     """The largest alpha (at a fixed --res) or resolution (at a fixed --alpha) within budget.
 
@@ -111,6 +162,7 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
         mbcost fit mobilenet_v1 --max-madds 150M --res 224
         mbcost fit mobilenet_v2 --max-madds 300M --alpha 1.0 --format json
         mbcost fit mobilenet_v1 --max-madds 150M --max-params 2M
+        mbcost fit mobilenet_v1 --max-latency 2ms --device jetson_nano --res 224
     """
     applies = {"--alpha-step": res is not None or rho is not None, "--res-step": alpha is not None}
     unused = [n for n in given(ctx, "alpha_step", "res_step") if not applies[n]]
@@ -124,8 +176,11 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
             raise UsageError(f"{spec.path}: its channels are fixed (an ONNX graph), so alpha "
                              "cannot be fitted; drop --res/--rho to fit the resolution")
         alpha = "1" if alpha is None else alpha
+    mem = memory_request(ctx, max_peak_memory, max_weights, max_latency, device, dtype,
+                         weight_dtype, memory_model)
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
-                   convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho)
+                   convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho,
+                   memory=mem)
     if fmt == "json":
         write_output(design_report.fit_json(f), output)
     else:

@@ -147,15 +147,26 @@ SUM, MAX = sum, _max  # how totals combine a column (any function of its values 
 
 
 class Options:
-    """What the options ask of a table's columns: ``flops`` (FLOPs = 2 x mult-adds) and
-    ``exact`` (exact integers on screen instead of K/M/G). ``FLAGS`` are the options a
-    column's ``when`` may name."""
+    """What the options ask of a table's columns: ``flops`` (FLOPs = 2 x mult-adds),
+    ``exact`` (exact integers on screen instead of K/M/G), ``memory`` (the memory columns,
+    ``--memory``) and ``device`` (the roofline columns, ``--device``). ``FLAGS`` are the
+    options a column's ``when`` may name. The last two follow the analysis: a table has
+    memory columns when its ``Analysis`` was made with memory (``for_analysis``)."""
 
-    FLAGS = ("flops",)
-    __slots__ = ("flops", "exact")
+    FLAGS = ("flops", "memory", "device")
+    __slots__ = ("flops", "exact", "memory", "device")
 
-    def __init__(self, flops=False, exact=False):
+    def __init__(self, flops=False, exact=False, memory=False, device=False):
         self.flops, self.exact = bool(flops), bool(exact)
+        self.memory, self.device = bool(memory), bool(device)
+
+    def for_rows(self, rows):
+        """These options, with memory and device as the rows carry them (``Row.mem``)."""
+        mem = next((r.mem for r in rows), None) if rows else None
+        out = copy.copy(self)
+        out.memory = mem is not None
+        out.device = mem is not None and mem.time_s is not None
+        return out
 
     @classmethod
     def every(cls):
@@ -236,6 +247,38 @@ class Col(Column):
         return (self.md_header or self.header) if markdown else self.header
 
 
+def _mem(attr):
+    """A memory column's value: the attribute of the row's ``LayerMemory``."""
+    get = attrgetter(attr)
+    return lambda r: get(r.mem)
+
+
+def _num(x):
+    return None if x is None else float(x)
+
+
+def _csv_num(x):
+    return "" if x is None else repr(float(x))
+
+
+def _us(x):
+    return "" if x is None else f"{float(x) * 1e6:.2f}"
+
+
+def _intensity(x):
+    return "" if x is None else f"{float(x):.2f}"
+
+
+# bytes are counts; intensity (FLOPs per byte) and time (seconds) are exact Fractions,
+# written as floats; time on screen in microseconds
+BYTES = COUNT
+INTENSITY = Encoding({"type": ["number", "null"], "minimum": 0}, json=_num, csv=_csv_num,
+                     text=_intensity)
+SECONDS = Encoding({"type": "number", "minimum": 0}, json=_num, csv=_csv_num, text=_us)
+BOUND = Encoding({"type": ["string", "null"], "enum": ["compute", "memory", None]}, csv=_opt,
+                 text=lambda v: v or "", align="left", right=False)
+
+
 def _stride(r):
     return f" /s{r.stride}" if r.stride and r.stride != 1 else ""
 
@@ -260,6 +303,36 @@ LAYER = [
         total=SUM, share=True, md_header="Parameters", kind_doc="parameters of these layers"),
     Col("flops", None, COUNT, "2 x madds; only with --flops", unit="FLOPs", total=SUM,
         when="flops", value=lambda r: 2 * r.madds),
+    # --memory (mbcost.memory): sizes and traffic in bytes of --dtype under --memory-model
+    Col("act_elems", None, COUNT, "output tensor elements; only with --memory",
+        unit="activation elements", total=SUM, when="memory", value=_mem("act_elems")),
+    Col("act_bytes", "Act bytes", BYTES, "output tensor bytes in --dtype; only with --memory",
+        unit="activation bytes", total=SUM, when="memory", value=_mem("act_bytes"), drop=3),
+    Col("weight_bytes", "Weights B", BYTES, "stored parameters (conv/FC weights and biases, "
+        "BN's 4 per channel) in bytes of the weight type; only with --memory",
+        unit="weight bytes", total=SUM, when="memory", value=_mem("weight_bytes"), drop=4),
+    Col("read_bytes", None, BYTES, "bytes read: inputs and weights, under the memory model; "
+        "only with --memory", unit="bytes read", total=SUM, when="memory",
+        value=_mem("read_bytes")),
+    Col("write_bytes", None, BYTES, "bytes written: the output, under the memory model; only "
+        "with --memory", unit="bytes written", total=SUM, when="memory",
+        value=_mem("write_bytes")),
+    Col("traffic_bytes", "Traffic B", BYTES, "read_bytes + write_bytes (ShuffleNetV2's memory "
+        "access cost); only with --memory", unit="bytes of traffic", total=SUM, share=True,
+        when="memory", value=_mem("traffic_bytes"),
+        kind_doc="bytes read and written by these layers"),
+    Col("live_bytes", None, BYTES, "activation bytes live while the layer runs; the total is "
+        "the peak; only with --memory", unit="live bytes", total=MAX, when="memory",
+        value=_mem("live_bytes")),
+    # --device (mbcost.roofline): a roofline bound, not a measurement
+    Col("intensity", "FLOP/B", INTENSITY, "2 x MACs per byte of traffic (null: no traffic); "
+        "only with --device", when="device", value=_mem("intensity")),
+    Col("time_s", "Time us", SECONDS, "roofline bound in seconds, max(2 x MACs / peak, "
+        "traffic / bandwidth): a bound, not a measurement; only with --device",
+        unit="roofline seconds", total=SUM, share=True, when="device", value=_mem("time_s"),
+        kind_doc="roofline bound of these layers in seconds (not a measurement)"),
+    Col("bound", "Bound", BOUND, "compute or memory: which roof bounds the layer (null: it "
+        "moves and computes nothing); only with --device", when="device", value=_mem("bound")),
 ]
 
 
@@ -286,7 +359,7 @@ def _share_of(c, enc, name=None, footer=""):
         return [pct(v, t) for v in lay.values(c)]
 
     doc = f"percent of the total {c.unit}, rounded to 2 decimals" if name else ""
-    return Col(name, "%", enc, doc, derive=derive, share_of=c, footer=footer)
+    return Col(name, "%", enc, doc, derive=derive, share_of=c, footer=footer, when=c.when)
 
 
 def _bar_of(share):
@@ -332,7 +405,14 @@ def kind_groups(analysis, all_kinds=True):
     groups = [Group(op, rows) for op, rows in by_op.items()]
     groups.sort(key=lambda g: (-g.madds, -g.params, g.type))
     # a type of operators mbcost could not count (ONNX --allow-unknown) is always listed
-    return [g for g in groups if all_kinds or g.madds or g.params or g.type.startswith("unknown: ")]
+    return [g for g in groups if all_kinds or g.madds or g.params or any(map(has_traffic, g.rows))
+            or g.type.startswith("unknown: ")]
+
+
+def has_traffic(row):
+    """Whether a layer reads, writes or stores bytes (with --memory: a cost to show)."""
+    m = row.mem
+    return m is not None and bool(m.read_bytes or m.write_bytes or m.weight_bytes)
 
 
 KIND_TYPE = Col("type", "Type", TEXT, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC...",
@@ -410,7 +490,8 @@ class Layout:
 
 def layer_dict(row, opts=None):
     """A layer as in ``mbcost table --format json``."""
-    return {c.name: c.enc.json(c.value(row)) for c in layer_columns(opts or Options(), "data")}
+    opts = (opts or Options()).for_rows([row])
+    return {c.name: c.enc.json(c.value(row)) for c in layer_columns(opts, "data")}
 
 
 def record_fields(opts=None):
@@ -422,9 +503,11 @@ def record_fields(opts=None):
 
 
 def layer_records(rows, opts=None):
-    """Each layer as one flat record, every number a Python int (see ``Row.record``)."""
+    """Each layer as one flat record, every number a Python int (see ``Row.record``;
+    with memory columns, intensity and time are floats)."""
+    opts = (opts or Options()).for_rows(rows)
     columns = []
-    for c in layer_columns(opts or Options(), "data"):
+    for c in layer_columns(opts, "data"):
         columns += c.enc.split(map(c.value, rows))
     fields = record_fields(opts)
     return [dict(zip(fields, values)) for values in zip(*columns)]
@@ -432,13 +515,13 @@ def layer_records(rows, opts=None):
 
 def layer_layout(analysis, fmt, opts=None, rows=None):
     """The per-layer layout in a format: every layer, or rows."""
-    opts = opts or Options()
+    opts = (opts or Options()).for_rows(analysis.rows)
     return Layout(analysis, opts, layer_columns(opts, fmt), analysis.rows if rows is None else rows)
 
 
 def kind_layout(analysis, fmt, opts=None, all_kinds=True):
     """The per-type layout in a format (always exact integers on screen)."""
-    opts = Options(opts.flops if opts else False, exact=True)
+    opts = Options(opts.flops if opts else False, exact=True).for_rows(analysis.rows)
     return Layout(analysis, opts, kind_columns(opts, fmt), kind_groups(analysis, all_kinds))
 
 
@@ -450,5 +533,6 @@ layout's fields (the by-kind CSV's columns); shares in percent of the network's 
 
 def kind_records(analysis):
     """A ``KindRow`` per type (``Analysis.by_kind``), every type, most mult-adds first."""
-    lay = kind_layout(analysis, "data")
+    opts = Options(exact=True)  # KindRow's fields: the default columns, memory or not
+    lay = Layout(analysis, opts, kind_columns(opts, "data"), kind_groups(analysis, True))
     return [KindRow(*values) for values in zip(*[lay.values(c) for c in lay.columns])]

@@ -48,6 +48,9 @@ class Convention:
     madds: dict
     params: dict
     notes: str = ""
+    # how --memory's act_elems counts activations: {layer kind: weight per output element};
+    # None: every layer's output once
+    acts: dict = None
 
 
 _TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1}
@@ -83,7 +86,9 @@ CONVENTIONS = {
         {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,
         "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
         "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
-        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0."),
+        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0. --memory's "
+        "act_elems are its ActivationCountAnalysis: the outputs of conv and linear only.",
+        {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
         "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
         "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
@@ -109,6 +114,15 @@ CONVENTIONS = {
         {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
         "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
         "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped."),
+    "torchinfo": Convention(
+        "torchinfo", "torchinfo summary: a parameterized layer's mult-adds are its parameters x "
+        "output positions (conv MACs + bias adds, BN gamma and beta once)",
+        {"mac": 1, "bias": 1, "bn.params": 1}, _TV_PARAMS,
+        "torchinfo 1.8.0 (layer_info.py): a Conv's macs are (weight + bias parameters) x output "
+        "positions, any other leaf with parameters counts its parameters once (BN: gamma, beta; "
+        "Linear: weight + bias); --memory's act_bytes are its 'Forward/backward pass size': 2 x "
+        "the output of every layer with parameters (conv, FC, BN), 4 bytes each in fp32.",
+        {"conv": 2, "dw": 2, "pw": 2, "fc": 2, "bn": 2}),
 }
 DEFAULT_CONVENTION = "paper"
 
@@ -162,6 +176,7 @@ class Row:
     line: int | None = None
     madd_terms: dict = field(default_factory=dict, repr=False)
     param_terms: dict = field(default_factory=dict, repr=False)
+    mem: object = field(default=None, repr=False, compare=False)  # memory.LayerMemory (--memory)
 
     def to_dict(self):
         """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
@@ -203,6 +218,7 @@ class Analysis:
     madds: int
     params: int
     spec_path: str = ""
+    memory: object = field(default=None, repr=False, compare=False)  # memory.MemoryReport
 
     @property
     def alpha(self):
@@ -238,7 +254,8 @@ class Analysis:
 
     def records(self):
         """One flat dict per layer (``Row.record``), zero-cost layers included:
-        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params``.
+        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params`` (made with
+        ``memory=``: then the memory fields, ``intensity`` and ``time_s`` floats or None).
         Every number is an int; ``k`` and ``stride`` are 0 where a layer has none, so
         ``pandas.DataFrame(a.records())`` has int64 columns.
 
@@ -255,7 +272,10 @@ class Analysis:
         except ImportError:
             raise ImportError("Analysis.to_dataframe needs pandas (pip install pandas); "
                               "records() gives the same rows as plain dicts") from None
-        return pandas.DataFrame(self.records(), columns=list(RECORD_FIELDS))
+        from .columns import Options
+
+        fields = record_fields(Options().for_rows(self.rows))  # RECORD_FIELDS, + memory's
+        return pandas.DataFrame(self.records(), columns=list(fields))
 
 
 def parse_alpha(alpha):
@@ -301,7 +321,7 @@ def layer_cost(node, dom, convention):
 
 
 @spec_doc
-def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION):
+def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None):
     """Per-layer rows and exact integer totals of spec at width alpha and resolution.
 
     {spec}
@@ -313,6 +333,10 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
 
     Returns an ``Analysis``: ``madds`` and ``params`` (exact ints), ``rows`` (one ``Row``
     per primitive layer), ``by_kind()`` (Table 2), ``records()`` and ``to_dict()``.
+    ``memory`` (a dict of ``mbcost.memory.memory_settings``' keywords: ``dtype``,
+    ``weight_dtype``, ``memory_model``, ``device``; ``True`` for the defaults) adds
+    activation memory, traffic and, with a device, the roofline bound: ``Analysis.memory``
+    and each ``Row.mem``.
 
     Raises ``mbcost.SpecError`` for a missing or malformed spec (with file, line, layer
     and field; its subclasses ``ExprError`` for a bad expression and ``LimitError`` for a
@@ -335,12 +359,18 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     conv = get_convention(convention)
     a = parse_alpha(alpha)
     res = resolve_resolution(spec, resolution, rho)
-    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv)
+    settings = None
+    if memory is not None and memory is not False:
+        from .memory import memory_settings
+
+        settings = memory_settings(**({} if memory is True else memory))
+    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv, settings)
 
 
 
-def analyze_graph(spec, g, alpha, resolution, convention):
-    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified)."""
+def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
+    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified);
+    memory: checked ``memory.memory_settings`` to add memory columns."""
     conv, a, res = get_convention(convention), alpha, resolution
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
@@ -350,7 +380,12 @@ def analyze_graph(spec, g, alpha, resolution, convention):
                         n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt))
         tm += m
         tp += p
-    return Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    if memory is not None:
+        from .memory import attach
+
+        attach(an, g.nodes, memory)
+    return an
 
 
 # ---------------------------------------------------------------- closed forms
@@ -460,6 +495,7 @@ MADD_ROWS = [
     ("conv and FC weights (multiply-accumulates)", ["mac"]),
     ("conv and FC bias adds", ["bias"]),
     ("BatchNorm (inference)", ["bn"]),
+    ("BatchNorm gamma, beta (once per layer)", ["bn.params"]),
     ("ReLU", ["act.relu"]),
     ("ReLU6", ["act.relu6"]),
     ("h-swish", ["act.hswish"]),
@@ -492,6 +528,15 @@ def _unit(cat, w):
     return f"{w}/elem"
 
 
+def _acts(acts):
+    """How a convention counts activations, in words."""
+    if acts is None:
+        return "every output"
+    kinds = sorted(acts, key=list(KINDS).index)
+    w = set(acts.values())
+    return (f"{w.pop()}x " if len(w) == 1 and 1 not in w else "") + "+".join(kinds) + " outputs"
+
+
 def conventions_markdown():
     """The README's table of conventions (one row per counted thing), generated from CONVENTIONS."""
     convs = list(CONVENTIONS.values())
@@ -506,6 +551,8 @@ def conventions_markdown():
     for title, cats in PARAM_ROWS:
         cells = ["yes" if any(c.params.get(k) for k in cats) else "no" for c in convs]
         lines.append(f"| parameters: {title} | " + " | ".join(cells) + " |")
+    lines.append("| activations (`--memory`'s `act_elems`) | " + " | ".join(
+        _acts(c.acts) for c in convs) + " |")
     lines.append("")
     for c in convs:
         lines.append(f"- `{c.name}`: {c.summary}." + (f" {c.notes}" if c.notes else ""))

@@ -31,11 +31,13 @@ from .errors import BudgetFileError, LimitError, MbcostError, SpecError, UsageEr
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, MAX_WORK, Builder, ExactDomain, Graph, Node, Work,
                     build_graph, sharing_work, spatial_size)
 from .layers import KINDS
+from .memory_budget import BUDGET_KEYS as MEMORY_BUDGET_KEYS, LABELS as MEMORY_LABELS
+from .memory_budget import MEMORY_QUANTITIES, budget_memory
 from .spec import (NodeBudget, exists, key_line, line_of, load_spec, parse_yaml, read_text, sharing_nodes,
                    suggest)
 
 QUANTITIES = ("madds", "params")
-QUANTITY_LABELS = {"madds": "mult-adds", "params": "params"}
+QUANTITY_LABELS = {"madds": "mult-adds", "params": "params", **MEMORY_LABELS}
 MAX_QUANTITY = 10**18
 MAX_GRID_POINTS = 100_000
 MAX_LIST_VALUES = 10_000
@@ -113,7 +115,8 @@ def parse_values(text, what="--alpha", integer=False):
 
 @dataclass(frozen=True)
 class Point:
-    """Exact totals of one spec at one (alpha, resolution)."""
+    """Exact totals of one spec at one (alpha, resolution) (with memory limits, a
+    ``MemoryPoint``)."""
 
     alpha: Fraction
     resolution: int
@@ -123,6 +126,24 @@ class Point:
     def value(self, quantity):
         """The total called quantity ('madds' or 'params')."""
         return getattr(self, quantity)
+
+
+@dataclass(frozen=True)
+class MemoryPoint(Point):
+    """A Point with the memory quantities (mbcost.memory_budget): peak live activation and
+    weight bytes, and the roofline latency bound in whole ns (None without a device)."""
+
+    peak_memory: int = 0
+    weights: int = 0
+    latency: int | None = None
+
+
+def memory_point(spec, alpha, resolution, convention, settings):
+    """The exact MemoryPoint of spec at (alpha, resolution) under memory settings."""
+    from .memory_budget import values
+
+    a = analyze(spec, alpha=alpha, resolution=resolution, convention=convention, memory=settings)
+    return MemoryPoint(Fraction(alpha), resolution, a.madds, a.params, **values(a))
 
 
 @dataclass(frozen=True, eq=False)
@@ -511,12 +532,15 @@ class BudgetResult:
 
 
 def check_budget(spec, limits, alpha=1, resolution=None, rho=None,
-                 convention=DEFAULT_CONVENTION, top=3):
+                 convention=DEFAULT_CONVENTION, top=3, memory=None):
     """Check spec at (alpha, resolution) against limits {'madds': n, 'params': n}.
 
+    memory: {'limits': memory_budget.memory_limits(...), 'settings': memory settings}.
     Over budget is a result (``BudgetResult.ok`` false), not an exception."""
-    limits = _limits(limits)
-    a = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=convention)
+    mem_limits = (memory or {}).get("limits") or {}
+    limits = _limits(limits, allow_empty=bool(mem_limits))
+    a = analyze(spec, alpha=alpha, resolution=resolution, rho=rho, convention=convention,
+                memory=memory["settings"] if mem_limits else None)
     checks = [LimitCheck(q, limits[q], getattr(a, q)) for q in QUANTITIES if q in limits]
     contrib = {}
     for c in checks:
@@ -526,12 +550,20 @@ def check_budget(spec, limits, alpha=1, resolution=None, rho=None,
         contrib[c.quantity] = [Contributor(r.name, r.op, getattr(r, c.quantity),
                                            100.0 * getattr(r, c.quantity) / total if total else 0.0)
                                for r in rows]
+    if mem_limits:
+        from .memory_budget import MEMORY_QUANTITIES, top_layers, values
+
+        got = values(a)
+        for q in MEMORY_QUANTITIES:
+            if q in mem_limits:
+                checks.append(LimitCheck(q, mem_limits[q], got[q]))
+                contrib[q] = [Contributor(*t) for t in top_layers(a, q, top)]
     shown = spec if isinstance(spec, str) else str(a.spec_path)  # as the user named it
     return BudgetResult(a.model, a.title, shown, a.alpha_exact, a.resolution, a.input,
                         a.convention, checks, contrib)
 
 
-def _limits(limits):
+def _limits(limits, allow_empty=False):
     if limits is not None and not isinstance(limits, dict):
         raise UsageError(f"limits are a mapping like {{'madds': '150M'}} (got {show(limits)})")
     out = {}
@@ -540,7 +572,7 @@ def _limits(limits):
             raise UsageError(f"unknown limit {show(q)}; one of {', '.join(QUANTITIES)}")
         if v is not None:
             out[q] = parse_quantity(v, f"--max-{q}")
-    if not out:
+    if not out and not allow_empty:
         raise UsageError("give at least one limit (--max-madds or --max-params)")
     return out
 
@@ -548,7 +580,7 @@ def _limits(limits):
 # ---------------------------------------------------------------- budget files
 
 BUDGET_KEYS = ("spec", "alpha", "res", "resolution", "rho", "convention", "max_madds",
-               "max_params")
+               "max_params", *MEMORY_BUDGET_KEYS)
 
 
 @dataclass
@@ -563,6 +595,7 @@ class BudgetEntry:
     limits: dict
     line: int | None = None
     spec_line: int | None = None
+    memory: dict | None = None  # check_budget's memory= (memory and latency limits)
 
 
 def load_budget(path):
@@ -646,7 +679,8 @@ def load_budget(path):
                 except UsageError as e:
                     raise BudgetFileError(str(e).split(": ", 1)[1], path=shown, line=where(key),
                                           field=key) from None
-        if not limits:
+        memory = budget_memory(item, where, shown)
+        if not limits and memory is None:
             raise BudgetFileError("each check needs max_madds and/or max_params", path=shown,
                                   line=line, field="max_madds")
         if "res" in item and "resolution" in item:
@@ -665,7 +699,7 @@ def load_budget(path):
         except UsageError as e:
             key = "alpha" if str(e).startswith("alpha") else "rho"
             raise BudgetFileError(str(e), path=shown, line=where(key), field=key) from None
-        out.append(BudgetEntry(spec, alpha, res, rho, conv, limits, line, where("spec")))
+        out.append(BudgetEntry(spec, alpha, res, rho, conv, limits, line, where("spec"), memory))
     return out
 
 
@@ -694,7 +728,7 @@ def check_budget_file(path, top=3):
                 if e.spec not in specs:
                     specs[e.spec] = load_spec(e.spec, _named_by_a_file=True)
                 results.append(check_budget(specs[e.spec], e.limits, e.alpha, e.resolution, e.rho,
-                                            e.convention, top))
+                                            e.convention, top, e.memory))
                 results[-1].spec_path = e.spec  # as the budget file names it
             except UsageError as err:
                 raise BudgetFileError(str(err), path=str(path), line=e.line) from None
@@ -733,7 +767,8 @@ class FitResult:
     def checks(self, point=None):
         """LimitChecks of point (default: the answer)."""
         p = point or self.point
-        return [LimitCheck(q, self.limits[q], p.value(q)) for q in QUANTITIES if q in self.limits]
+        return [LimitCheck(q, self.limits[q], p.value(q)) for q in QUANTITIES + MEMORY_QUANTITIES
+                if q in self.limits]
 
 
 def _within(point, limits):
@@ -880,17 +915,23 @@ def _closed_form_estimate(ev, limits, mode, fixed):
 
 
 def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION,
-        alpha_step=DEFAULT_ALPHA_STEP, res_step=DEFAULT_RES_STEP, rho=None):
+        alpha_step=DEFAULT_ALPHA_STEP, res_step=DEFAULT_RES_STEP, rho=None, memory=None):
     """Largest alpha (resolution fixed) or resolution (alpha fixed) meeting every limit.
 
     The closed form gives the starting point; a galloping then bisecting search on
     the exact counts (channel rounding and ceil make them a step function) ends at a
     multiple of the step that meets the budget while the next step up does not.
     With neither fixed: the Pareto frontier of the standard grid within budget.
-    rho fixes the resolution as round(rho x the spec's), like resolution."""
+    rho fixes the resolution as round(rho x the spec's), like resolution. memory: as in
+    check_budget; its limits are searched the same way on exact memory points."""
     ev = GridEvaluator(spec, convention)
     spec = ev.spec
-    limits = _limits(limits)
+    mem_limits = (memory or {}).get("limits") or {}
+    limits = _limits(limits, allow_empty=bool(mem_limits))
+    count_limits = dict(limits)
+    limits = {**limits, **mem_limits}
+    if mem_limits:
+        ev = _MemoryGrid(ev, memory["settings"])
     if rho is not None:
         resolution = resolve_resolution(spec, resolution, rho)
     if alpha is not None and resolution is not None:
@@ -925,7 +966,7 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
         except SpecError:
             return False  # e.g. a resolution so small that a feature map vanishes
 
-    est = _closed_form_estimate(ev, limits, mode, fixed)
+    est = _closed_form_estimate(ev, count_limits, mode, fixed) if count_limits else None
     k0 = min(kmax, max(1, int(Fraction(est) / step))) if est is not None else kmax
     lo, hi = _bracket(ok, k0, kmax)
     result = dict(model=spec.name, title=spec.title, convention=ev.conv.name, mode=mode,
@@ -936,6 +977,22 @@ def fit(spec, limits, alpha=None, resolution=None, convention=DEFAULT_CONVENTION
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
     return FitResult(point=at(lo), next_up=_safe(at, hi) if hi is not None else None, **result)
+
+
+class _MemoryGrid:
+    """A GridEvaluator whose points carry the memory quantities (full exact analyses)."""
+
+    def __init__(self, ev, settings):
+        self.ev, self.settings = ev, settings
+        self.spec, self.conv = ev.spec, ev.conv
+
+    def point(self, alpha, resolution):
+        """The exact MemoryPoint at (alpha, resolution)."""
+        return memory_point(self.spec, alpha, resolution, self.conv, self.settings)
+
+    def closed_form(self):
+        """The mult-add and parameter closed forms (the memory ones are not searched)."""
+        return self.ev.closed_form()
 
 
 def _safe(at, k):

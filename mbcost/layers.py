@@ -28,6 +28,8 @@ MADD_CATEGORIES = {
     "mac": "one multiply-accumulate of a conv or FC weight",
     "bias": "one bias add (one per output element of a layer with bias)",
     "bn": "one BatchNorm output element",
+    "bn.params": "one BatchNorm gamma or beta (2 per channel), once per layer: torchinfo counts "
+                 "a parameterized module's parameters as its mult-adds",
     **{f"act.{a}": f"one {a} output element" for a in ACTIVATIONS if a != "silu"},
     "pool.global.in": "one input element of a global average pool",
     "pool.global.out": "one output element of a global average pool",
@@ -121,7 +123,7 @@ def _fc_cost(dom, ins, out, a):
 
 def _bn_cost(dom, ins, out, a):
     c = dom.v(out[2])
-    return {"bn": _elems(dom, out)}, {"bn.affine": 2 * c, "bn.stats": 2 * c}
+    return {"bn": _elems(dom, out), "bn.params": 2 * c}, {"bn.affine": 2 * c, "bn.stats": 2 * c}
 
 
 def _act_cost(dom, ins, out, a):

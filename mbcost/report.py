@@ -39,7 +39,8 @@ def visible_rows(analysis, all_layers=False):
     unknown (an operator counted as zero because mbcost cannot count it)."""
     if all_layers:
         return list(analysis.rows)
-    return [r for r in analysis.rows if r.madds or r.params or r.kind == UNKNOWN]
+    return [r for r in analysis.rows
+            if r.madds or r.params or r.kind == UNKNOWN or columns.has_traffic(r)]
 
 
 def unknown_note(analysis):
@@ -101,10 +102,17 @@ def _json_rows(lay):
     return [dict(zip(names, vals)) for vals in zip(*cols)]
 
 
+def memory_totals(analysis):
+    """The totals --memory adds that are no column's sum: the peak live activations, where
+    it occurs, the data types, the memory model and the device ({} without --memory)."""
+    return {} if analysis.memory is None else analysis.memory.totals()
+
+
 def to_dict(analysis, flops=False):
     """The JSON contract as a plain dict (all layers, exact integers)."""
     lay = layer_layout(analysis, "data", flops)
-    return {**envelope(analysis, JSON_SCHEMA), "layers": _json_rows(lay), "totals": lay.totals()}
+    return {**envelope(analysis, JSON_SCHEMA), "layers": _json_rows(lay),
+            "totals": {**lay.totals(), **memory_totals(analysis)}}
 
 
 def to_json(analysis, flops=False):
@@ -198,7 +206,8 @@ def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
              "|" + "|".join("--:" if c.enc.right else "---" for c in cols) + "|"]
     lines += map(_md_line, zip(*[_md_cells(lay, c) for c in cols]))
     lines.append(_md_line(["**Total**"] + [_md_total(lay, c) for c in cols[1:]]))
-    return "\n".join(lines) + "\n"
+    notes = memory_notes(analysis)
+    return "\n".join(lines + ([""] + [md(n) for n in notes] if notes else [])) + "\n"
 
 
 # ---------------------------------------------------------------- terminal and plain text
@@ -255,6 +264,26 @@ def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
         out.append(Line(note))
     if unknown_note(analysis):
         out.append(Line(unknown_note(analysis)))
+    out += [Line(n) for n in memory_notes(analysis)]
+    return out
+
+
+def memory_notes(analysis):
+    """What --memory and --device add under the table: the settings, the peak and where it
+    occurs, and that the time is a roofline bound, not a measurement."""
+    m = analysis.memory
+    if m is None:
+        return []
+    from .roofline import NOT_A_MEASUREMENT
+
+    types = m.dtype if m.weight_dtype == m.dtype else f"{m.dtype} activations, {m.weight_dtype} weights"
+    out = [f"Memory model '{m.memory_model}', {types}: peak live activations "
+           f"{m.peak_act_bytes:,} bytes at {m.peak_at}; weights {m.weight_bytes:,} bytes; "
+           f"traffic {m.traffic_bytes:,} bytes."]
+    if m.device is not None:
+        out.append(f"Time on {m.device.name} ({m.device.title}): {float(m.time_s) * 1e3:.4g} ms, "
+                   f"{NOT_A_MEASUREMENT} (ridge point {float(m.device.ridge(m.dtype)):.1f} "
+                   "FLOP/byte).")
     return out
 
 
@@ -269,7 +298,38 @@ def hidden_note(analysis, all_layers):
 
 # ---------------------------------------------------------------- formulas
 
-def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
+def metric_formula(metric, total, per, settings):
+    """A memory metric's closed forms, as formula_view and formula_dict take them (mem=)."""
+    from .memory import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL
+
+    dev = settings.get("device")
+    dtype = settings.get("dtype") or DEFAULT_DTYPE
+    return {"name": metric, "dtype": dtype, "weight_dtype": settings.get("weight_dtype") or dtype,
+            "memory_model": settings.get("memory_model") or DEFAULT_MEMORY_MODEL,
+            "device": None if dev is None else str(dev),
+            "unit": "seconds" if metric == "latency" else "bytes", "total": total, "layers": per}
+
+
+def _metric_lines(mem, layers, show, poly):
+    from .roofline import NOT_A_MEASUREMENT
+
+    where = f"memory model '{mem['memory_model']}', {mem['dtype']}"
+    if mem["device"]:
+        where += f", device {mem['device']}"
+    out = ["", f"{mem['name']} ({mem['unit']}; {where}):"]
+    out.append(poly(f"  {mem['name']} = {show(mem['total'])}", 4))
+    if mem["name"] == "latency":
+        out.append(f"  ({NOT_A_MEASUREMENT}: a sum of per-layer Max(compute, memory) terms)")
+    elif mem["name"] == "peak":
+        out.append("  (a Max over the layers' live bytes: not one polynomial)")
+    if layers:
+        for name, op, e in mem["layers"]:
+            if e != 0:
+                out.append(poly(f"    {name} [{op}]: {show(e)}", 6))
+    return out
+
+
+def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), mem=None):
     """Closed forms as text (or LaTeX), with the approximations stated: a textview view
     whose long polynomials wrap between terms on a terminal, continuation lines indented
     (LaTeX is left on one line, to copy)."""
@@ -303,6 +363,8 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
             at1 = r.subs(sympy.Symbol("alpha", positive=True), 1)
             out.append(poly(f"  {name}: {show(r)}  (= {float(at1):.4f} at alpha = 1, "
                             f"{float(1 / at1):.1f}x fewer)", 4))
+    if mem is not None:
+        out += _metric_lines(mem, layers, show, poly)
     out += [""]
     if formula.approximations:
         out.append(Line("These closed forms are exact at alpha = 1, rho = 1 "
@@ -322,7 +384,7 @@ def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
     return plain(formula_view(formula, by_kind, layers, latex, ratios))
 
 
-def formula_dict(formula, by_kind=False, layers=False, ratios=()):
+def formula_dict(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract (schema mbcost.formula/1) as a plain dict. Expressions are
     strings in sympy syntax (``*``, ``**``), which ``sympy.sympify`` reads back; like the
     text, kinds and layers whose closed forms are both 0 are left out."""
@@ -343,20 +405,33 @@ def formula_dict(formula, by_kind=False, layers=False, ratios=()):
         a = sympy.Symbol("alpha", positive=True)
         d["dwsep_ratios"] = [{"name": name, "ratio": str(r), "at_alpha_1": float(r.subs(a, 1))}
                              for name, r in ratios]
+    if mem is not None:
+        d["metric"] = {k: mem[k] for k in ("name", "unit", "dtype", "weight_dtype",
+                                            "memory_model", "device")}
+        d["metric"]["total"] = str(mem["total"])
+        if layers:
+            d["metric"]["layers"] = [{"name": n, "op": op, "value": str(e)}
+                                     for n, op, e in mem["layers"] if e != 0]
     d["approximations"] = list(formula.approximations)
     d["exact_at_base"] = bool(formula.exact_at_base)
     return d
 
 
-def formula_json(formula, by_kind=False, layers=False, ratios=()):
+def formula_json(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract as text."""
-    return json.dumps(formula_dict(formula, by_kind, layers, ratios), indent=2) + "\n"
+    return json.dumps(formula_dict(formula, by_kind, layers, ratios, mem), indent=2) + "\n"
 
 
 # ---------------------------------------------------------------- mbcost list
 
-def list_dict(specs=None, conventions=None, default=None):
-    """The list JSON contract (schema mbcost.list/1): the bundled specs, or the conventions."""
+def list_dict(specs=None, conventions=None, default=None, devices=None):
+    """The list JSON contract (schema mbcost.list/1): the bundled specs, the conventions or
+    the devices (rates in ops or bytes per second, as numbers)."""
+    if devices is not None:
+        return {"schema": LIST_SCHEMA, "devices": [
+            {"name": d.name, "title": d.title, "kind": d.kind,
+             "bandwidth": number(d.bandwidth), "peak": {k: number(v) for k, v in d.peak.items()},
+             "sources": dict(d.sources)} for d in devices]}
     if conventions is not None:
         return {"schema": LIST_SCHEMA, "conventions": [
             {"name": c.name, "summary": c.summary, "notes": c.notes, "default": c.name == default,
@@ -364,6 +439,14 @@ def list_dict(specs=None, conventions=None, default=None):
     return {"schema": LIST_SCHEMA, "specs": [
         {"name": s.name, "title": s.title, "description": s.description, "source": s.source,
          "input": [int(v) for v in s.input]} for s in specs]}
+
+
+def _rate(x):
+    """19500000000000 -> '19.5T' (the device files' units)."""
+    for div, suffix in ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(x) >= div:
+            return f"{x / div:g}{suffix}"
+    return f"{x:g}"
 
 
 def list_json(d):
@@ -375,5 +458,9 @@ def list_text(d):
     """One line per spec (name, description or title) or per convention (name, summary)."""
     if "conventions" in d:
         return "".join(f"{c['name']:13} {c['summary']}\n" for c in d["conventions"])
+    if "devices" in d:
+        return "".join(f"{x['name']:15} {x['title']}: {_rate(x['bandwidth'])}B/s, "
+                       + ", ".join(f"{k} {_rate(v)}OP/s" for k, v in x["peak"].items()) + "\n"
+                       for x in d["devices"])
     width = max((len(s["name"]) for s in d["specs"]), default=0) + 1
     return "".join(f"{s['name']:{width}} {s['description'] or s['title']}\n" for s in d["specs"])

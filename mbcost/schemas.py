@@ -326,9 +326,28 @@ def _columns_schema(columns, kind_layout=False):
     return row, _obj(totals, required=[c.name for c in columns if c.total and not c.when])
 
 
+def memory_totals_schema():
+    """The totals --memory adds beside the columns' sums (report.memory_totals)."""
+    from .memory import DTYPES, MEMORY_MODELS
+
+    dtype = {"enum": list(DTYPES)}
+    return {
+        "peak_act_bytes": _d({"type": "integer", "minimum": 0}, "peak live activation bytes "
+                             "over the execution order; only with --memory"),
+        "peak_at": _d({"type": "string"}, "the layer where the peak is first reached; only "
+                      "with --memory"),
+        "dtype": _d(dtype, "activation data type; only with --memory"),
+        "weight_dtype": _d(dtype, "weight data type; only with --memory"),
+        "memory_model": _d({"enum": list(MEMORY_MODELS)}, "memory model; only with --memory"),
+        "device": _d({"type": ["string", "null"]}, "the --device's name (null: none); only "
+                     "with --memory"),
+    }
+
+
 def table_json_schema():
     """The JSON Schema of `mbcost table --format json` output (schema mbcost.table/1)."""
     layer, totals = _columns_schema(layer_columns(Options.every(), "data"))
+    totals["properties"].update(memory_totals_schema())
     return {
         "$schema": DRAFT,
         "title": f"mbcost table JSON output, {JSON_SCHEMA}",
@@ -384,7 +403,10 @@ def sweep_json_schema():
 
 def _limit_checks():
     return {"type": "array", "items": _obj({
-        "quantity": {"enum": ["madds", "params"]}, "limit": COUNT, "value": COUNT,
+        "quantity": _d({"enum": ["madds", "params", "peak_memory", "weights", "latency"]},
+                       "peak_memory and weights in bytes, latency in ns (a roofline bound, "
+                       "rounded up): with --max-peak-memory, --max-weights, --max-latency"),
+        "limit": COUNT, "value": COUNT,
         "headroom": _d({"type": "integer"}, "limit - value; negative: the excess"),
         "headroom_pct": _d({"type": "number"}, "headroom in percent of the limit (4 decimals)"),
         "ok": {"type": "boolean"}})}
@@ -495,6 +517,19 @@ def formula_json_schema():
             "ratio": _d({"type": "string"}, "1/N + 1/D_K^2 with N in alpha, sympy syntax"),
             "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
             "with --layers: each separable pair over the standard conv it replaces"),
+        "metric": _d(_obj({
+            "name": {"enum": ["activations", "traffic", "peak", "latency"]},
+            "unit": {"enum": ["bytes", "seconds"]},
+            "dtype": {"type": "string"}, "weight_dtype": {"type": "string"},
+            "memory_model": {"type": "string"}, "device": {"type": ["string", "null"]},
+            "total": _d({"type": "string"}, "the metric in alpha and rho, sympy syntax: a "
+                        "polynomial for activations and traffic, with Max terms for peak and "
+                        "latency"),
+            "layers": _d({"type": "array", "items": _obj({
+                "name": {"type": "string"}, "op": {"type": "string"},
+                "value": {"type": "string"}})}, "with --layers")},
+            required=["name", "unit", "dtype", "weight_dtype", "memory_model", "device",
+                      "total"]), "with --metric other than madds"),
         "approximations": _d({"type": "array", "items": {"type": "string"}},
                              "where the forms are continuous approximations (empty: exact)"),
         "exact_at_base": _d({"type": "boolean"}, "the forms equal the exact counts at alpha = rho = 1"),
@@ -516,8 +551,16 @@ def list_json_schema():
     out = _layout(LIST_SCHEMA, "list", {
         "specs": _d({"type": "array", "items": spec}, "the bundled specs (without --conventions)"),
         "conventions": _d({"type": "array", "items": conv}, "with --conventions"),
+        "devices": _d({"type": "array", "items": _obj({
+            "name": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
+            "bandwidth": _d({"type": "number", "minimum": 0}, "bytes per second"),
+            "peak": _d({"type": "object", "additionalProperties": {"type": "number"}},
+                       "data type -> operations per second"),
+            "sources": _d({"type": "object", "additionalProperties": {"type": "string"}},
+                          "field -> the public source of its figure")})}, "with --devices"),
     }, required=[])
-    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]}]
+    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]},
+                    {"required": ["devices"]}]
     return out
 
 

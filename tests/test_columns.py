@@ -66,7 +66,7 @@ def test_every_column_is_complete(layout, fmt):
     (dict(name="x", header="X", enc=COUNT), "a description (doc)"),
     (dict(name=None, header=None, enc=COUNT, value=len), "a JSON/CSV name or a header"),
     (dict(name="x", header="X", enc=COUNT, doc="x", share=True), "a unit (share)"),
-    (dict(name="x", header="X", enc=COUNT, doc="x", when="memory"), "a known option (when)"),
+    (dict(name="x", header="X", enc=COUNT, doc="x", when="colour"), "a known option (when)"),
     (dict(name=None, header="X", enc=COUNT, total=SUM, value=len), "a name (a total"),
 ])
 def test_a_half_defined_column_is_refused(kwargs, missing):
@@ -78,7 +78,8 @@ def test_a_half_defined_column_is_refused(kwargs, missing):
 def test_the_per_layer_formats_follow_the_list(half160):
     data = columns.layer_columns(FLOPS, "data")
     names = [c.name for c in data]
-    assert names == [c.name for c in columns.LAYER]  # no hidden list anywhere else
+    # no hidden list anywhere else (the memory columns come with --memory)
+    assert names == [c.name for c in columns.LAYER if c.shown(FLOPS)]
     d = report.to_dict(half160, flops=True)
     assert all(list(layer) == names for layer in d["layers"])
     assert list(d["totals"]) == [c.name for c in data if c.total]
@@ -92,8 +93,10 @@ def test_the_per_layer_formats_follow_the_list(half160):
     md = report.to_markdown(half160, flops=True)
     assert _md_row(md, 0) == _headings(columns.layer_columns(FLOPS, "markdown"), FLOPS, True)
     schema = schemas.table_json_schema()
-    assert list(schema["properties"]["layers"]["items"]["properties"]) == names
-    assert list(schema["properties"]["totals"]["properties"]) == [c.name for c in data if c.total]
+    every = columns.layer_columns(Options.every(), "data")
+    assert list(schema["properties"]["layers"]["items"]["properties"]) == [c.name for c in every]
+    assert list(schema["properties"]["totals"]["properties"]) == [
+        c.name for c in every if c.total] + list(schemas.memory_totals_schema())
 
 
 def test_the_per_type_formats_follow_the_list(half160):
@@ -102,7 +105,7 @@ def test_the_per_type_formats_follow_the_list(half160):
     # the type, its layer count, then each LAYER column with a total and its share
     expect = ["type", "layers"]
     for c in columns.LAYER:
-        if c.total:
+        if c.total and c.shown(FLOPS):
             expect += [c.name, f"{c.name}_pct"] if c.share else [c.name]
     assert names == expect
     d = report.by_kind_dict(half160, flops=True)
@@ -114,7 +117,8 @@ def test_the_per_type_formats_follow_the_list(half160):
     md = report.to_markdown(half160, by_kind=True, flops=True)
     assert _md_row(md, 0) == _headings(columns.kind_columns(FLOPS, "markdown"), FLOPS, True)
     schema = schemas.by_kind_json_schema()
-    assert list(schema["properties"]["kinds"]["items"]["properties"]) == names
+    every = [c.name for c in columns.kind_columns(Options.every(), "data")]
+    assert list(schema["properties"]["kinds"]["items"]["properties"]) == every
 
 
 def test_records_and_row_dicts_follow_the_list(half160):

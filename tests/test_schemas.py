@@ -201,6 +201,16 @@ JSON_CASES = [
     ("formula", ["formula", "efficientnet_b0", "--by", "kind", "--layers"], 0),
     ("list", ["list"], 0),
     ("list", ["list", "--conventions"], 0),
+    # issue 12: the memory and roofline fields
+    ("table", ["table", "mobilenet_v2", "--memory", "--dtype", "fp16"], 0),
+    ("table", ["table", "efficientnet_b0", "--device", "jetson_nano", "--memory-model", "eager"], 0),
+    ("table-by-kind", ["table", "mobilenet_v2", "--by", "kind", "--device", "rtx_4090"], 0),
+    ("check", ["check", "mobilenet_v2", "--max-peak-memory", "4MB", "--max-latency", "5ms",
+               "--device", "jetson_nano"], 1),
+    ("fit", ["fit", "mobilenet_v1", "--max-latency", "2ms", "--device", "jetson_nano", "--res",
+             "224"], 0),
+    ("formula", ["formula", "mobilenet_v1", "--metric", "peak", "--layers"], 0),
+    ("list", ["list", "--devices"], 0),
 ]
 
 
