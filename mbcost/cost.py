@@ -22,7 +22,7 @@ from typing import NamedTuple
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
 from .errors import UsageError, show
 from .graph import MAX_RESOLUTION, build_graph
-from .layers import KINDS
+from .layers import PRIMITIVES
 from .numbers import parse_number
 from .spec import load_spec
 
@@ -296,7 +296,7 @@ def resolve_resolution(spec, resolution=None, rho=None):
 
 def layer_cost(node, dom, convention):
     """(madds, params, madd_terms, param_terms) of one node in a domain."""
-    mt, pt = KINDS[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
+    mt, pt = PRIMITIVES[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
     return weigh(mt, convention.madds), weigh(pt, convention.params), mt, pt
 
 
@@ -345,7 +345,7 @@ def analyze_graph(spec, g, alpha, resolution, convention):
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
         m, p, mt, pt = layer_cost(n, g.domain, conv)
-        rows.append(Row(n.name, n.kind, KINDS[n.kind].label(n.attrs, n.in_shapes),
+        rows.append(Row(n.name, n.kind, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes),
                         tuple(n.in_shapes[0]), tuple(n.out_shape), n.attrs.get("k"),
                         n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt))
         tm += m
@@ -442,7 +442,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
         m, p, _, _ = layer_cost(n, g.domain, conv)
         # a category-free layer weighs to the int 0; everything else is already sympy
         m, p = (sympy.expand(x) if isinstance(x, sympy.Basic) else sympy.Integer(x) for x in (m, p))
-        layers.append((n.name, KINDS[n.kind].label(n.attrs, n.in_shapes), m, p, n))
+        layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
     tp = sympy.expand(sympy.Add(*(layer[3] for layer in layers)))

@@ -30,7 +30,7 @@ from . import numbers
 from .errors import BudgetFileError, LimitError, MbcostError, SpecError, UsageError, show
 from .graph import (MAX_CHANNELS, MAX_RESOLUTION, MAX_WORK, Builder, ExactDomain, Graph, Node, Work,
                     build_graph, sharing_work, spatial_size)
-from .layers import KINDS
+from .layers import PRIMITIVES
 from .spec import (NodeBudget, exists, key_line, line_of, load_spec, parse_yaml, read_text, sharing_nodes,
                    suggest)
 
@@ -255,8 +255,12 @@ class GridEvaluator:
         self.build_cost = max(1, self.layers, builder.work.used)
         self.replay_cost = max(1, len(self._tape.tape), len(g.nodes))
         self._nodes = [n for n in g.nodes if _counts(
-            KINDS[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
-        self._adds = [n for n in g.nodes if n.kind == "add"]
+            PRIMITIVES[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
+        # the validity rules the builder recorded on channel sizes (groups divide, merged
+        # channels equal), checked again at every alpha; spatial rules are checked by the
+        # per-resolution builds
+        self._checks = [c for n in g.nodes for c in n.checks
+                        if all(s.index >= 0 for s in c.sizes)]
         # residual adds appear only where shapes match, which can differ between the traced
         # and the per-resolution graphs; they are free unless a convention counts 'add'
         self.exact_only = bool(self.conv.madds.get("add"))
@@ -272,7 +276,7 @@ class GridEvaluator:
         tm, tp = Monomials({}), Monomials({})
         for n in self._nodes:
             ins = [tuple(size(x) for x in shape) for shape in n.in_shapes]
-            mt, pt = KINDS[n.kind].cost(_MONOMIAL, ins, tuple(size(x) for x in n.out_shape), n.attrs)
+            mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(size(x) for x in n.out_shape), n.attrs)
             tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
         return {"madds": tm, "params": tp}
 
@@ -324,7 +328,7 @@ class GridEvaluator:
 
     def _terms(self, n, ins, out):
         """The weighted (madds, params) terms of node n as _Pair lists, in a fixed order."""
-        mt, pt = KINDS[n.kind].cost(_PAIRS, ins, out, n.attrs)
+        mt, pt = PRIMITIVES[n.kind].cost(_PAIRS, ins, out, n.attrs)
         cw, pw = self.conv.madds, self.conv.params
         return ([_Pair.of(v) * cw[c] for c, v in mt.items() if cw.get(c)],
                 [_Pair.of(v) * pw[c] for c, v in pt.items() if pw.get(c)])
@@ -353,16 +357,13 @@ class GridEvaluator:
             self._cvec[a] = None
             if max(ch, default=0) > MAX_CHANNELS:
                 return None  # the real build refuses it: let analyze() say why
-            for n in self._adds:
-                if len({ch[s[2].index] for s in n.in_shapes}) > 1:
-                    return None  # shapes stop matching at this alpha: a merge error or no residual
+            value = (lambda s: ch[s.index])
+            if not all(c.holds(value) for c in self._checks):
+                return None  # the real build refuses this alpha (or has no residual there)
             cm, cp = [], []
             for n in self._nodes:
                 ins = [(_Pair(1, 1), _Pair(1, 1), _Pair(1, ch[ci[2].index])) for ci in n.in_shapes]
                 out = (_Pair(1, 1), _Pair(1, 1), _Pair(1, ch[n.out_shape[2].index]))
-                g = n.attrs.get("groups", 1)
-                if not n.attrs.get("depthwise") and g != 1 and (ins[0][2].c % g or out[2].c % g):
-                    return None  # groups no longer divide the channels: the real build refuses it
                 m, p = self._terms(n, ins, out)
                 cm += [t.c for t in m]
                 cp += [t.c for t in p]

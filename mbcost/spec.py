@@ -23,6 +23,7 @@ import yaml
 
 from . import expr
 from .errors import LimitError, SpecError, UsageError, show
+from .layers import LAYER_KINDS
 from .numbers import MAX_CHARS
 
 SPEC_VERSION = 1
@@ -647,7 +648,7 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
         input_shape = base.input
     else:
         raise SpecError("is required: [H, W, C]", path=path, line=line_of(data), field="input")
-    from .graph import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
+    from .limits import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
 
     if max(input_shape[:2]) > MAX_RESOLUTION or input_shape[2] > MAX_CHANNELS:
         raise _err(f"input exceeds the limits ({MAX_RESOLUTION} px, {MAX_CHANNELS} channels)",
@@ -704,13 +705,11 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
         bb = data["blocks"]
         if not isinstance(bb, dict):
             raise _err("must be a mapping of block names to definitions", data, "blocks", path, got=bb)
-        from .graph import SCHEMAS
-
         for k, b in bb.items():
             if not isinstance(k, str) or not k.isidentifier():
                 raise SpecError("block names must be identifiers", path=path, line=line_of(bb, k),
                                 field=f"blocks.{k}", got=k)
-            if k in SCHEMAS:  # a block would silently replace the built-in kind
+            if k in LAYER_KINDS:  # a block would silently replace the built-in kind
                 raise SpecError(f"block name '{k}' is a built-in layer kind; choose another",
                                 path=path, line=line_of(bb, k), field=f"blocks.{k}")
             blocks[k] = (b, path)
