@@ -21,10 +21,10 @@ from typing import NamedTuple
 
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
 from .errors import UsageError, show
-from .graph import MAX_RESOLUTION, build_graph
+from .graph import build_graph
 from .layers import PRIMITIVES
-from .numbers import parse_number
 from .spec import load_spec
+from .units import parse_alpha, parse_rho, resolve_resolution  # noqa: F401  (their old home)
 
 
 SPEC_ARG_DOC = """``spec`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
@@ -256,42 +256,6 @@ class Analysis:
             raise ImportError("Analysis.to_dataframe needs pandas (pip install pandas); "
                               "records() gives the same rows as plain dicts") from None
         return pandas.DataFrame(self.records(), columns=list(RECORD_FIELDS))
-
-
-def parse_alpha(alpha):
-    """alpha as an exact positive fraction ('0.75' -> 3/4); numbers.parse_number's grammar."""
-    a = parse_number(alpha, "alpha", example="a positive number")
-    if a <= 0 or a > 64:
-        raise UsageError(f"alpha must be in (0, 64], got {show(alpha, quote=False)}")
-    return a
-
-
-def parse_rho(rho):
-    """rho as an exact positive fraction ('0.714' -> 357/500); numbers.parse_number's grammar."""
-    r = parse_number(rho, "rho", example="a positive number")
-    if r <= 0:
-        raise UsageError(f"rho must be positive, got {show(rho, quote=False)}")
-    return r
-
-
-def resolve_resolution(spec, resolution=None, rho=None):
-    """Input height from --res, or from --rho times the spec's base (rounded half up)."""
-    base = spec.input[0]
-    if resolution is not None and rho is not None:
-        raise UsageError("give either resolution or rho, not both")
-    if rho is not None:
-        r = parse_rho(rho)
-        if r * base > MAX_RESOLUTION:
-            raise UsageError(f"rho {show(rho, quote=False)} x {base} px exceeds the "
-                             f"{MAX_RESOLUTION} px limit")
-        resolution = int(r * base + Fraction(1, 2))
-    if resolution is None:
-        return base
-    if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise UsageError(f"resolution must be a positive integer, got {show(resolution)}")
-    if not 1 <= resolution <= MAX_RESOLUTION:
-        raise UsageError(f"resolution must be between 1 and {MAX_RESOLUTION}, got {show(resolution)}")
-    return resolution
 
 
 def layer_cost(node, dom, convention):

@@ -1,11 +1,10 @@
 """Spec -> layer graph: expand blocks, repeats and composite layers into primitive
 nodes, and propagate shapes through them.
 
-Shapes are computed in a *domain*. ``ExactDomain`` works on Python integers at a
-concrete width multiplier and resolution; ``SymbolicDomain`` carries, for every
-size, its exact value at the spec's base point (alpha = 1, rho = 1) and a sympy
-expression that scales it continuously in alpha and rho. The same expansion and
-the same shape rules run in both, so structure never differs between them.
+The builder reads each layer kind's entry in the registry (layers.LAYER_KINDS) and
+runs its expander; shapes are computed in a *domain* (domains.py: exact integers at
+one alpha and resolution, or closed forms in alpha and rho), so structure never
+differs between the evaluators.
 """
 
 from __future__ import annotations
@@ -18,14 +17,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import expr
+from .domains import ExactDomain, SymbolicDomain
 from .errors import LimitError, SpecError, UsageError
 from .layers import ACTIVATIONS, COMMON, CONV_KINDS, LAYER_KINDS, PRIMITIVES, REQUIRED  # noqa: F401
-from .spec import MAX_YAML_DEPTH, LList, key_line, line_of, name_problem, suggest, type_name
-
 from .limits import (MAX_CHANNELS, MAX_KERNEL, MAX_LAYERS, MAX_NESTING,  # noqa: F401
-                     MAX_RESOLUTION, MAX_WORK)
-RESERVED_NAME = "total"  # the CSV's total row (report.TOTAL): no layer may be called so
-
+                     MAX_RESOLUTION, MAX_WORK, RESERVED_NAME)
+from .spec import (MAX_YAML_DEPTH, LList, key_line, line_of, load_spec, name_problem, suggest,
+                   type_name)
+from .units import parse_alpha, resolve_resolution
 
 
 class Work:
@@ -62,149 +61,6 @@ def sharing_work(work):
         yield work
     finally:
         _SHARED_WORK.reset(token)
-
-
-# ---------------------------------------------------------------- domains
-
-
-class ExactDomain:
-    """Integer shapes at a concrete width multiplier (alpha)."""
-
-    symbolic = False
-
-    def __init__(self, alpha, spec):
-        self.alpha = Fraction(alpha)
-        self.mult = spec.width_multiplier * self.alpha
-        self.rounding = spec.rounding
-
-    def fixed(self, n):
-        return n
-
-    def v(self, x):
-        return x
-
-    def base(self, x):
-        return x
-
-    def scaled(self, c, mode):
-        """Channels for table value c: scaled by alpha with the spec's rounding rule."""
-        if mode is False:
-            return int(c)
-        m = max(Fraction(1), self.mult) if mode == "up" else self.mult
-        return self.rounding.apply(Fraction(c) * m)
-
-    def rel(self, c_in, ratio, rounding):
-        """Channels derived from an actual channel count (expansion, SE squeeze)."""
-        return rounding.apply(Fraction(c_in) * ratio)
-
-    def spatial(self, h, k, s, pad):
-        return spatial_size(h, k, s, pad)
-
-    def mul_int(self, x, n):
-        return x * n
-
-    def div(self, x, n):
-        """x / n where n is known to divide x."""
-        return x // n
-
-    def sum(self, xs):
-        return sum(xs)
-
-    def prod(self, xs):
-        return math.prod(xs)
-
-
-@dataclass(frozen=True)
-class Sym:
-    """A size known exactly at the base point, and as a closed form in alpha, rho."""
-
-    base: int
-    expr: object  # sympy expression
-
-    def __eq__(self, other):
-        return isinstance(other, Sym) and self.base == other.base
-
-    def __hash__(self):
-        return hash(self.base)
-
-
-class SymbolicDomain:
-    """Sizes as closed forms: exact at alpha = rho = 1, continuous elsewhere."""
-
-    symbolic = True
-
-    def __init__(self, spec):
-        from .symbols import alpha, rho
-
-        self.alpha, self.rho = alpha, rho
-        self.exact = ExactDomain(1, spec)
-        self.approx = set()  # which continuous approximations were made
-
-    def fixed(self, n):
-        import sympy
-
-        return Sym(n, sympy.Integer(n))
-
-    def input_dim(self, n):
-        return Sym(n, n * self.rho)
-
-    def v(self, x):
-        return x.expr
-
-    def base(self, x):
-        return x.base
-
-    def _like(self, b, src):
-        import sympy
-
-        if src.base == 0:
-            return Sym(b, sympy.Integer(b))
-        return Sym(b, sympy.Rational(b, src.base) * src.expr)
-
-    def scaled(self, c, mode):
-        import sympy
-
-        b = self.exact.scaled(c, mode)
-        if mode is False:
-            return Sym(b, sympy.Integer(b))
-        self.approx.add(f"channel rounding {self.exact.rounding.describe()} taken as continuous")
-        if mode == "up":
-            return Sym(b, b * sympy.Max(1, self.alpha))
-        return Sym(b, b * self.alpha)
-
-    def rel(self, c_in, ratio, rounding):
-        b = self.exact.rel(c_in.base, ratio, rounding)
-        if b != c_in.base * ratio:
-            self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
-        return self._like(b, c_in)
-
-    def spatial(self, h, k, s, pad):
-        b = spatial_size(h.base, k, s, pad)
-        if pad != "same" or h.base % s:
-            self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
-                            "(exact only where strides divide the resolution)")
-        return self._like(b, h)
-
-    def mul_int(self, x, n):
-        return Sym(x.base * n, x.expr * n)
-
-    def div(self, x, n):
-        return x / n
-
-    def sum(self, xs):
-        return Sym(sum(x.base for x in xs), sum(x.expr for x in xs))
-
-    def prod(self, xs):
-        return Sym(math.prod(x.base for x in xs), math.prod(x.expr for x in xs))
-
-
-def spatial_size(h, k, s, pad):
-    """Output size: 'same' -> ceil(h/s) (TF SAME, torch pad=(k-1)//2 for odd k);
-    'valid' -> floor((h-k)/s)+1; an integer p -> floor((h+2p-k)/s)+1."""
-    if pad == "same":
-        return -(-h // s)
-    p = 0 if pad == "valid" else pad
-    return (h + 2 * p - k) // s + 1
 
 
 # ---------------------------------------------------------------- nodes
@@ -746,9 +602,6 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         >>> g.nodes[0].name, g.nodes[0].out_shape
         ('conv1', (80, 80, 32))
     """
-    from .cost import parse_alpha, resolve_resolution
-    from .spec import load_spec
-
     spec = load_spec(spec)
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or not 1 <= max_layers <= MAX_LAYERS:
         raise UsageError(f"max_layers must be an integer from 1 to {MAX_LAYERS}")

@@ -8,3 +8,4 @@ MAX_NESTING = 16  # blocks (and parallel branches) inside each other
 MAX_RESOLUTION = 16_384  # pixels on a side
 MAX_CHANNELS = 1_000_000  # channels of any tensor
 MAX_KERNEL = 1_024
+RESERVED_NAME = "total"  # the CSV's total row (report.TOTAL): no layer may be called so

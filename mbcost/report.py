@@ -19,7 +19,7 @@ from . import columns
 from .columns import Options, kind_columns, layer_columns
 from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
 from .escape import markdown as md
-from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+from .limits import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
 from .textview import BAR
 
 JSON_SCHEMA = "mbcost.table/1"
