@@ -14,7 +14,7 @@ import difflib
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -516,7 +516,6 @@ class Spec:
     blocks: dict
     layers: list
     source: str = ""
-    raw: dict = field(default=None, repr=False, compare=False)
 
     def __repr__(self):
         return f"Spec(name={self.name!r}, path={self.path!r}, input={self.input}, layers=<{len(self.layers)} items>)"
@@ -726,7 +725,7 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
 
     return Spec(path=str(path), name=name, title=title, description=description, input=input_shape,
                 classes=classes, rounding=rounding, width_multiplier=wmult, depth_multiplier=dmult,
-                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source, raw=data)
+                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source)
 
 
 def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
