@@ -215,3 +215,12 @@ def test_by_kind_csv_example_is_what_mbcost_prints():
     r = CliRunner().invoke(main, ["table", "mobilenet_v1", "--by", "kind", "--convention",
                                   "weights", "--format", "csv"])
     assert r.stdout == example
+
+
+def test_contributing_names_every_module():
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    where = text[text.index("## Where things are"):]
+    for p in sorted((root / "mbcost").glob("*.py")):
+        if p.stem not in ("__init__", "__main__"):
+            assert f"`{p.name}`" in where, f"CONTRIBUTING.md does not say what {p.name} is for"
