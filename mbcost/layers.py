@@ -251,7 +251,8 @@ FIELDS = {
     "out": Field(INT_EXPR, "output channels as in the paper's table; scaled by alpha unless "
                  "scale: false", "{v}"),
     "expand": Field(NUM_EXPR, "output channels as a ratio of the actual input channels", "{v}"),
-    "groups": Field(INT_EXPR, "convolution groups; must divide input and output channels", "{v}"),
+    "groups": Field(INT_EXPR, "groups; must divide the channels (a conv's input and output)",
+                    "{v}"),
     "padding": Field({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT]},
                      "same (out = ceil(H/s)), valid, or explicit pixels p", "1+{v}"),
     "bias": Field(BOOL, "the layer has a bias vector"),
@@ -366,6 +367,17 @@ def _expand_act(b, kind, f, name, ctx, line, cur):
     if fn is None:
         return cur  # linear: no layer at all
     return b._emit("act", name, {"fn": fn}, [cur], ctx, line, kind)
+
+
+def _expand_channel_shuffle(b, kind, f, name, ctx, line, cur):
+    # ShuffleNet: reshape C channels to (g, C/g), transpose, flatten; g must divide C
+    g = b._int(f, "groups", ctx, line, kind)
+    c = b.tensors[cur][0][2]
+    check = Divides(g, (c,))
+    if not check.holds(b.dom.base):
+        raise b._error(f"groups {g} must divide the {b.dom.base(c)} input channels", ctx,
+                       b._loc(f, "groups", line), layer=name, field="groups")
+    return b._emit(kind, name, {"groups": g}, [cur], ctx, line, kind, checks=(check,))
 
 
 def _expand_se(b, kind, f, name, ctx, line, cur):
@@ -524,6 +536,10 @@ _ENTRIES = [
               primitive=Primitive("dropout", _same_shape, _free_cost, _const("Dropout"))),
     LayerKind("flatten", "flatten (no cost)", {}, _expand_plain,
               primitive=Primitive("flatten", _same_shape, _free_cost, _const("Flatten"))),
+    LayerKind("channel_shuffle", "channel shuffle in groups (ShuffleNet; no cost)",
+              {"groups": REQUIRED}, _expand_channel_shuffle, {"groups": 2}, shorthand="groups",
+              primitive=Primitive("channel_shuffle", _same_shape, _free_cost,
+                                  _const("Channel shuffle"))),
     LayerKind("se", "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
               {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
                "min": None, "act": "relu", "gate": "sigmoid"},

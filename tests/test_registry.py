@@ -136,3 +136,39 @@ def test_the_grid_refuses_where_the_builder_refuses():
             assert ev.point(a, 16).madds == want
     with pytest.raises(SpecError, match="groups 4 must divide"):
         analyze(spec, alpha="0.3")
+
+
+# ---- channel_shuffle (ShuffleNet §3.1): no cost, same shape, groups divide the channels
+
+def test_channel_shuffle_keeps_the_shape_and_costs_nothing():
+    spec = _spec([{"pw": {"out": 16}}, {"channel_shuffle": 4}, {"pw": {"out": 16}}])
+    g = graph.build_graph(spec)
+    shuffle = g.nodes[1]
+    assert shuffle.kind == "channel_shuffle" and shuffle.attrs == {"groups": 4}
+    assert shuffle.out_shape == shuffle.in_shapes[0] == (16, 16, 16)
+    without = _spec([{"pw": {"out": 16}}, {"pw": {"out": 16}}])
+    for conv in ("paper", "fvcore", "thop", "ptflops", "torchvision"):
+        a, b = analyze(spec, convention=conv), analyze(without, convention=conv)
+        assert (a.madds, a.params) == (b.madds, b.params)
+        # 8 -> 16 and 16 -> 16 pointwise on 16 x 16 (MobileNets §3.1: M N D_F^2)
+        if conv == "paper":
+            assert a.madds == 8 * 16 * 256 + 16 * 16 * 256
+
+
+def test_channel_shuffle_refuses_groups_that_do_not_divide():
+    with pytest.raises(SpecError, match="groups 3 must divide the 16 input channels") as e:
+        graph.build_graph(_spec([{"pw": {"out": 16}}, {"channel_shuffle": {"groups": 3}}]))
+    assert e.value.field == "groups"
+
+
+def test_channel_shuffle_rule_holds_in_the_grid_too():
+    # 24 channels, groups 3: alpha 0.5 gives 12 (divisible), alpha 0.25 gives 6 (divisible),
+    # alpha 0.4 gives int(9.6) = 9 (divisible), alpha 0.3 gives int(7.2) = 7: refused
+    spec = _spec([{"pw": {"out": 24}}, {"channel_shuffle": 3}])
+    ev = design.GridEvaluator(spec)
+    for a in ("0.5", "0.25", "0.4"):
+        assert ev.point(a, 16).madds == analyze(spec, alpha=a).madds
+    with pytest.raises(SpecError, match="groups 3 must divide the 7 input channels"):
+        analyze(spec, alpha="0.3")
+    with pytest.raises(SpecError, match="groups 3 must divide"):
+        ev.point("0.3", 16)
