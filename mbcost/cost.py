@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
+from .domains import _MONOMIAL, Monomials
 from .errors import UsageError, show
 from .graph import build_graph
 from .layers import PRIMITIVES
@@ -403,9 +404,12 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     g = build_graph(spec, symbolic=True)
     layers = []
     for n in g.nodes:
-        m, p, _, _ = layer_cost(n, g.domain, conv)
-        # a category-free layer weighs to the int 0; everything else is already sympy
-        m, p = (sympy.expand(x) if isinstance(x, sympy.Basic) else sympy.Integer(x) for x in (m, p))
+        # the cost rule on the sizes' Monomials (domains.py: the one closed-form engine);
+        # sympy prints the result. A category-free layer weighs to the int 0.
+        ins = [tuple(x.poly for x in s) for s in n.in_shapes]
+        mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(x.poly for x in n.out_shape), n.attrs)
+        m, p = (sympy.expand(x.to_sympy()) if isinstance(x, Monomials) else sympy.Integer(x)
+                for x in (weigh(mt, conv.madds), weigh(pt, conv.params)))
         layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))

@@ -14,7 +14,7 @@ from .units import (  # noqa: F401
 )
 from .grid import (  # noqa: F401
     ChannelTape, GridEvaluator, MAX_GRID_POINTS, MAX_GRID_TERMS, MAX_GRID_WORK, Monomials,
-    Point, Sweep, closed_form_polys, closed_form_totals, sweep,
+    Point, Sweep, sweep,
 )
 from .budget import (  # noqa: F401
     BUDGET_KEYS, BudgetEntry, BudgetResult, Contributor, LimitCheck, MAX_CHECKS, check_budget,

@@ -13,10 +13,11 @@ one expansion serves every evaluator. A domain provides:
 - ``spatial(h, k, s, pad)``: the output side of a windowed layer.
 
 ``ExactDomain`` works on Python integers at a concrete width multiplier and
-resolution; ``SymbolicDomain`` carries, for every size, its exact value at the spec's
-base point (alpha = 1, rho = 1) and a sympy expression that scales it continuously in
-alpha and rho; ``grid.ChannelTape`` records how channels follow from alpha. The same
-expansion and the same shape rules run in all of them, so structure never differs.
+resolution. ``ChannelTape`` records how every channel count follows from alpha (at
+alpha = 1 it builds the same graph); replaying the tape gives the exact channels at
+any alpha (the sweep/fit grid) or, in ``Monomials``, the closed forms in alpha and rho
+(``symbolic_sizes``: the one closed-form engine; sympy only prints and solves them).
+The same expansion and the same shape rules run in both, so structure never differs.
 """
 
 from __future__ import annotations
@@ -75,79 +76,13 @@ class Sym:
 
     base: int
     expr: object  # sympy expression
+    poly: object = None  # the same closed form as Monomials
 
     def __eq__(self, other):
         return isinstance(other, Sym) and self.base == other.base
 
     def __hash__(self):
         return hash(self.base)
-
-
-class SymbolicDomain:
-    """Sizes as closed forms: exact at alpha = rho = 1, continuous elsewhere."""
-
-    symbolic = True
-
-    def __init__(self, spec):
-        from .symbols import alpha, rho
-
-        self.alpha, self.rho = alpha, rho
-        self.exact = ExactDomain(1, spec)
-        self.approx = set()  # which continuous approximations were made
-
-    def fixed(self, n):
-        import sympy
-
-        return Sym(n, sympy.Integer(n))
-
-    def input_dim(self, n):
-        return Sym(n, n * self.rho)
-
-    def v(self, x):
-        return x.expr
-
-    def base(self, x):
-        return x.base
-
-    def _like(self, b, src):
-        import sympy
-
-        if src.base == 0:
-            return Sym(b, sympy.Integer(b))
-        return Sym(b, sympy.Rational(b, src.base) * src.expr)
-
-    def scaled(self, c, mode):
-        import sympy
-
-        b = self.exact.scaled(c, mode)
-        if mode is False:
-            return Sym(b, sympy.Integer(b))
-        self.approx.add(f"channel rounding {self.exact.rounding.describe()} taken as continuous")
-        if mode == "up":
-            return Sym(b, b * sympy.Max(1, self.alpha))
-        return Sym(b, b * self.alpha)
-
-    def rel(self, c_in, ratio, rounding):
-        b = self.exact.rel(c_in.base, ratio, rounding)
-        if b != c_in.base * ratio:
-            self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
-        return self._like(b, c_in)
-
-    def spatial(self, h, k, s, pad):
-        b = spatial_size(h.base, k, s, pad)
-        if pad != "same" or h.base % s:
-            self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
-                            "(exact only where strides divide the resolution)")
-        return self._like(b, h)
-
-    def mul_int(self, x, n):
-        return Sym(x.base * n, x.expr * n)
-
-    def div(self, x, n):
-        return x / n
-
-    def sum(self, xs):
-        return Sym(sum(x.base for x in xs), sum(x.expr for x in xs))
 
 
 def spatial_size(h, k, s, pad):
@@ -157,3 +92,221 @@ def spatial_size(h, k, s, pad):
         return -(-h // s)
     p = 0 if pad == "valid" else pad
     return (h + 2 * p - k) // s + 1
+
+
+@dataclass(frozen=True, eq=False)
+class _Traced:
+    """A size while tracing: its value at alpha = 1 and its place on the channel tape
+    (-1 for spatial sizes, which come from the per-resolution graphs instead)."""
+
+    base: int
+    index: int
+
+    def __eq__(self, other):
+        return isinstance(other, _Traced) and self.base == other.base
+
+    def __hash__(self):
+        return hash(self.base)
+
+
+class ChannelTape:
+    """A graph domain that records how every channel count follows from alpha (table
+    value scaled and rounded, expansion of an actual count, sums, multiples), so the
+    channels at any alpha are a replay of the tape rather than a rebuild of the graph."""
+
+    symbolic = True
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.exact = ExactDomain(1, spec)
+        self.tape = []
+        self.approx = set()  # the continuous approximations the closed form makes
+
+    def _record(self, base, op, *args):
+        self.tape.append((op, args, base))
+        return _Traced(base, len(self.tape) - 1)
+
+    def fixed(self, n):
+        """A constant size (image channels, a 1x1 after a global pool)."""
+        return self._record(n, "const", n)
+
+    def input_dim(self, n):
+        """An input height or width: spatial, taken from the per-resolution graphs."""
+        return _Traced(n, -1)
+
+    def v(self, x):
+        """The value a cost rule sees: the size at alpha = 1."""
+        return x.base
+
+    def base(self, x):
+        """The size at alpha = 1 (shape checks)."""
+        return x.base
+
+    def div(self, x, n):
+        """x / n where n divides x."""
+        return x // n
+
+    def scaled(self, c, mode):
+        """A table channel count, scaled by alpha with the spec's rounding rule."""
+        if mode is not False:
+            self.approx.add(f"channel rounding {self.exact.rounding.describe()} taken as continuous")
+        return self._record(self.exact.scaled(c, mode), "scaled", c, mode)
+
+    def rel(self, c_in, ratio, rounding):
+        """A count derived from an actual one (expansion, SE squeeze)."""
+        b = self.exact.rel(c_in.base, ratio, rounding)
+        if b != c_in.base * ratio:
+            self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
+        return self._record(b, "rel", c_in.index, ratio, rounding)
+
+    def spatial(self, h, k, s, pad):
+        """The output size of a windowed layer."""
+        b = spatial_size(h.base, k, s, pad)
+        if pad != "same" or h.base % s:
+            self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
+                            "(exact only where strides divide the resolution)")
+        # sizes downstream of the input scale with rho; after a global pool or an FC
+        # (a constant 1x1) they stay constant
+        return _Traced(b, -1) if h.index < 0 else self._record(b, "const", b)
+
+    def mul_int(self, x, n):
+        """x times a fixed integer (depthwise channel multiplier)."""
+        return self._record(x.base * n, "mul", x.index, n)
+
+    def sum(self, xs):
+        """The sum of counts (concatenation)."""
+        return self._record(sum(x.base for x in xs), "sum", tuple(x.index for x in xs))
+
+    def replay(self, alpha):
+        """Every recorded channel count at width alpha, exactly as ExactDomain rounds it."""
+        dom = ExactDomain(alpha, self.spec)
+        vals = []
+        for op, args, _ in self.tape:
+            if op == "const":
+                vals.append(args[0])
+            elif op == "scaled":
+                vals.append(dom.scaled(*args))
+            elif op == "rel":
+                vals.append(dom.rel(vals[args[0]], args[1], args[2]))
+            elif op == "mul":
+                vals.append(vals[args[0]] * args[1])
+            else:  # sum
+                vals.append(sum(vals[i] for i in args[0]))
+        return vals
+
+    def replay_closed_form(self):
+        """Every recorded channel count as a Monomials closed form: exact at alpha = 1 and
+        scaled continuously (the closed forms' one set of scaling rules: table channels
+        b -> b alpha, or b max(1, alpha) for scale: up; derived counts in proportion to
+        their source)."""
+        vals = []
+        for op, args, base in self.tape:
+            if op == "scaled" and args[1] is not False:
+                vals.append(Monomials({(0, 0, 1) if args[1] == "up" else (1, 0, 0): Fraction(base)}))
+            elif op == "rel":
+                src = self.tape[args[0]][2]
+                vals.append(vals[args[0]] * Fraction(base, src) if src else Monomials.const(base))
+            elif op == "mul":
+                vals.append(vals[args[0]] * args[1])
+            elif op == "sum":
+                vals.append(sum((vals[i] for i in args[0]), Monomials({})))
+            else:  # const, unscaled table channels
+                vals.append(Monomials.const(base))
+        return vals
+
+
+class Monomials:
+    """A polynomial in alpha, rho and m = Max(1, alpha) as {(i, j, u): coefficient}:
+    the closed forms' own arithmetic (+, *, / by an integer), cheaper than sympy's."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms):
+        self.terms = {k: v for k, v in terms.items() if v}
+
+    @classmethod
+    def const(cls, c):
+        """The constant c."""
+        return cls({(0, 0, 0): Fraction(c)})
+
+    def _coerce(self, other):
+        return other if isinstance(other, Monomials) else Monomials.const(other)
+
+    def __add__(self, other):
+        out = dict(self.terms)
+        for k, v in self._coerce(other).terms.items():
+            out[k] = out.get(k, 0) + v
+        return Monomials(out)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        if not isinstance(other, Monomials):
+            return Monomials({k: v * other for k, v in self.terms.items()})
+        out = {}
+        for (i, j, u), v in self.terms.items():
+            for (i2, j2, u2), v2 in self._coerce(other).terms.items():
+                k = (i + i2, j + j2, u + u2)
+                out[k] = out.get(k, 0) + v * v2
+        return Monomials(out)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, n):
+        return Monomials({k: v / Fraction(n) for k, v in self.terms.items()})
+
+    def at(self, alpha=None, rho=None):
+        """{power: coefficient} in the one variable left free after fixing the other."""
+        out = {}
+        for (i, j, u), v in self.terms.items():
+            if alpha is not None:  # a polynomial in rho
+                k, v = j, v * Fraction(alpha) ** i * max(Fraction(1), Fraction(alpha)) ** u
+            else:  # in alpha, for alpha <= 1 (m = 1) as key (power, 0) and >= 1 (m = alpha) as (power, 1)
+                k, v = None, v * Fraction(rho) ** j
+                out[(i, 0)] = out.get((i, 0), 0) + v
+                out[(i + u, 1)] = out.get((i + u, 1), 0) + v
+                continue
+            out[k] = out.get(k, 0) + v
+        return out
+
+    def to_sympy(self):
+        """The polynomial as a sympy expression in alpha and rho."""
+        import sympy
+
+        from .symbols import alpha, rho
+
+        m = sympy.Max(1, alpha)
+        return sympy.Add(*[sympy.Rational(v.numerator, v.denominator) * alpha**i * rho**j * m**u
+                           for (i, j, u), v in sorted(self.terms.items())])
+
+
+class _MonomialView:
+    """The domain interface cost rules need, over Monomials."""
+
+    def v(self, x):
+        """The closed form itself."""
+        return x
+
+    def div(self, x, n):
+        """x / n, continuous."""
+        return x / n
+
+
+_MONOMIAL = _MonomialView()
+
+
+def symbolic_sizes(tape):
+    """size(x) -> Sym of a traced size x: its value at alpha = rho = 1, its closed form as
+    Monomials (poly) and as a sympy expression (expr). Spatial sizes downstream of the
+    input scale with rho, every channel count by its recorded rule."""
+    vals = tape.replay_closed_form()
+    memo = {}
+
+    def size(x):
+        key = (x.index, x.base) if x.index < 0 else x.index
+        if key not in memo:
+            poly = Monomials({(0, 1, 0): Fraction(x.base)}) if x.index < 0 else vals[x.index]
+            memo[key] = Sym(x.base, poly.to_sympy(), poly)
+        return memo[key]
+
+    return size

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import expr
-from .domains import ExactDomain, SymbolicDomain
+from .domains import ChannelTape, ExactDomain, _Traced, symbolic_sizes
 from .errors import LimitError, SpecError, UsageError
 from .layers import ACTIVATIONS, COMMON, CONV_KINDS, LAYER_KINDS, PRIMITIVES, REQUIRED  # noqa: F401
 from .limits import (MAX_CHANNELS, MAX_KERNEL, MAX_LAYERS, MAX_NESTING,  # noqa: F401
@@ -583,6 +583,47 @@ def _substitute(obj, words, charge, depth=0):
     return obj
 
 
+class ClosedFormView:
+    """The domain of a graph whose sizes are Sym closed forms (build_graph(symbolic=True)):
+    cost rules multiply the sympy expressions; approx lists the approximations made."""
+
+    symbolic = True
+
+    def __init__(self, approx):
+        self.approx = approx
+
+    def v(self, x):
+        return x.expr
+
+    def base(self, x):
+        return x.base
+
+    def div(self, x, n):
+        return x / n
+
+
+def _closed_form_sizes(g, tape):
+    """g, built through tape, with every size (shapes, attributes, checks) as a Sym."""
+    size = symbolic_sizes(tape)
+
+    def conv(v):
+        if isinstance(v, _Traced):
+            return size(v)
+        if isinstance(v, tuple):
+            return tuple(conv(x) for x in v)
+        return v
+
+    for n in g.nodes:
+        n.in_shapes = [conv(s) for s in n.in_shapes]
+        n.out_shape = conv(n.out_shape)
+        n.attrs = {k: conv(v) for k, v in n.attrs.items()}
+        n.checks = tuple(type(c)(**{f: conv(getattr(c, f)) for f in c.__dataclass_fields__})
+                         for c in n.checks)
+    g.input_shape = conv(g.input_shape)
+    g.domain = ClosedFormView(tape.approx)
+    return g
+
+
 def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
@@ -608,8 +649,8 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
     if not isinstance(symbolic, bool):
         raise UsageError("symbolic must be true or false")
     if symbolic:
-        dom = SymbolicDomain(spec)
-        return Builder(spec, dom, max_layers).build(spec.input)
+        tape = ChannelTape(spec)
+        return _closed_form_sizes(Builder(spec, tape, max_layers).build(spec.input), tape)
     alpha = parse_alpha(alpha)
     resolution = resolve_resolution(spec, resolution)
     h, w, c = spec.input
