@@ -408,7 +408,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
         # sympy prints the result. A category-free layer weighs to the int 0.
         ins = [tuple(x.poly for x in s) for s in n.in_shapes]
         mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(x.poly for x in n.out_shape), n.attrs)
-        m, p = (sympy.expand(x.to_sympy()) if isinstance(x, Monomials) else sympy.Integer(x)
+        m, p = (x.to_sympy() if isinstance(x, Monomials) else sympy.Integer(x)
                 for x in (weigh(mt, conv.madds), weigh(pt, conv.params)))
         layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time

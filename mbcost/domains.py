@@ -70,19 +70,30 @@ class ExactDomain:
         return sum(xs)
 
 
-@dataclass(frozen=True)
 class Sym:
-    """A size known exactly at the base point, and as a closed form in alpha, rho."""
+    """A size known exactly at the base point (base), and as a closed form in alpha, rho:
+    poly (Monomials) and expr (its sympy expression, made when first asked for)."""
 
-    base: int
-    expr: object  # sympy expression
-    poly: object = None  # the same closed form as Monomials
+    __slots__ = ("base", "poly", "_expr")
+
+    def __init__(self, base, poly):
+        self.base, self.poly, self._expr = base, poly, None
+
+    @property
+    def expr(self):
+        """The closed form as a sympy expression."""
+        if self._expr is None:
+            self._expr = self.poly.to_sympy()
+        return self._expr
 
     def __eq__(self, other):
         return isinstance(other, Sym) and self.base == other.base
 
     def __hash__(self):
         return hash(self.base)
+
+    def __repr__(self):
+        return f"Sym(base={self.base}, expr={self.expr})"
 
 
 def spatial_size(h, k, s, pad):
@@ -202,10 +213,10 @@ class ChannelTape:
         vals = []
         for op, args, base in self.tape:
             if op == "scaled" and args[1] is not False:
-                vals.append(Monomials({(0, 0, 1) if args[1] == "up" else (1, 0, 0): Fraction(base)}))
+                vals.append(Monomials({(0, 0, 1) if args[1] == "up" else (1, 0, 0): base}))
             elif op == "rel":
                 src = self.tape[args[0]][2]
-                vals.append(vals[args[0]] * Fraction(base, src) if src else Monomials.const(base))
+                vals.append(vals[args[0]] * _exact(Fraction(base, src)) if src else Monomials.const(base))
             elif op == "mul":
                 vals.append(vals[args[0]] * args[1])
             elif op == "sum":
@@ -213,6 +224,12 @@ class ChannelTape:
             else:  # const, unscaled table channels
                 vals.append(Monomials.const(base))
         return vals
+
+
+def _exact(v):
+    """v (an int or Fraction) as an int when whole: int arithmetic is much the faster."""
+    v = Fraction(v)
+    return v.numerator if v.denominator == 1 else v
 
 
 class Monomials:
@@ -227,7 +244,7 @@ class Monomials:
     @classmethod
     def const(cls, c):
         """The constant c."""
-        return cls({(0, 0, 0): Fraction(c)})
+        return cls({(0, 0, 0): _exact(c)})
 
     def _coerce(self, other):
         return other if isinstance(other, Monomials) else Monomials.const(other)
@@ -253,7 +270,7 @@ class Monomials:
     __rmul__ = __mul__
 
     def __truediv__(self, n):
-        return Monomials({k: v / Fraction(n) for k, v in self.terms.items()})
+        return Monomials({k: _exact(Fraction(v, n)) for k, v in self.terms.items()})
 
     def at(self, alpha=None, rho=None):
         """{power: coefficient} in the one variable left free after fixing the other."""
@@ -273,11 +290,21 @@ class Monomials:
         """The polynomial as a sympy expression in alpha and rho."""
         import sympy
 
-        from .symbols import alpha, rho
+        return sympy.Add(*[sympy.Rational(v.numerator, v.denominator) * _monomial(k)
+                           for k, v in sorted(self.terms.items())])
 
-        m = sympy.Max(1, alpha)
-        return sympy.Add(*[sympy.Rational(v.numerator, v.denominator) * alpha**i * rho**j * m**u
-                           for (i, j, u), v in sorted(self.terms.items())])
+
+_MONOMIALS = {}
+
+
+def _monomial(powers):
+    """alpha^i rho^j max(1, alpha)^u as sympy, made once per (i, j, u)."""
+    if powers not in _MONOMIALS:
+        from .symbols import alpha, alpha_or_1, rho
+
+        i, j, u = powers
+        _MONOMIALS[powers] = alpha**i * rho**j * alpha_or_1**u
+    return _MONOMIALS[powers]
 
 
 class _MonomialView:
@@ -305,8 +332,8 @@ def symbolic_sizes(tape):
     def size(x):
         key = (x.index, x.base) if x.index < 0 else x.index
         if key not in memo:
-            poly = Monomials({(0, 1, 0): Fraction(x.base)}) if x.index < 0 else vals[x.index]
-            memo[key] = Sym(x.base, poly.to_sympy(), poly)
+            poly = Monomials({(0, 1, 0): x.base}) if x.index < 0 else vals[x.index]
+            memo[key] = Sym(x.base, poly)
         return memo[key]
 
     return size
