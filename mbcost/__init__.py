@@ -12,6 +12,10 @@ model (``read_onnx`` gives its spec as a dict; needs the ``onnx`` extra) or a di
 polynomials in alpha and rho), ``load_spec`` and ``build_graph`` the steps in between.
 Bad input raises ``SpecError`` (with ``ExprError`` and ``LimitError``) or ``UsageError``,
 all ``ValueError`` and ``MbcostError``. ``help(mbcost.analyze)`` and the others say more.
+
+Where things are (CONTRIBUTING.md has the whole map): a layer kind is one entry in
+``layers.py``; a counting convention one in ``cost.CONVENTIONS``; an output column one
+in ``columns.LAYER``; a command is in ``cli.py`` or ``cli_design.py``.
 """
 
 __version__ = "0.1.0"

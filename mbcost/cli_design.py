@@ -12,10 +12,10 @@ import sys
 import click
 
 from . import design, design_report
-from .cli import (EXIT_OVER_BUDGET, WholeNumber, allow_unknown_option, fixed_width, given,
-                  handle_errors, main, output_options, plot_option, point_options, require_plot,
-                  show, spec_arg, write_output)
-from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
+from .cli_options import (EXIT_OVER_BUDGET, WholeNumber, allow_unknown_option, convention_option,
+                          fixed_width, given, handle_errors, output_options, plot_option,
+                          point_options, require_plot, show, spec_arg, write_output)
+from .cost import analyze
 from .errors import UsageError
 
 
@@ -141,8 +141,7 @@ def check(ctx, spec, budget, max_madds, max_params, max_peak_memory, max_weights
               help="Fitted alpha is a multiple of this.")
 @click.option("--res-step", type=WholeNumber(1), default=design.DEFAULT_RES_STEP,
               show_default=True, help="Fitted resolution is a multiple of this (the stride step).")
-@click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-              show_default=True, help="Counting convention.")
+@convention_option
 @output_options("text", "json")
 @allow_unknown_option
 @click.pass_context
@@ -198,8 +197,7 @@ def fit(ctx, spec, max_madds, max_params, max_peak_memory, max_weights, max_late
 @click.option("--rho", "rhos", default=None,
               help="Resolution multipliers instead of --res (resolution = round(rho x the "
                    "spec's)): a list and/or ranges, e.g. 0.5:1:0.25.")
-@click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-              show_default=True, help="Counting convention.")
+@convention_option
 @click.option("--exact", is_flag=True, help="Exact integers instead of K/M/G units.")
 @output_options("text", "csv", "json", "markdown")
 @plot_option
@@ -325,7 +323,4 @@ def layer(kind, k, c_in, c_out, size, alpha, rho, fmt, output):
         show(design_report.layer_view(calc), output, fit=False)
 
 
-COMMANDS = (check, fit, sweep, compare, layer)
-# registered here, not in cli.py, so that importing either module first works
-for _command in COMMANDS:
-    main.add_command(_command)
+COMMANDS = (check, fit, sweep, compare, layer)  # cli.py adds them to the mbcost group

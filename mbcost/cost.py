@@ -20,11 +20,12 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
+from .domains import _MONOMIAL, Monomials
 from .errors import UsageError, show
-from .graph import MAX_RESOLUTION, build_graph
-from .layers import KINDS
-from .numbers import parse_number
+from .graph import build_graph
+from .layers import PRIMITIVES
 from .spec import load_spec
+from .units import parse_alpha, parse_rho, resolve_resolution  # noqa: F401  (their old home)
 
 
 SPEC_ARG_DOC = """``spec`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
@@ -278,45 +279,9 @@ class Analysis:
         return pandas.DataFrame(self.records(), columns=list(fields))
 
 
-def parse_alpha(alpha):
-    """alpha as an exact positive fraction ('0.75' -> 3/4); numbers.parse_number's grammar."""
-    a = parse_number(alpha, "alpha", example="a positive number")
-    if a <= 0 or a > 64:
-        raise UsageError(f"alpha must be in (0, 64], got {show(alpha, quote=False)}")
-    return a
-
-
-def parse_rho(rho):
-    """rho as an exact positive fraction ('0.714' -> 357/500); numbers.parse_number's grammar."""
-    r = parse_number(rho, "rho", example="a positive number")
-    if r <= 0:
-        raise UsageError(f"rho must be positive, got {show(rho, quote=False)}")
-    return r
-
-
-def resolve_resolution(spec, resolution=None, rho=None):
-    """Input height from --res, or from --rho times the spec's base (rounded half up)."""
-    base = spec.input[0]
-    if resolution is not None and rho is not None:
-        raise UsageError("give either resolution or rho, not both")
-    if rho is not None:
-        r = parse_rho(rho)
-        if r * base > MAX_RESOLUTION:
-            raise UsageError(f"rho {show(rho, quote=False)} x {base} px exceeds the "
-                             f"{MAX_RESOLUTION} px limit")
-        resolution = int(r * base + Fraction(1, 2))
-    if resolution is None:
-        return base
-    if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise UsageError(f"resolution must be a positive integer, got {show(resolution)}")
-    if not 1 <= resolution <= MAX_RESOLUTION:
-        raise UsageError(f"resolution must be between 1 and {MAX_RESOLUTION}, got {show(resolution)}")
-    return resolution
-
-
 def layer_cost(node, dom, convention):
     """(madds, params, madd_terms, param_terms) of one node in a domain."""
-    mt, pt = KINDS[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
+    mt, pt = PRIMITIVES[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
     return weigh(mt, convention.madds), weigh(pt, convention.params), mt, pt
 
 
@@ -361,7 +326,7 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     res = resolve_resolution(spec, resolution, rho)
     settings = None
     if memory is not None and memory is not False:
-        from .memory import memory_settings
+        from .memory_model import memory_settings
 
         settings = memory_settings(**({} if memory is True else memory))
     return analyze_graph(spec, build_graph(spec, a, res), a, res, conv, settings)
@@ -375,16 +340,16 @@ def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
         m, p, mt, pt = layer_cost(n, g.domain, conv)
-        rows.append(Row(n.name, n.kind, KINDS[n.kind].label(n.attrs, n.in_shapes),
+        rows.append(Row(n.name, n.kind, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes),
                         tuple(n.in_shapes[0]), tuple(n.out_shape), n.attrs.get("k"),
                         n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt))
         tm += m
         tp += p
     an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
     if memory is not None:
-        from .memory import attach
+        from .memory_model import attach
 
-        attach(an, g.nodes, memory)
+        attach(an, g.nodes, memory, conv.acts)
     return an
 
 
@@ -474,10 +439,13 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     g = build_graph(spec, symbolic=True)
     layers = []
     for n in g.nodes:
-        m, p, _, _ = layer_cost(n, g.domain, conv)
-        # a category-free layer weighs to the int 0; everything else is already sympy
-        m, p = (sympy.expand(x) if isinstance(x, sympy.Basic) else sympy.Integer(x) for x in (m, p))
-        layers.append((n.name, KINDS[n.kind].label(n.attrs, n.in_shapes), m, p, n))
+        # the cost rule on the sizes' Monomials (domains.py: the one closed-form engine);
+        # sympy prints the result. A category-free layer weighs to the int 0.
+        ins = [tuple(x.poly for x in s) for s in n.in_shapes]
+        mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(x.poly for x in n.out_shape), n.attrs)
+        m, p = (x.to_sympy() if isinstance(x, Monomials) else sympy.Integer(x)
+                for x in (weigh(mt, conv.madds), weigh(pt, conv.params)))
+        layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
     tp = sympy.expand(sympy.Add(*(layer[3] for layer in layers)))
@@ -532,7 +500,7 @@ def _acts(acts):
     """How a convention counts activations, in words."""
     if acts is None:
         return "every output"
-    kinds = sorted(acts, key=list(KINDS).index)
+    kinds = sorted(acts, key=list(PRIMITIVES).index)
     w = set(acts.values())
     return (f"{w.pop()}x " if len(w) == 1 and 1 not in w else "") + "+".join(kinds) + " outputs"
 

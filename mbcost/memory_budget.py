@@ -14,10 +14,8 @@ from fractions import Fraction
 
 from .errors import UsageError, show
 from .numbers import MAX_CHARS
+from .units import MEMORY_LABELS as LABELS, MEMORY_QUANTITIES  # noqa: F401
 
-MEMORY_QUANTITIES = ("peak_memory", "weights", "latency")
-LABELS = {"peak_memory": "peak memory (B)", "weights": "weights (B)",
-          "latency": "latency (ns, roofline bound)"}
 BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20,
               "GIB": 2**30}
 TIME_UNITS = {"NS": 1, "US": 10**3, "MS": 10**6, "S": 10**9}  # in nanoseconds
@@ -100,7 +98,7 @@ def budget_memory(item, where, path):
     from pathlib import Path
 
     from .errors import BudgetFileError, SpecError
-    from .memory import memory_settings
+    from .memory_model import memory_settings
 
     def bad(key, msg, got=None):
         return BudgetFileError(msg, path=path, line=where(key), field=key, got=got)

@@ -1263,13 +1263,17 @@ def read_onnx(path, allow_unknown=False, resolution=None, shown=None):
     return data
 
 
+# (spec data, path) -> its graph at the base resolution: graph.py sets it when it loads
+# (this module is imported by spec.py, which graph.py imports, so it imports neither)
+GRAPH_OF = None
+
+
 def _verify(data, path, items, full):
     """Build the spec at the base resolution and check every layer's output shape against
     the graph's: a difference is a bug in this reader (exit 3), never a silent miscount."""
-    from .graph import build_graph
-    from .spec import spec_from_data
-
-    g = build_graph(spec_from_data(data, path))
+    if GRAPH_OF is None:
+        raise RuntimeError("mbcost.graph is not loaded: cannot check the ONNX reader's spec")
+    g = GRAPH_OF(data, path)
     shapes = {n.name: tuple(n.out_shape) for n in g.nodes}
     for it in items:
         got = shapes.get(full.get(it.output))

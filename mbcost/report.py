@@ -19,7 +19,7 @@ from . import columns
 from .columns import Options, kind_columns, layer_columns
 from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
 from .escape import markdown as md
-from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+from .limits import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
 from .textview import BAR
 
 JSON_SCHEMA = "mbcost.table/1"
@@ -300,7 +300,7 @@ def hidden_note(analysis, all_layers):
 
 def metric_formula(metric, total, per, settings):
     """A memory metric's closed forms, as formula_view and formula_dict take them (mem=)."""
-    from .memory import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL
+    from .memory_model import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL
 
     dev = settings.get("device")
     dtype = settings.get("dtype") or DEFAULT_DTYPE

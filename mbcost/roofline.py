@@ -23,8 +23,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import SpecError, UsageError, show
-from .memory import DTYPES
 from .numbers import parse_number
+
+DTYPES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}  # bytes per element
 
 NOT_A_MEASUREMENT = "a roofline bound, not a measurement"
 RATE_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}

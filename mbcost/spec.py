@@ -14,7 +14,7 @@ import difflib
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,7 @@ import yaml
 
 from . import expr
 from .errors import LimitError, SpecError, UsageError, show
+from .layers import LAYER_KINDS
 from .numbers import MAX_CHARS
 
 SPEC_VERSION = 1
@@ -518,7 +519,6 @@ class Spec:
     blocks: dict
     layers: list
     source: str = ""
-    raw: dict = field(default=None, repr=False, compare=False)
 
     def __repr__(self):
         return f"Spec(name={self.name!r}, path={self.path!r}, input={self.input}, layers=<{len(self.layers)} items>)"
@@ -650,7 +650,7 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
         input_shape = base.input
     else:
         raise SpecError("is required: [H, W, C]", path=path, line=line_of(data), field="input")
-    from .graph import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
+    from .limits import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
 
     if max(input_shape[:2]) > MAX_RESOLUTION or input_shape[2] > MAX_CHANNELS:
         raise _err(f"input exceeds the limits ({MAX_RESOLUTION} px, {MAX_CHANNELS} channels)",
@@ -707,13 +707,11 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
         bb = data["blocks"]
         if not isinstance(bb, dict):
             raise _err("must be a mapping of block names to definitions", data, "blocks", path, got=bb)
-        from .graph import SCHEMAS
-
         for k, b in bb.items():
             if not isinstance(k, str) or not k.isidentifier():
                 raise SpecError("block names must be identifiers", path=path, line=line_of(bb, k),
                                 field=f"blocks.{k}", got=k)
-            if k in SCHEMAS:  # a block would silently replace the built-in kind
+            if k in LAYER_KINDS:  # a block would silently replace the built-in kind
                 raise SpecError(f"block name '{k}' is a built-in layer kind; choose another",
                                 path=path, line=line_of(bb, k), field=f"blocks.{k}")
             blocks[k] = (b, path)
@@ -730,7 +728,7 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
 
     return Spec(path=str(path), name=name, title=title, description=description, input=input_shape,
                 classes=classes, rounding=rounding, width_multiplier=wmult, depth_multiplier=dmult,
-                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source, raw=data)
+                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source)
 
 
 def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):

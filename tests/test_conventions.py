@@ -1,8 +1,8 @@
 """Counting conventions: the peer-counter presets against their published rules, the README's
 table against the code, and the --explain view.
 
-The peer counters' totals are not published; their rules are
-(/work/shared/reference/peer_conventions.md). So each expected total is built here by hand:
+The peer counters' totals are not published; their rules are (each counter's source:
+fvcore's handles, thop's and ptflops' module hooks; README "Counting conventions"). So each expected total is built here by hand:
 a small walker, written from the papers' architecture tables and independent of mbcost,
 counts every element each rule needs (BN outputs, activation outputs per type, pool inputs and
 outputs, SE gate multiplies, bias adds). The walker is first anchored to the published

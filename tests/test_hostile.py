@@ -15,6 +15,7 @@ import time
 import pytest
 import yaml
 from clirunner import CliRunner
+from test_registry import expression_fields
 
 from mbcost import expr, graph, spec
 from mbcost.cli import main
@@ -197,27 +198,11 @@ INJECTIONS = [
     "globals()",
     "[c for c in ()]",
 ]
-# every field that takes an expression, as a spec with {v} in that field
+# every field that takes an expression, as a spec with {v} in that field: the layer
+# fields from the registry (test_registry.expression_fields), the others by hand
 EXPRESSION_FIELDS = {
-    "conv.k": H + "layers:\n  - conv: {{k: \"{v}\", out: 8}}\n",
-    "conv.stride": H + "layers:\n  - conv: {{k: 3, stride: \"{v}\", out: 8}}\n",
-    "conv.out": H + "layers:\n  - conv: {{k: 3, out: \"{v}\"}}\n",
-    "conv.groups": H + "layers:\n  - conv: {{k: 3, out: 8, groups: \"{v}\"}}\n",
-    "conv.padding": H + "layers:\n  - conv: {{k: 3, out: 8, padding: \"1+{v}\"}}\n",
-    "pw.expand": H + "layers:\n  - pw: {{expand: \"{v}\"}}\n",
-    "conv.expand": H + "layers:\n  - conv: {{k: 3, expand: \"{v}\"}}\n",
-    "dwsep.out": H + "layers:\n  - dwsep: {{out: \"{v}\"}}\n",
-    "dw.k": H + "layers:\n  - dw: {{k: \"{v}\"}}\n",
-    "dw.stride": H + "layers:\n  - dw: {{stride: \"{v}\"}}\n",
-    "pool.stride": H + "layers:\n  - pool: {{k: 2, stride: \"{v}\"}}\n",
-    "se.min": H + "layers:\n  - se: {{min: \"{v}\"}}\n",
+    **expression_fields(),
     "width.min": H + "width: {{min: \"{v}\"}}\nlayers: [relu]\n",
-    "dw.multiplier": H + "layers:\n  - dw: {{multiplier: \"{v}\"}}\n",
-    "fc.out": H + "layers:\n  - fc: {{out: \"{v}\"}}\n",
-    "pool.k": H + "layers:\n  - pool: {{k: \"{v}\"}}\n",
-    "se.ratio": H + "layers:\n  - se: {{ratio: \"{v}\"}}\n",
-    "se.divisor": H + "layers:\n  - se: {{divisor: \"{v}\"}}\n",
-    "when": H + "layers:\n  - conv: {{k: 3, out: 8, when: \"{v}\"}}\n",
     "vars": H + "vars: {{a: \"{v}\"}}\nlayers: [relu]\n",
     "input": "name: x\ninput: [\"{v}\", 32, 3]\nlayers: [relu]\n",
     "classes": H + "classes: \"{v}\"\nlayers: [relu]\n",

@@ -1,5 +1,5 @@
 """MobileNet v1 (arXiv 1704.04861): every table mbcost can check, at the paper's printed
-precision and against the exact counts of /work/shared/reference/paper_tables.md §1.
+precision and against the exact counts of the TF-slim MobileNet v1 checkpoint table.
 
 Table 4 (Conv MobileNet) belongs to issue 4 and is not tested here.
 """

@@ -46,7 +46,7 @@ def test_validator_covers_every_keyword(which):
 
 def test_every_kind_and_field_is_in_the_spec_schema(spec_schema):
     defs = spec_schema["$defs"]
-    for kind, fields in graph.SCHEMAS.items():
+    for kind, fields in graph.KIND_FIELDS.items():
         for pre in ("kind_", "block_kind_"):
             value = defs[pre + kind]["properties"][kind]
             body = value["anyOf"][0] if "anyOf" in value else value
