@@ -768,7 +768,7 @@ def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
         raise UsageError("spec must be a path, a bundled name, a dict or a Spec "
                          f"(got {type(name_or_path).__name__} {show(name_or_path)})")
     name_or_path = os.fspath(name_or_path)
-    if not isinstance(name_or_path, str) or "\0" in name_or_path:
+    if not isinstance(name_or_path, str):  # a PathLike of bytes
         raise UsageError(f"not a usable spec name or path: {show(name_or_path)}")
     guarded = _named_by_a_file or bool(_chain)
     path = resolve(name_or_path)

@@ -319,6 +319,13 @@ def test_a_file_that_is_not_a_spec_is_never_shown(tmp_path, content):
     assert "Wq0Hash" not in line and line.startswith(f"{p}:1: field 'extends': is not an mbcost spec")
 
 
+def test_an_extends_of_a_nul_character_is_located(tmp_path):
+    # found by the long fuzz run of this round (a regression of its own, never released):
+    # `extends: "\0"` was refused without FILE:LINE
+    path, line = bad(tmp_path, 'extends: "\\0"\nname: x\n')
+    assert line.startswith(f"{path}:1: field 'extends': no such spec file or bundled spec"), line
+
+
 def test_a_spec_with_a_mistake_named_by_a_budget_file_still_says_what_is_wrong(tmp_path):
     write(tmp_path, H + "inputs: [3, 3, 3]\nlayers: [relu]\n", "net.yaml")
     b = write(tmp_path, "checks:\n  - {spec: net.yaml, max_madds: 1G}\n", "budget.yaml")
