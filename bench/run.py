@@ -11,7 +11,9 @@ imports sympy; a 10,000-point alpha x rho grid of a closed form in under 0.1 s; 
 (issue 4) `mbcost sweep` over 1,000 points and `mbcost fit` on EfficientNet-B7 and
 MobileNet v1 within 1.5x of `python -c "import sympy"`; (issue 8) the rich terminal table of
 EfficientNet-B7 within 2x of the floor, and the terminal table of a spec at the layer limit within
-2x of its CSV (both on a pseudo-terminal of 120 columns, whole process).
+2x of its CSV (both on a pseudo-terminal of 120 columns, whole process); (issue 13) reading
+and counting a generated 1,000-node ONNX graph (`mbcost table GRAPH.onnx --format json`,
+whole process) within 2x of `python -c "import onnx"` (needs the onnx extra).
 
 The harness is a list of ``Case``s; add a case (a sweep, a fit) by appending to CASES.
 
@@ -281,7 +283,109 @@ def build_cases():
                       max_seconds=0.1))
     cases += design_cases(big)
     cases += terminal_cases()
+    cases += onnx_cases()
+    cases += memory_cases()
     return cases
+
+
+def onnx_graph(blocks=166):
+    """A generated ONNX model of 6 x blocks + 5 nodes (1,001 for the default): a stem conv
+    and ReLU, then inverted residual blocks (1x1 conv, ReLU, depthwise 3x3, ReLU, 1x1 conv,
+    residual Add) on 16 channels, a global pool, Flatten and Gemm; dynamic height and
+    width; weights stripped (an external file that does not exist), as a stripped export."""
+    from onnx import TensorProto, helper
+
+    inits, nodes = [], []
+
+    def w(name, dims):
+        t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(dims))
+        t.data_location = TensorProto.EXTERNAL
+        e = t.external_data.add()
+        e.key, e.value = "location", "weights.bin"
+        inits.append(t)
+        return name
+
+    def conv(x, y, cin, cout, k, group=1):
+        pads = [k // 2] * 4
+        nodes.append(helper.make_node("Conv", [x, w(f"{y}.w", (cout, cin // group, k, k)),
+                                               w(f"{y}.b", (cout,))], [y], name=f"/{y}/Conv",
+                                      kernel_shape=[k, k], pads=pads, group=group))
+
+    c = 16
+    conv("x", "stem", 3, c, 3)
+    nodes.append(helper.make_node("Relu", ["stem"], ["s0"], name="/stem/Relu"))
+    cur = "s0"
+    for i in range(blocks):
+        b = f"block{i}"
+        conv(cur, f"{b}.expand", c, 4 * c, 1)
+        nodes.append(helper.make_node("Relu", [f"{b}.expand"], [f"{b}.r1"], name=f"/{b}/Relu"))
+        conv(f"{b}.r1", f"{b}.dw", 4 * c, 4 * c, 3, group=4 * c)
+        nodes.append(helper.make_node("Relu", [f"{b}.dw"], [f"{b}.r2"], name=f"/{b}/Relu_1"))
+        conv(f"{b}.r2", f"{b}.project", 4 * c, c, 1)
+        nodes.append(helper.make_node("Add", [cur, f"{b}.project"], [f"{b}.out"], name=f"/{b}/Add"))
+        cur = f"{b}.out"
+    nodes.append(helper.make_node("GlobalAveragePool", [cur], ["pool"], name="/pool"))
+    nodes.append(helper.make_node("Flatten", ["pool"], ["flat"], name="/flatten"))
+    nodes.append(helper.make_node("Gemm", ["flat", w("fc.w", (1000, c)), w("fc.b", (1000,))],
+                                  ["logits"], name="/fc/Gemm", transB=1))
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, "height", "width"])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])
+    graph = helper.make_graph(nodes, "generated", [x], [y], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = scratch_dir() / "generated.onnx"
+    path.write_bytes(model.SerializeToString())
+    return str(path), len(nodes)
+
+
+def onnx_cases():
+    """Issue 13: a 1,000-node ONNX graph read and counted within 2x of `import onnx`."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print("  onnx is not installed: no ONNX cases (pip install 'mbcost[onnx]')", file=sys.stderr)
+        return []
+    path, n = onnx_graph()
+    return [
+        Case("onnx floor", 'python -c "import onnx"', python_process("-c", "import onnx")),
+        Case(f"table {n:,}-node ONNX", f"mbcost table GRAPH.onnx --format json (a generated "
+             f"{n:,}-node graph, weights stripped; whole process)", table_process(path),
+             baseline="onnx floor", max_ratio=2),
+    ]
+
+
+def memory_cases():
+    """Issue 12: the memory and roofline columns cost at most 1.2x the plain table on
+    EfficientNet-B7 (whole process, JSON to a pipe); and in a running process, analyze
+    with memory and a device against analyze alone."""
+    import mbcost
+
+    b7 = "efficientnet_b7" if "efficientnet_b7" in mbcost.bundled_names() else largest_bundled_spec()[0]
+    device = {"memory": {"device": "a100_sxm4_80gb"}}
+
+    def analyze_memory():
+        mbcost.analyze(b7, **device)
+
+        def once():
+            t0 = time.perf_counter()
+            mbcost.analyze(b7, **device)
+            return time.perf_counter() - t0
+
+        return once
+
+    return [
+        Case(f"plain table {b7}", f"mbcost table {b7} --format json (whole process)",
+             table_process(b7)),
+        Case(f"memory table {b7}", f"mbcost table {b7} --memory --device a100_sxm4_80gb "
+             "--format json (whole process)",
+             python_process("-m", "mbcost", "table", b7, "--memory", "--device", "a100_sxm4_80gb",
+                            "--format", "json"),
+             baseline=f"plain table {b7}", max_ratio=1.2),
+        Case(f"analyze {b7} (memory)", f"mbcost.analyze('{b7}') in a running process, alone",
+             in_process("analyze", b7)),
+        Case(f"analyze {b7} + memory, device", f"mbcost.analyze('{b7}', memory={{device: "
+             "a100}) in a running process", analyze_memory,
+             baseline=f"analyze {b7} (memory)"),
+    ]
 
 
 LONG_REPS = 5  # the 10,000-layer cases take a second each
@@ -617,6 +721,10 @@ READING = """\
   the JSON row plus the `rich.console` import, and a 9,901-layer table (every row
   shown, about 1 MB of text; the layer limit was 100,000 until issue 9) stays close to
   its CSV: most of both is `analyze`.
+- The ONNX rows (issue 13) read and count a generated 1,001-node graph (MobileNetV2-like
+  inverted residuals, weights stripped), whole process, against `python -c "import onnx"`.
+  mbcost loads only onnx's generated protobuf module, not the package (whose init imports
+  numpy and its helpers), so a whole table run can cost less than importing onnx.
 """
 
 

@@ -1,4 +1,6 @@
-"""The mbcost command line: a thin click layer over the library.
+"""The mbcost command line: a thin click layer over the library. The commands table,
+formula and list are here; check, fit, sweep, compare and layer in cli_design.py; what
+they share (error handling, output, option decorators) in cli_options.py.
 
 Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 3 internal error (a bug: please report it).
@@ -7,224 +9,48 @@ Exit codes: 0 ok; 1 over budget (check); 2 bad input (spec, flags, files);
 from __future__ import annotations
 
 import json
-import os
-import sys
-from contextlib import contextmanager
-from functools import wraps
-from pathlib import Path
+import os  # noqa: F401  (tests patch mbcost.cli.os.replace)
 
 import click
-from click.core import ParameterSource
 
-from . import __version__, explain, report, textview
+from . import __version__, cli_design, explain, report, textview
+from .cli_options import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_OVER_BUDGET,  # noqa: F401
+                          FILE_WIDTH, MainGroup, allow_unknown_option, convention_option, fail,
+                          given, handle_errors, output_options, plot_option, point_options,
+                          require_plot, show, spec_arg, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
-from .errors import MbcostError, UsageError, one_line
-from .numbers import MAX_INT, parse_int
-from .output import write_text
+from .errors import UsageError
 from .spec import bundled_dir, bundled_names, load_spec
 
-EXIT_OK, EXIT_OVER_BUDGET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-FILE_WIDTH = 160  # -o FILE (and a pipe without $COLUMNS): the width a plain-text table fits
+
+def memory_options(fn):
+    """--memory, --dtype, --weight-dtype, --memory-model, --device (mbcost.memory, roofline)."""
+    from .memory import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL, DTYPES, MEMORY_MODELS
+
+    fn = click.option("--device", default=None, metavar="NAME|FILE",
+                      help="Add intensity and a roofline time bound on a device (implies "
+                           "--memory; 'mbcost list --devices'). A bound, not a measurement.")(fn)
+    fn = click.option("--memory-model", type=click.Choice(list(MEMORY_MODELS)), default=None,
+                      help=f"What is materialized (default {DEFAULT_MEMORY_MODEL}; see README).")(fn)
+    fn = click.option("--weight-dtype", type=click.Choice(list(DTYPES)), default=None,
+                      help="Weight data type (default: --dtype).")(fn)
+    fn = click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
+                      help=f"Activation (and weight) data type (default {DEFAULT_DTYPE}).")(fn)
+    return click.option("--memory", is_flag=True,
+                        help="Add activation, weight and traffic bytes and the peak live "
+                             "activations.")(fn)
 
 
-def fail(msg, code=EXIT_BAD_INPUT):
-    """Print one line to stderr and exit."""
-    click.echo(one_line(msg), err=True)
-    sys.exit(code)
-
-
-def pipe_closed():
-    """The reader went away (`mbcost list | head`): stop quietly with exit 0, as cat does;
-    exit 1 would read as 'over budget'."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(EXIT_OK)
-
-
-def handle_errors(fn):
-    """Turn the library's errors into one line and exit code 2; never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except MbcostError as e:
-            fail(e, e.exit_code)
-        except BrokenPipeError:
-            pipe_closed()
-        except RecursionError:
-            fail("mbcost: input nested too deeply", EXIT_BAD_INPUT)
-        except MemoryError:
-            fail("mbcost: input too large to process", EXIT_BAD_INPUT)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as e:  # a bug, not bad input: say so on one line
-            fail(f"mbcost: internal error ({type(e).__name__}: {e}); please report it", EXIT_INTERNAL)
-
-    return wrapper
-
-
-def write_output(text, path):
-    """Write text to stdout when path is None/-, else to path (see mbcost.output)."""
-    if path in (None, "-"):
-        click.echo(text, nl=False)
-        return
-    write_text(path, text)
-
-
-def console(stderr=False):
-    """A rich console: colour and box drawing on a terminal, plain text otherwise."""
-    from rich.console import Console
-
-    tty = (sys.stderr if stderr else sys.stdout).isatty()
-    width = None if tty else plain_width()
-    plain = not tty or "NO_COLOR" in os.environ  # NO_COLOR: no escape codes at all, not even bold
-    c = Console(stderr=stderr, width=width, highlight=False, soft_wrap=False,
-                no_color=plain, force_terminal=False if plain else True)
-    c.on_broken_pipe = pipe_closed  # rich would exit 1, which here means 'over budget'
-    return c
-
-
-def plain_width():
-    """The width plain text is fitted to when piped: $COLUMNS, else 160."""
-    try:  # the environment is text like any other: mbcost.numbers' grammar
-        return parse_int(os.environ.get("COLUMNS", "0") or "0", "COLUMNS", 0, 10**6) or FILE_WIDTH
-    except MbcostError:
-        return FILE_WIDTH
-
-
-def show(view, output, fit=True):
-    """Print a text view (mbcost.textview): on a terminal through rich, fitted to its
-    width with styles; else as plain text to stdout or -o FILE. fit: plain text too is
-    fitted (to $COLUMNS or 160 on stdout, 160 in a file); else it keeps its natural width."""
-    if output in (None, "-") and sys.stdout.isatty():
-        console().print(textview.Rich(view), crop=False)
-        return
-    width = (plain_width() if output in (None, "-") else FILE_WIDTH) if fit else None
-    write_output(textview.plain(view, width), output)
-
-
-# ---------------------------------------------------------------- shared options
-
-PLOT_SUFFIXES = (".svg", ".png", ".pdf")
-PLOT_HELP = ("Also draw a chart to FILE (.svg, .png or .pdf); needs "
-             "pip install 'mbcost[plot]'.")
-
-
-class WholeNumber(click.ParamType):
-    """An integer option in mbcost's number grammar (mbcost.numbers): ASCII digits, at most
-    40 characters, within [lo, hi]; click's int would take '٢٢٤' or '2_2_4' as 224."""
-
-    name = "integer"
-
-    def __init__(self, lo=None, hi=None):
-        self.lo, self.hi = lo, hi
-
-    def convert(self, value, param, ctx):
-        """The int, or click's one-line usage error."""
-        try:
-            return parse_int(value, "value", self.lo, MAX_INT if self.hi is None else self.hi)
-        except MbcostError as e:
-            self.fail(str(e).replace("value must", "must", 1), param, ctx)
-
-
-def point_options(fn):
-    """--alpha, --res, --rho, --convention."""
-    fn = click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)),
-                      default=DEFAULT_CONVENTION, show_default=True,
-                      help="Counting convention (see 'mbcost list --conventions').")(fn)
-    fn = click.option("--rho", type=str, default=None,
-                      help="Resolution multiplier; resolution = round(rho x base).")(fn)
-    fn = click.option("--res", "--resolution", "res", type=WholeNumber(1), default=None,
-                      help="Input resolution in pixels (default: the spec's).")(fn)
-    fn = click.option("--alpha", "-a", type=str, default="1", show_default=True,
-                      help="Width multiplier alpha.")(fn)
-    return fn
-
-
-def _text_alias(ctx, param, value):
-    return "text" if value == "table" else value  # 'table' is the older name of 'text'
-
-
-def output_options(*formats):
-    """--format (the first is the default; 'text' also answers to 'table') and -o/--output."""
-    choices = [c for f in formats for c in (("text", "table") if f == "text" else (f,))]
-
-    def deco(fn):
-        """Add the two options to fn."""
-        fn = click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-                          help="Write to FILE (atomically) instead of stdout.")(fn)
-        return click.option("--format", "-f", "fmt", type=click.Choice(choices),
-                            default=formats[0], show_default=True, callback=_text_alias,
-                            help="Output format ('table' is another name for 'text').")(fn)
-    return deco
-
-
-def plot_option(fn):
-    """--plot FILE.svg|png|pdf (needs the optional matplotlib extra)."""
-    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
-                        help=PLOT_HELP)(fn)
-
-
-def require_plot(path):
-    """Exit 2 before any output if a plot is asked for and cannot be made."""
-    if path is None:
-        return
-    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
-        fail(f"--plot {path}: the file name must end in {', '.join(PLOT_SUFFIXES)}")
-    from .plot import PlotUnavailable, pyplot
-
-    try:
-        pyplot()
-    except PlotUnavailable as e:
-        fail(e, EXIT_BAD_INPUT)
-
-
-def given(ctx, *names):
-    """The options among names set on the command line, as their long flags (--max-madds)."""
-    out = []
-    for p in ctx.command.params:
-        if p.name in names and ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE:
-            out.append(next((o for o in p.opts if o.startswith("--")), p.opts[0]))
-    return out
-
-
-# ---------------------------------------------------------------- one-line usage errors
-
-def usage_line(e, command="mbcost"):
-    """A click usage error as one line: click's message and where the help is."""
-    cmd = e.ctx.command_path if getattr(e, "ctx", None) is not None else command
-    return one_line(f"{e.format_message().rstrip('.')}; try '{cmd} --help'")
-
-
-@contextmanager
-def one_line_usage(command=lambda: "mbcost"):
-    """Make a click usage error raised inside print one line (exit 2), not four;
-    command() names the command whose help to suggest when click's error does not."""
-    try:
-        yield
-    except click.UsageError as e:
-        # click >= 8.2 shows the help for a bare `mbcost` through an error: keep that
-        if not isinstance(e, getattr(click.exceptions, "NoArgsIsHelpError", ())):
-            cmd = command()
-            e.show = lambda file=None, _e=e: click.echo(usage_line(_e, cmd), err=True)
-        raise
-
-
-class MainGroup(click.Group):
-    """The mbcost group: its own and its commands' usage errors are one line on stderr."""
-
-    def make_context(self, *args, **kwargs):
-        with one_line_usage():
-            return super().make_context(*args, **kwargs)
-
-    def invoke(self, ctx):
-        def command():
-            sub = ctx.invoked_subcommand  # set before the subcommand parses its options
-            return f"{ctx.command_path} {sub}" if sub else ctx.command_path
-
-        with one_line_usage(command):
-            return super().invoke(ctx)
-
+def memory_request(ctx, memory, dtype, weight_dtype, memory_model, device):
+    """The memory settings asked for (analyze's memory=), or None: the memory options
+    other than --memory and --device need one of them."""
+    if not (memory or device is not None):
+        extra = given(ctx, "dtype", "weight_dtype", "memory_model")
+        if extra:
+            raise UsageError(f"{extra[0]} goes with --memory or --device")
+        return None
+    return {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
+            "device": device}
 
 @click.group("mbcost", cls=MainGroup,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -257,25 +83,58 @@ def main():
                    "from --against.")
 @click.option("--against", type=click.Choice(list(CONVENTIONS)), default=None, metavar="OTHER",
               help=f"The convention --explain compares with (default {DEFAULT_CONVENTION}).")
+@memory_options
 @plot_option
+@click.option("--against-memory-model", "against_model", default=None, metavar="MODEL",
+              help="With --explain and --memory-model: show, layer by layer, how the two "
+                   "memory models differ.")
+@click.option("--plot-roofline", "plot_roofline", type=click.Path(dir_okay=False), default=None,
+              help="With --device: draw the roofline chart (intensity vs attained FLOP/s per "
+                   "layer, the device's roof) to FILE (.svg, .png or .pdf).")
+@allow_unknown_option
 @click.pass_context
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
-          explain_, against, plot):
-    """Per-layer mult-adds and parameters of SPEC (a file or a bundled name).
+          explain_, against, memory, dtype, weight_dtype, memory_model, device, plot,
+          against_model, plot_roofline, allow_unknown):
+    """Per-layer mult-adds and parameters of SPEC (a YAML file, an ONNX model or a bundled name).
 
     \b
     Examples:
         mbcost table mobilenet_v1.yaml --alpha 0.5 --res 160
+        mbcost table model.onnx --convention torchvision --res 160
         mbcost table mobilenet_v1 --by kind --convention weights
         mbcost table my_net.yaml --format json -o cost.json
         mbcost table efficientnet_b7 --by kind --plot b7.png
         mbcost table mobilenet_v3_large --convention fvcore --explain
         mbcost table mobilenet_v2 --convention thop --explain --against ptflops
+        mbcost table mobilenet_v2 --memory --device jetson_nano
+
+    --memory adds activation bytes, weight bytes, memory traffic and the peak live
+    activations (under --memory-model, in --dtype); --device adds each layer's
+    arithmetic intensity and roofline time: a roofline bound, not a measurement.
     """
+    spec = spec_arg(spec, allow_unknown)
+    if against_model is not None:
+        if not explain_ or memory_model is None:
+            raise UsageError("--against-memory-model goes with --explain and --memory-model")
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "device", "against",
+                      "weight_dtype", "plot_roofline")
+        if clash:
+            raise UsageError(f"--explain compares memory models: drop {clash[0]}")
+        if fmt not in ("text", "json"):
+            raise UsageError("--explain with --against-memory-model writes text or json")
+        from .memory import explain_models, explain_models_text
+
+        d = explain_models(spec, memory_model, against_model, alpha=alpha, resolution=res,
+                           rho=rho, dtype=dtype, convention=convention)
+        write_output(json.dumps(d, indent=2) + "\n" if fmt == "json" else explain_models_text(d),
+                     output)
+        return
     if explain_:
         other = against or DEFAULT_CONVENTION
-        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers")
+        clash = given(ctx, "by", "flops", "plot", "exact", "all_layers", "memory", "dtype",
+                      "weight_dtype", "memory_model", "device", "plot_roofline")
         if clash:
             raise UsageError(f"--explain shows conventions, not layers: drop {clash[0]}")
         if other == convention:
@@ -290,12 +149,20 @@ def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops,
     if against is not None:
         raise UsageError("--against goes with --explain")
     require_plot(plot)
-    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention)
+    if plot_roofline is not None and device is None:
+        raise UsageError("--plot-roofline needs --device NAME|FILE")
+    require_plot(plot_roofline)
+    mem = memory_request(ctx, memory, dtype, weight_dtype, memory_model, device)
+    a = analyze(spec, alpha=alpha, resolution=res, rho=rho, convention=convention, memory=mem)
     by_kind = by == "kind"
     if plot:
         from .plot import plot_layers
 
         plot_layers(a, plot, by_kind=by_kind, flops=flops, all_layers=all_layers)
+    if plot_roofline:
+        from .plot import plot_roofline as draw_roofline
+
+        draw_roofline(a, plot_roofline)
     if fmt == "json":
         text = report.by_kind_json(a, flops, all_layers) if by_kind else report.to_json(a, flops)
     elif fmt == "csv":
@@ -326,8 +193,7 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
 
 @main.command()
 @click.argument("spec")
-@click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-              show_default=True, help="Counting convention.")
+@convention_option
 @click.option("--by", type=click.Choice(["total", "kind"]), default="total", show_default=True,
               help="Totals only, or also grouped by layer type.")
 @click.option("--layers", is_flag=True, help="Also the closed form of every layer.")
@@ -336,47 +202,117 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
+@click.option("--metric", type=click.Choice(["madds", "activations", "traffic", "peak", "latency"]),
+              default="madds", show_default=True,
+              help="Also a memory metric's closed form (bytes; latency: seconds on --device, "
+                   "a roofline bound).")
+@memory_options
+@allow_unknown_option
+@click.pass_context
 @handle_errors
-def formula(spec, convention, by, layers, latex, fmt, output):
+def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memory, dtype,
+            weight_dtype, memory_model, device, allow_unknown):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
 
     \b
     Examples:
         mbcost formula mobilenet_v1 --by kind --layers
         mbcost formula mobilenet_v2 --format json -o formula.json
+        mbcost formula model.onnx          # a dynamic-size export: a polynomial in rho
+        mbcost formula mobilenet_v1 --metric traffic --dtype fp16
+        mbcost formula mobilenet_v1 --metric latency --device jetson_nano
     """
+    spec = spec_arg(spec, allow_unknown)
     if latex and fmt == "json":
         raise UsageError("--latex goes with the text format; JSON gives every expression "
                          "in sympy syntax")
+    if memory:
+        raise UsageError("formula takes --metric, not --memory")
+    mem = None
+    if metric != "madds":
+        from .memory import memory_closed_form
+
+        settings = {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
+                    "device": device}
+        total, per = memory_closed_form(spec, metric, convention, **settings)
+        mem = report.metric_formula(metric, total, per, settings)
+    else:
+        clash = given(ctx, "dtype", "weight_dtype", "memory_model", "device")
+        if clash:
+            raise UsageError(f"{clash[0]} goes with --metric activations|traffic|peak|latency")
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
     if fmt == "json":
-        write_output(report.formula_json(f, by == "kind", layers, ratios), output)
+        write_output(report.formula_json(f, by == "kind", layers, ratios, mem), output)
     else:
-        show(report.formula_view(f, by == "kind", layers, latex, ratios), output, fit=False)
+        show(report.formula_view(f, by == "kind", layers, latex, ratios, mem), output, fit=False)
 
 
 @main.command("list")
 @click.option("--conventions", is_flag=True, help="List the counting conventions instead.")
+@click.option("--devices", is_flag=True, help="List the bundled roofline devices instead.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
 @handle_errors
-def list_(conventions, fmt, output):
-    """The bundled specs (or the counting conventions), one line each.
+def list_(conventions, devices, fmt, output):
+    """The bundled specs (or the counting conventions, or the devices), one line each.
 
     \b
     Examples:
         mbcost list
         mbcost list --conventions --format json
+        mbcost list --devices
     """
-    if conventions:
+    if conventions and devices:
+        raise UsageError("--conventions or --devices, not both")
+    if devices:
+        from .roofline import device_names, load_device
+
+        d = report.list_dict(devices=[load_device(n) for n in device_names()])
+    elif conventions:
         d = report.list_dict(conventions=list(CONVENTIONS.values()), default=DEFAULT_CONVENTION)
     else:
         d = report.list_dict(specs=[load_spec(bundled_dir() / f"{n}.yaml") for n in bundled_names()])
     write_output(report.list_json(d) if fmt == "json" else report.list_text(d), output)
 
 
+@main.command("import")
+@click.argument("model")
+@click.option("--format", "-f", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
+              show_default=True,
+              help="YAML, or the same spec as JSON (mbcost/schema/spec.schema.json).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec to FILE (atomically) instead of stdout.")
+@click.option("--res", "--resolution", "res", type=click.IntRange(1, 16384), default=None,
+              help="The input size a dynamic height and width stand for (default 224).")
+@allow_unknown_option
+@handle_errors
+def import_(model, fmt, output, res, allow_unknown):
+    """Write the ONNX model MODEL as an mbcost spec (YAML) with the same counts.
+
+    Layer names come from the graph; conv + BN + activation are one layer, as in the
+    bundled specs; branches become parallel blocks. Channels are the graph's (width
+    rule 'fixed'); a dynamic height and width become the resolution. Needs the
+    optional extra: pip install 'mbcost[onnx]'.
+
+    \b
+    Examples:
+        mbcost import model.onnx -o model.yaml
+        mbcost table model.yaml --res 160
+    """
+    from .onnx_reader import import_yaml, is_onnx, read_onnx
+
+    if not is_onnx(model):
+        raise UsageError(f"mbcost import reads ONNX models (.onnx), got {model}")
+    if fmt == "json":
+        text = json.dumps(read_onnx(model, allow_unknown, res), indent=2) + "\n"
+    else:
+        text = import_yaml(model, allow_unknown, res)
+    write_output(text, output)
+
+
 # the design commands (check, fit, sweep, compare, layer): cli_design adds them to main
-from . import cli_design  # noqa: E402,F401
+for _command in cli_design.COMMANDS:
+    main.add_command(_command)

@@ -12,9 +12,10 @@ import sys
 import click
 
 from . import design, design_report
-from .cli import (EXIT_OVER_BUDGET, WholeNumber, given, handle_errors, main, output_options,
-                  plot_option, point_options, require_plot, show, write_output)
-from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze
+from .cli_options import (EXIT_OVER_BUDGET, WholeNumber, allow_unknown_option, convention_option,
+                          fixed_width, given, handle_errors, output_options, plot_option,
+                          point_options, require_plot, show, spec_arg, write_output)
+from .cost import analyze
 from .errors import UsageError
 
 
@@ -26,18 +27,66 @@ def limit_options(fn):
                         help="Mult-adds limit, e.g. 150M, 1.2G, 600000000.")(fn)
 
 
+def memory_limit_options(fn):
+    """--max-peak-memory, --max-weights, --max-latency and the memory settings they use."""
+    from .memory import DTYPES, MEMORY_MODELS
+
+    for opt in reversed([
+        click.option("--max-peak-memory", default=None, metavar="SIZE",
+                     help="Peak live activations limit: 2MB, 512KB, 4MiB (B, KB, MB, GB)."),
+        click.option("--max-weights", default=None, metavar="SIZE",
+                     help="Weight bytes limit: 4MB, 16MiB (B, KB, MB, GB)."),
+        click.option("--max-latency", default=None, metavar="TIME",
+                     help="Roofline latency bound limit on --device: 5ms, 250us (ns, us, ms, s)."),
+        click.option("--device", default=None, metavar="NAME|FILE",
+                     help="Device for --max-latency ('mbcost list --devices')."),
+        click.option("--dtype", type=click.Choice(list(DTYPES)), default=None,
+                     help="Data type for the memory limits (default fp32)."),
+        click.option("--weight-dtype", type=click.Choice(list(DTYPES)), default=None,
+                     help="Weight data type (default: --dtype)."),
+        click.option("--memory-model", type=click.Choice(list(MEMORY_MODELS)), default=None,
+                     help="Memory model for --max-peak-memory (default fused)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def memory_request(ctx, max_peak_memory, max_weights, max_latency, device, dtype, weight_dtype,
+                   memory_model):
+    """design's memory= argument from the options, or None without a memory limit."""
+    from .memory_budget import memory_limits
+
+    limits = memory_limits(max_peak_memory, max_weights, max_latency, device)
+    if not limits:
+        extra = given(ctx, "device", "dtype", "weight_dtype", "memory_model")
+        if extra:
+            raise UsageError(f"{extra[0]} goes with --max-peak-memory, --max-weights or "
+                             "--max-latency")
+        return None
+    return {"limits": limits, "settings": {"dtype": dtype, "weight_dtype": weight_dtype,
+                                           "memory_model": memory_model, "device": device}}
+
+
+MEMORY_OPTION_NAMES = ("max_peak_memory", "max_weights", "max_latency", "device", "dtype",
+                       "weight_dtype", "memory_model")
+
+
 @click.command()
 @click.argument("spec", required=False)
 @click.option("--budget", "-b", "budget", default=None, metavar="FILE",
               help="A budget file with several specs, each with its alpha/res and limits.")
 @limit_options
+@memory_limit_options
 @point_options
 @click.option("--top", type=WholeNumber(0, 100), default=3, show_default=True,
               help="How many of the largest layers to name per limit.")
 @output_options("text", "json", "markdown")
+@allow_unknown_option
 @click.pass_context
 @handle_errors
-def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention, top, fmt, output):
+def check(ctx, spec, budget, max_madds, max_params, max_peak_memory, max_weights, max_latency,
+          device, dtype, weight_dtype, memory_model, alpha, res, rho, convention, top, fmt,
+          output, allow_unknown):
     """Check SPEC (or every entry of a budget file) against mult-adds and parameter limits.
 
     Prints each limit, the value, the headroom (+) or excess (-) absolute and in %,
@@ -54,17 +103,22 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
     Examples:
         mbcost check mobilenet_v1 --alpha 0.5 --max-madds 150M --max-params 2M
         mbcost check --budget budget.yaml --format markdown
+        mbcost check mobilenet_v2 --max-peak-memory 4MB --max-latency 5ms --device jetson_nano
     """
     if (spec is None) == (budget is None):
         raise UsageError("give a SPEC with limits, or --budget FILE (not both)")
     if budget is not None:
-        extra = given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention")
+        extra = given(ctx, "max_madds", "max_params", "alpha", "res", "rho", "convention",
+                      "allow_unknown", *MEMORY_OPTION_NAMES)
         if extra:
             raise UsageError(f"--budget takes its settings from the file; drop {extra[0]}")
         results = design.check_budget_file(budget, top)
     else:
         limits = {"madds": max_madds, "params": max_params}
-        results = [design.check_budget(spec, limits, alpha, res, rho, convention, top)]
+        spec = spec_arg(spec, allow_unknown)
+        mem = memory_request(ctx, max_peak_memory, max_weights, max_latency, device, dtype,
+                             weight_dtype, memory_model)
+        results = [design.check_budget(spec, limits, alpha, res, rho, convention, top, mem)]
     if fmt == "text":
         show(design_report.check_view(results), output, fit=False)
     else:
@@ -77,6 +131,7 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
 @click.command()
 @click.argument("spec")
 @limit_options
+@memory_limit_options
 @click.option("--alpha", "-a", default=None, help="Fix alpha and fit the resolution.")
 @click.option("--res", "--resolution", "res", type=WholeNumber(1), default=None,
               help="Fix the resolution and fit alpha.")
@@ -86,13 +141,14 @@ def check(ctx, spec, budget, max_madds, max_params, alpha, res, rho, convention,
               help="Fitted alpha is a multiple of this.")
 @click.option("--res-step", type=WholeNumber(1), default=design.DEFAULT_RES_STEP,
               show_default=True, help="Fitted resolution is a multiple of this (the stride step).")
-@click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-              show_default=True, help="Counting convention.")
+@convention_option
 @output_options("text", "json")
+@allow_unknown_option
 @click.pass_context
 @handle_errors
-def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step, convention, fmt,
-        output):
+def fit(ctx, spec, max_madds, max_params, max_peak_memory, max_weights, max_latency, device, dtype,
+        weight_dtype, memory_model, alpha, res, rho, alpha_step, res_step, convention, fmt,
+        output, allow_unknown):
     """The largest alpha (at a fixed --res) or resolution (at a fixed --alpha) within budget.
 
     The closed form gives the start; the exact integer counts decide: the answer
@@ -105,6 +161,7 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
         mbcost fit mobilenet_v1 --max-madds 150M --res 224
         mbcost fit mobilenet_v2 --max-madds 300M --alpha 1.0 --format json
         mbcost fit mobilenet_v1 --max-madds 150M --max-params 2M
+        mbcost fit mobilenet_v1 --max-latency 2ms --device jetson_nano --res 224
     """
     applies = {"--alpha-step": res is not None or rho is not None, "--res-step": alpha is not None}
     unused = [n for n in given(ctx, "alpha_step", "res_step") if not applies[n]]
@@ -112,8 +169,17 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
         fitted = ("alpha (at --res)" if res is not None or rho is not None else "the resolution (at --alpha)"
                   if alpha is not None else "the standard grid's frontier")
         raise UsageError(f"{unused[0]} does not apply: fit finds {fitted}")
+    spec = spec_arg(spec, allow_unknown)
+    if fixed_width(spec):  # an ONNX graph's channels: only the resolution can be fitted
+        if res is not None or rho is not None:
+            raise UsageError(f"{spec.path}: its channels are fixed (an ONNX graph), so alpha "
+                             "cannot be fitted; drop --res/--rho to fit the resolution")
+        alpha = "1" if alpha is None else alpha
+    mem = memory_request(ctx, max_peak_memory, max_weights, max_latency, device, dtype,
+                         weight_dtype, memory_model)
     f = design.fit(spec, {"madds": max_madds, "params": max_params}, alpha=alpha, resolution=res,
-                   convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho)
+                   convention=convention, alpha_step=alpha_step, res_step=res_step, rho=rho,
+                   memory=mem)
     if fmt == "json":
         write_output(design_report.fit_json(f), output)
     else:
@@ -131,14 +197,15 @@ def fit(ctx, spec, max_madds, max_params, alpha, res, rho, alpha_step, res_step,
 @click.option("--rho", "rhos", default=None,
               help="Resolution multipliers instead of --res (resolution = round(rho x the "
                    "spec's)): a list and/or ranges, e.g. 0.5:1:0.25.")
-@click.option("--convention", "-c", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-              show_default=True, help="Counting convention.")
+@convention_option
 @click.option("--exact", is_flag=True, help="Exact integers instead of K/M/G units.")
 @output_options("text", "csv", "json", "markdown")
 @plot_option
+@allow_unknown_option
 @click.pass_context
 @handle_errors
-def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot):
+def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot,
+          allow_unknown):
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.
@@ -154,6 +221,9 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
     require_plot(plot)
     if rhos is not None and given(ctx, "resolutions"):
         raise UsageError("give either --res or --rho, not both")
+    spec = spec_arg(spec, allow_unknown)
+    if fixed_width(spec) and not given(ctx, "alphas"):
+        alphas = "1"  # an ONNX graph's channels are fixed: sweep the resolution alone
     values = design.parse_values(alphas, "--alpha")
     if rhos is not None:
         sw = design.sweep(spec, values, None, convention, rhos=design.parse_values(rhos, "--rho"))
@@ -183,8 +253,10 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
               help="B with every depthwise separable pair replaced by the standard conv of the "
                    "same kernel, input and output (MobileNets Table 4).")
 @output_options("text", "json", "markdown")
+@allow_unknown_option
 @handle_errors
-def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt, output):
+def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt, output,
+            allow_unknown):
     """Per-layer and total differences between A and B (two specs, or one spec at two settings).
 
     \b
@@ -200,6 +272,12 @@ def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt
         raise UsageError("nothing to compare: give B, --b-alpha/--b-res/--b-rho, or --dense")
     if b_res is not None and b_rho is not None:
         raise UsageError("give either --b-res or --b-rho, not both")
+    from .onnx_reader import is_onnx
+
+    if allow_unknown and not (is_onnx(a) or (b is not None and is_onnx(b))):
+        raise UsageError("--allow-unknown applies to ONNX files (.onnx)")
+    a = spec_arg(a, allow_unknown and is_onnx(a))
+    b = None if b is None else spec_arg(b, allow_unknown and is_onnx(b))
     an_a = analyze(a, alpha=alpha, resolution=res, rho=rho, convention=convention)
     b_spec = a if b is None else b
     b_a = alpha if b_alpha is None else b_alpha
@@ -245,7 +323,4 @@ def layer(kind, k, c_in, c_out, size, alpha, rho, fmt, output):
         show(design_report.layer_view(calc), output, fit=False)
 
 
-COMMANDS = (check, fit, sweep, compare, layer)
-# registered here, not in cli.py, so that importing either module first works
-for _command in COMMANDS:
-    main.add_command(_command)
+COMMANDS = (check, fit, sweep, compare, layer)  # cli.py adds them to the mbcost group

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
+from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
+from .domains import _MONOMIAL, Monomials
 from .errors import UsageError, show
-from .graph import MAX_RESOLUTION, build_graph
-from .layers import KINDS
-from .numbers import parse_number
+from .graph import build_graph
+from .layers import PRIMITIVES
 from .spec import load_spec
+from .units import parse_alpha, parse_rho, resolve_resolution  # noqa: F401  (their old home)
 
 
 SPEC_ARG_DOC = """``spec`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
@@ -47,6 +49,9 @@ class Convention:
     madds: dict
     params: dict
     notes: str = ""
+    # how --memory's act_elems counts activations: {layer kind: weight per output element};
+    # None: every layer's output once
+    acts: dict = None
 
 
 _TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1}
@@ -82,7 +87,9 @@ CONVENTIONS = {
         {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,
         "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
         "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
-        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0."),
+        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0. --memory's "
+        "act_elems are its ActivationCountAnalysis: the outputs of conv and linear only.",
+        {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
         "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
         "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
@@ -108,6 +115,15 @@ CONVENTIONS = {
         {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
         "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
         "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped."),
+    "torchinfo": Convention(
+        "torchinfo", "torchinfo summary: a parameterized layer's mult-adds are its parameters x "
+        "output positions (conv MACs + bias adds, BN gamma and beta once)",
+        {"mac": 1, "bias": 1, "bn.params": 1}, _TV_PARAMS,
+        "torchinfo 1.8.0 (layer_info.py): a Conv's macs are (weight + bias parameters) x output "
+        "positions, any other leaf with parameters counts its parameters once (BN: gamma, beta; "
+        "Linear: weight + bias); --memory's act_bytes are its 'Forward/backward pass size': 2 x "
+        "the output of every layer with parameters (conv, FC, BN), 4 bytes each in fp32.",
+        {"conv": 2, "dw": 2, "pw": 2, "fc": 2, "bn": 2}),
 }
 DEFAULT_CONVENTION = "paper"
 
@@ -161,43 +177,20 @@ class Row:
     line: int | None = None
     madd_terms: dict = field(default_factory=dict, repr=False)
     param_terms: dict = field(default_factory=dict, repr=False)
+    mem: object = field(default=None, repr=False, compare=False)  # memory.LayerMemory (--memory)
 
     def to_dict(self):
-        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if absent)."""
-        return {"name": self.name, "kind": self.kind, "op": self.op,
-                "input": [int(v) for v in self.input], "output": [int(v) for v in self.output],
-                "k": self.k, "stride": self.stride, "madds": int(self.madds),
-                "params": int(self.params)}
+        """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
+        absent): the fields of ``mbcost.columns.LAYER``."""
+        return layer_dict(self)
 
     def record(self):
         """A flat record: shapes as in_h..out_c, k and stride 0 where the layer has none,
         every number a Python int (so a data frame gets int64 columns)."""
-        (ih, iw, ic), (oh, ow, oc) = self.input, self.output
-        return {"name": self.name, "kind": self.kind, "op": self.op,
-                "in_h": int(ih), "in_w": int(iw), "in_c": int(ic),
-                "out_h": int(oh), "out_w": int(ow), "out_c": int(oc),
-                "k": int(self.k or 0), "stride": int(self.stride or 0),
-                "madds": int(self.madds), "params": int(self.params)}
+        return layer_records([self])[0]
 
 
-RECORD_FIELDS = ("name", "kind", "op", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c",
-                 "k", "stride", "madds", "params")
-
-
-class KindRow(NamedTuple):
-    """One layer type's totals (a row of MobileNet v1's Table 2); percentages of the
-    network's totals (0.0 when a total is 0). The fields are the by-kind CSV's columns."""
-
-    type: str
-    layers: int
-    madds: int
-    madds_pct: float
-    params: int
-    params_pct: float
-
-
-def _pct(part, whole):
-    return 100.0 * part / whole if whole else 0.0
+RECORD_FIELDS = record_fields()  # name kind op in_h in_w in_c out_h out_w out_c k stride madds params
 
 
 @dataclass
@@ -226,6 +219,7 @@ class Analysis:
     madds: int
     params: int
     spec_path: str = ""
+    memory: object = field(default=None, repr=False, compare=False)  # memory.MemoryReport
 
     @property
     def alpha(self):
@@ -250,15 +244,7 @@ class Analysis:
             >>> k.type, k.layers, k.madds, round(k.madds_pct, 2), round(k.params_pct, 2)
             ('Conv 1x1', 13, 539492352, 94.86, 74.59)
         """
-        groups = {}
-        for r in self.rows:
-            g = groups.setdefault(r.op, [0, 0, 0])
-            g[0] += r.madds
-            g[1] += r.params
-            g[2] += 1
-        rows = [KindRow(op, n, m, _pct(m, self.madds), p, _pct(p, self.params))
-                for op, (m, p, n) in groups.items()]
-        return sorted(rows, key=lambda k: (-k.madds, -k.params, k.type))
+        return kind_records(self)
 
     def to_dict(self, flops=False):
         """The JSON layout of ``mbcost table --format json`` (schema ``mbcost.table/1``,
@@ -269,14 +255,15 @@ class Analysis:
 
     def records(self):
         """One flat dict per layer (``Row.record``), zero-cost layers included:
-        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params``.
+        ``name kind op in_h in_w in_c out_h out_w out_c k stride madds params`` (made with
+        ``memory=``: then the memory fields, ``intensity`` and ``time_s`` floats or None).
         Every number is an int; ``k`` and ``stride`` are 0 where a layer has none, so
         ``pandas.DataFrame(a.records())`` has int64 columns.
 
             >>> analyze("mobilenet_v1").records()[0]["madds"]
             10838016
         """
-        return [r.record() for r in self.rows]
+        return layer_records(self.rows)
 
     def to_dataframe(self):
         """``pandas.DataFrame(self.records())``; pandas is optional (never a dependency
@@ -286,53 +273,20 @@ class Analysis:
         except ImportError:
             raise ImportError("Analysis.to_dataframe needs pandas (pip install pandas); "
                               "records() gives the same rows as plain dicts") from None
-        return pandas.DataFrame(self.records(), columns=list(RECORD_FIELDS))
+        from .columns import Options
 
-
-def parse_alpha(alpha):
-    """alpha as an exact positive fraction ('0.75' -> 3/4); numbers.parse_number's grammar."""
-    a = parse_number(alpha, "alpha", example="a positive number")
-    if a <= 0 or a > 64:
-        raise UsageError(f"alpha must be in (0, 64], got {show(alpha, quote=False)}")
-    return a
-
-
-def parse_rho(rho):
-    """rho as an exact positive fraction ('0.714' -> 357/500); numbers.parse_number's grammar."""
-    r = parse_number(rho, "rho", example="a positive number")
-    if r <= 0:
-        raise UsageError(f"rho must be positive, got {show(rho, quote=False)}")
-    return r
-
-
-def resolve_resolution(spec, resolution=None, rho=None):
-    """Input height from --res, or from --rho times the spec's base (rounded half up)."""
-    base = spec.input[0]
-    if resolution is not None and rho is not None:
-        raise UsageError("give either resolution or rho, not both")
-    if rho is not None:
-        r = parse_rho(rho)
-        if r * base > MAX_RESOLUTION:
-            raise UsageError(f"rho {show(rho, quote=False)} x {base} px exceeds the "
-                             f"{MAX_RESOLUTION} px limit")
-        resolution = int(r * base + Fraction(1, 2))
-    if resolution is None:
-        return base
-    if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise UsageError(f"resolution must be a positive integer, got {show(resolution)}")
-    if not 1 <= resolution <= MAX_RESOLUTION:
-        raise UsageError(f"resolution must be between 1 and {MAX_RESOLUTION}, got {show(resolution)}")
-    return resolution
+        fields = record_fields(Options().for_rows(self.rows))  # RECORD_FIELDS, + memory's
+        return pandas.DataFrame(self.records(), columns=list(fields))
 
 
 def layer_cost(node, dom, convention):
     """(madds, params, madd_terms, param_terms) of one node in a domain."""
-    mt, pt = KINDS[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
+    mt, pt = PRIMITIVES[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
     return weigh(mt, convention.madds), weigh(pt, convention.params), mt, pt
 
 
 @spec_doc
-def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION):
+def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None):
     """Per-layer rows and exact integer totals of spec at width alpha and resolution.
 
     {spec}
@@ -344,6 +298,10 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
 
     Returns an ``Analysis``: ``madds`` and ``params`` (exact ints), ``rows`` (one ``Row``
     per primitive layer), ``by_kind()`` (Table 2), ``records()`` and ``to_dict()``.
+    ``memory`` (a dict of ``mbcost.memory.memory_settings``' keywords: ``dtype``,
+    ``weight_dtype``, ``memory_model``, ``device``; ``True`` for the defaults) adds
+    activation memory, traffic and, with a device, the roofline bound: ``Analysis.memory``
+    and each ``Row.mem``.
 
     Raises ``mbcost.SpecError`` for a missing or malformed spec (with file, line, layer
     and field; its subclasses ``ExprError`` for a bad expression and ``LimitError`` for a
@@ -366,22 +324,33 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     conv = get_convention(convention)
     a = parse_alpha(alpha)
     res = resolve_resolution(spec, resolution, rho)
-    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv)
+    settings = None
+    if memory is not None and memory is not False:
+        from .memory_model import memory_settings
+
+        settings = memory_settings(**({} if memory is True else memory))
+    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv, settings)
 
 
 
-def analyze_graph(spec, g, alpha, resolution, convention):
-    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified)."""
+def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
+    """Rows and totals of an already built exact graph (possibly transformed, e.g. densified);
+    memory: checked ``memory.memory_settings`` to add memory columns."""
     conv, a, res = get_convention(convention), alpha, resolution
     rows, tm, tp = [], 0, 0
     for n in g.nodes:
         m, p, mt, pt = layer_cost(n, g.domain, conv)
-        rows.append(Row(n.name, n.kind, KINDS[n.kind].label(n.attrs, n.in_shapes),
+        rows.append(Row(n.name, n.kind, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes),
                         tuple(n.in_shapes[0]), tuple(n.out_shape), n.attrs.get("k"),
                         n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt))
         tm += m
         tp += p
-    return Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    if memory is not None:
+        from .memory_model import attach
+
+        attach(an, g.nodes, memory, conv.acts)
+    return an
 
 
 # ---------------------------------------------------------------- closed forms
@@ -470,10 +439,13 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     g = build_graph(spec, symbolic=True)
     layers = []
     for n in g.nodes:
-        m, p, _, _ = layer_cost(n, g.domain, conv)
-        # a category-free layer weighs to the int 0; everything else is already sympy
-        m, p = (sympy.expand(x) if isinstance(x, sympy.Basic) else sympy.Integer(x) for x in (m, p))
-        layers.append((n.name, KINDS[n.kind].label(n.attrs, n.in_shapes), m, p, n))
+        # the cost rule on the sizes' Monomials (domains.py: the one closed-form engine);
+        # sympy prints the result. A category-free layer weighs to the int 0.
+        ins = [tuple(x.poly for x in s) for s in n.in_shapes]
+        mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(x.poly for x in n.out_shape), n.attrs)
+        m, p = (x.to_sympy() if isinstance(x, Monomials) else sympy.Integer(x)
+                for x in (weigh(mt, conv.madds), weigh(pt, conv.params)))
+        layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
     tp = sympy.expand(sympy.Add(*(layer[3] for layer in layers)))
@@ -491,6 +463,7 @@ MADD_ROWS = [
     ("conv and FC weights (multiply-accumulates)", ["mac"]),
     ("conv and FC bias adds", ["bias"]),
     ("BatchNorm (inference)", ["bn"]),
+    ("BatchNorm gamma, beta (once per layer)", ["bn.params"]),
     ("ReLU", ["act.relu"]),
     ("ReLU6", ["act.relu6"]),
     ("h-swish", ["act.hswish"]),
@@ -523,6 +496,15 @@ def _unit(cat, w):
     return f"{w}/elem"
 
 
+def _acts(acts):
+    """How a convention counts activations, in words."""
+    if acts is None:
+        return "every output"
+    kinds = sorted(acts, key=list(PRIMITIVES).index)
+    w = set(acts.values())
+    return (f"{w.pop()}x " if len(w) == 1 and 1 not in w else "") + "+".join(kinds) + " outputs"
+
+
 def conventions_markdown():
     """The README's table of conventions (one row per counted thing), generated from CONVENTIONS."""
     convs = list(CONVENTIONS.values())
@@ -537,6 +519,8 @@ def conventions_markdown():
     for title, cats in PARAM_ROWS:
         cells = ["yes" if any(c.params.get(k) for k in cats) else "no" for c in convs]
         lines.append(f"| parameters: {title} | " + " | ".join(cells) + " |")
+    lines.append("| activations (`--memory`'s `act_elems`) | " + " | ".join(
+        _acts(c.acts) for c in convs) + " |")
     lines.append("")
     for c in convs:
         lines.append(f"- `{c.name}`: {c.summary}." + (f" {c.notes}" if c.notes else ""))

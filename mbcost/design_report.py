@@ -11,7 +11,7 @@ import csv
 import io
 import json
 
-from .design import QUANTITY_LABELS
+from .units import QUANTITY_LABELS
 from .escape import markdown as md
 from .report import fmt_alpha, number, shape_str, si
 from .textview import NAME, Column, Line, Table, plain

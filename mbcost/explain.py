@@ -13,6 +13,7 @@ import csv
 import io
 from dataclasses import asdict, dataclass, field
 
+from .columns import fmt_alpha, number
 from .cost import analyze, get_convention
 from .escape import markdown as md
 from .layers import MADD_CATEGORIES, PARAM_CATEGORIES
@@ -56,7 +57,7 @@ class Explanation:
     def to_dict(self):
         """Plain data for JSON."""
         d = asdict(self)
-        d["alpha"] = str(self.alpha)
+        d["alpha"] = number(self.alpha)  # as mbcost table's JSON: 0.75, 1
         for r, row in zip(d["rows"], self.rows):
             r["difference"] = row.difference
         return d
@@ -120,7 +121,7 @@ def explain_headers(ex):
 
 def explain_title(ex):
     """One line: which spec, point and conventions."""
-    return (f"{ex.model}: alpha {ex.alpha}, resolution {ex.resolution}; convention "
+    return (f"{ex.model}: alpha {fmt_alpha(ex.alpha)}, resolution {ex.resolution}; convention "
             f"'{ex.convention}' vs '{ex.other}', per cost category")
 
 

@@ -1,11 +1,10 @@
 """Spec -> layer graph: expand blocks, repeats and composite layers into primitive
 nodes, and propagate shapes through them.
 
-Shapes are computed in a *domain*. ``ExactDomain`` works on Python integers at a
-concrete width multiplier and resolution; ``SymbolicDomain`` carries, for every
-size, its exact value at the spec's base point (alpha = 1, rho = 1) and a sympy
-expression that scales it continuously in alpha and rho. The same expansion and
-the same shape rules run in both, so structure never differs between them.
+The builder reads each layer kind's entry in the registry (layers.LAYER_KINDS) and
+runs its expander; shapes are computed in a *domain* (domains.py: exact integers at
+one alpha and resolution, or closed forms in alpha and rho), so structure never
+differs between the evaluators.
 """
 
 from __future__ import annotations
@@ -17,21 +16,15 @@ from collections import ChainMap
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from . import expr
+from . import expr, onnx_reader
+from .domains import ChannelTape, ExactDomain, _Traced, symbolic_sizes
 from .errors import LimitError, SpecError, UsageError
-from .layers import ACTIVATIONS, KINDS
-from .spec import (MAX_YAML_DEPTH, LList, Rounding, key_line, line_of, name_problem, suggest,
+from .layers import ACTIVATIONS, COMMON, CONV_KINDS, LAYER_KINDS, PRIMITIVES, REQUIRED  # noqa: F401
+from .limits import (MAX_CHANNELS, MAX_KERNEL, MAX_LAYERS, MAX_NESTING,  # noqa: F401
+                     MAX_RESOLUTION, MAX_WORK, RESERVED_NAME)
+from .spec import (MAX_YAML_DEPTH, LList, key_line, line_of, load_spec, name_problem, suggest,
                    type_name)
-
-MAX_LAYERS = 10_000  # primitive nodes after expanding blocks and repeats
-MAX_WORK = 250_000  # expansion steps of one graph (see Work)
-MAX_NESTING = 16  # blocks (and parallel branches) inside each other
-MAX_RESOLUTION = 16_384  # pixels on a side
-MAX_CHANNELS = 1_000_000  # channels of any tensor
-MAX_KERNEL = 1_024
-RESERVED_NAME = "total"  # the CSV's total row (report.TOTAL): no layer may be called so
-
-REQUIRED = object()
+from .units import parse_alpha, resolve_resolution
 
 
 class Work:
@@ -70,149 +63,6 @@ def sharing_work(work):
         _SHARED_WORK.reset(token)
 
 
-# ---------------------------------------------------------------- domains
-
-
-class ExactDomain:
-    """Integer shapes at a concrete width multiplier (alpha)."""
-
-    symbolic = False
-
-    def __init__(self, alpha, spec):
-        self.alpha = Fraction(alpha)
-        self.mult = spec.width_multiplier * self.alpha
-        self.rounding = spec.rounding
-
-    def fixed(self, n):
-        return n
-
-    def v(self, x):
-        return x
-
-    def base(self, x):
-        return x
-
-    def scaled(self, c, mode):
-        """Channels for table value c: scaled by alpha with the spec's rounding rule."""
-        if mode is False:
-            return int(c)
-        m = max(Fraction(1), self.mult) if mode == "up" else self.mult
-        return self.rounding.apply(Fraction(c) * m)
-
-    def rel(self, c_in, ratio, rounding):
-        """Channels derived from an actual channel count (expansion, SE squeeze)."""
-        return rounding.apply(Fraction(c_in) * ratio)
-
-    def spatial(self, h, k, s, pad):
-        return spatial_size(h, k, s, pad)
-
-    def mul_int(self, x, n):
-        return x * n
-
-    def div(self, x, n):
-        """x / n where n is known to divide x."""
-        return x // n
-
-    def sum(self, xs):
-        return sum(xs)
-
-    def prod(self, xs):
-        return math.prod(xs)
-
-
-@dataclass(frozen=True)
-class Sym:
-    """A size known exactly at the base point, and as a closed form in alpha, rho."""
-
-    base: int
-    expr: object  # sympy expression
-
-    def __eq__(self, other):
-        return isinstance(other, Sym) and self.base == other.base
-
-    def __hash__(self):
-        return hash(self.base)
-
-
-class SymbolicDomain:
-    """Sizes as closed forms: exact at alpha = rho = 1, continuous elsewhere."""
-
-    symbolic = True
-
-    def __init__(self, spec):
-        from .symbols import alpha, rho
-
-        self.alpha, self.rho = alpha, rho
-        self.exact = ExactDomain(1, spec)
-        self.approx = set()  # which continuous approximations were made
-
-    def fixed(self, n):
-        import sympy
-
-        return Sym(n, sympy.Integer(n))
-
-    def input_dim(self, n):
-        return Sym(n, n * self.rho)
-
-    def v(self, x):
-        return x.expr
-
-    def base(self, x):
-        return x.base
-
-    def _like(self, b, src):
-        import sympy
-
-        if src.base == 0:
-            return Sym(b, sympy.Integer(b))
-        return Sym(b, sympy.Rational(b, src.base) * src.expr)
-
-    def scaled(self, c, mode):
-        import sympy
-
-        b = self.exact.scaled(c, mode)
-        if mode is False:
-            return Sym(b, sympy.Integer(b))
-        self.approx.add(f"channel rounding {self.exact.rounding.describe()} taken as continuous")
-        if mode == "up":
-            return Sym(b, b * sympy.Max(1, self.alpha))
-        return Sym(b, b * self.alpha)
-
-    def rel(self, c_in, ratio, rounding):
-        b = self.exact.rel(c_in.base, ratio, rounding)
-        if b != c_in.base * ratio:
-            self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
-        return self._like(b, c_in)
-
-    def spatial(self, h, k, s, pad):
-        b = spatial_size(h.base, k, s, pad)
-        if pad != "same" or h.base % s:
-            self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
-                            "(exact only where strides divide the resolution)")
-        return self._like(b, h)
-
-    def mul_int(self, x, n):
-        return Sym(x.base * n, x.expr * n)
-
-    def div(self, x, n):
-        return x / n
-
-    def sum(self, xs):
-        return Sym(sum(x.base for x in xs), sum(x.expr for x in xs))
-
-    def prod(self, xs):
-        return Sym(math.prod(x.base for x in xs), math.prod(x.expr for x in xs))
-
-
-def spatial_size(h, k, s, pad):
-    """Output size: 'same' -> ceil(h/s) (TF SAME, torch pad=(k-1)//2 for odd k);
-    'valid' -> floor((h-k)/s)+1; an integer p -> floor((h+2p-k)/s)+1."""
-    if pad == "same":
-        return -(-h // s)
-    p = 0 if pad == "valid" else pad
-    return (h + 2 * p - k) // s + 1
-
-
 # ---------------------------------------------------------------- nodes
 
 @dataclass
@@ -228,6 +78,7 @@ class Node:
     path: str
     line: int | None
     source_kind: str  # the spec kind it came from (dwsep, se, a block name...)
+    checks: tuple = ()  # the validity rules (layers.Divides, Equal) its expander checked
 
 
 @dataclass
@@ -244,35 +95,11 @@ class Graph:
                 f"nodes=<{len(self.nodes)} nodes>)")
 
 
-# ---------------------------------------------------------------- field schemas
+# ---------------------------------------------------------------- fields of each kind
 
-COMMON = {"name": None, "when": None}
-CONV_TAIL = {"bn": None, "act": None}
-SCHEMAS = {
-    "conv": {"k": REQUIRED, "stride": 1, "out": None, "expand": None, "groups": 1,
-             "padding": "same", "bias": False, "scale": True, **CONV_TAIL},
-    "dw": {"k": 3, "stride": 1, "multiplier": 1, "padding": "same", "bias": False, **CONV_TAIL},
-    "pw": {"out": None, "expand": None, "stride": 1, "groups": 1, "bias": False, "scale": True,
-           **CONV_TAIL},
-    "dwsep": {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, **CONV_TAIL},
-    "fc": {"out": REQUIRED, "bias": True, "scale": False, "act": None},
-    "pool": {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid",
-             "call": "module"},
-    "bn": {},
-    "act": {"fn": REQUIRED},
-    "dropout": {"p": None},
-    "flatten": {},
-    "se": {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
-           "min": None, "act": "relu", "gate": "sigmoid"},
-    "residual": {},
-    "add": {"from": REQUIRED},
-    "concat": {"from": REQUIRED},
-    "parallel": {"branches": REQUIRED, "merge": "concat"},
-}
-for _a in ACTIVATIONS + ("linear",):
-    SCHEMAS[_a] = {}
-SHORTHAND = {"pool": "type", "add": "from", "concat": "from", "dropout": "p"}
-CONV_KINDS = ("conv", "dw", "pw", "dwsep")
+# the fields (and defaults) and shorthands of every layer kind, from the registry
+KIND_FIELDS = {name: kind.fields for name, kind in LAYER_KINDS.items()}
+SHORTHAND = {name: kind.shorthand for name, kind in LAYER_KINDS.items() if kind.shorthand}
 PADDINGS = ("same", "valid")
 
 
@@ -331,7 +158,7 @@ class Builder:
         if not self.work.charge(n):
             raise self._error(self.work.what, ctx, line, layer=layer, cls=LimitError)
 
-    def _emit(self, kind, name, attrs, ins, ctx, line, source_kind, table_c=None):
+    def _emit(self, kind, name, attrs, ins, ctx, line, source_kind, table_c=None, checks=()):
         if len(self.nodes) >= self.max_layers:
             raise self._error(f"spec expands to more than {self.max_layers} layers", ctx, line,
                               layer=name, cls=LimitError)
@@ -343,7 +170,7 @@ class Builder:
                               "output; choose another", ctx, line, layer=name, field="name")
         in_shapes = [self.tensors[t][0] for t in ins]
         try:
-            out = KINDS[kind].shape(self.dom, in_shapes, attrs)
+            out = PRIMITIVES[kind].shape(self.dom, in_shapes, attrs)
         except ZeroDivisionError:
             raise self._error("invalid sizes", ctx, line, layer=name) from None
         hb, wb, cb = (self.dom.base(x) for x in out)
@@ -358,7 +185,7 @@ class Builder:
             raise self._error(f"more than {MAX_CHANNELS} channels", ctx, line, layer=name, got=cb,
                               cls=LimitError)
         tc = self.tensors[ins[0]][1] if table_c is None else table_c
-        node = Node(name, kind, attrs, list(ins), in_shapes, out, ctx.path, line, source_kind)
+        node = Node(name, kind, attrs, list(ins), in_shapes, out, ctx.path, line, source_kind, checks)
         self.nodes.append(node)
         t = self._tensor(out, tc)
         self.names[name] = t
@@ -399,15 +226,16 @@ class Builder:
         blocks = self.spec.blocks
         if kind in blocks:
             return self._block(kind, fields, line, ctx, cur)
-        if kind not in SCHEMAS:
-            known = list(SCHEMAS) + list(blocks)
+        if kind not in LAYER_KINDS:
+            known = list(LAYER_KINDS) + list(blocks)
             raise self._error(f"unknown layer kind '{kind}'{suggest(kind, known)}", ctx, line,
                               layer=fields.get("name") if isinstance(fields.get("name"), str) else None)
-        f = self._fields(kind, fields, SCHEMAS[kind], ctx, line)
+        entry = LAYER_KINDS[kind]
+        f = self._fields(kind, fields, entry.fields, ctx, line)
         if f["when"] is not None and not self._when(f, ctx, line, cur):
             return cur
         name = f["name"] or ctx.auto_name(kind)
-        return getattr(self, f"_k_{kind}", self._k_act)(kind, f, name, ctx, line, cur)
+        return entry.expand(self, kind, f, name, ctx, line, cur)
 
     def _fields(self, kind, fields, schema, ctx, line):
         layer = fields.get("name") if isinstance(fields.get("name"), str) else None
@@ -434,7 +262,7 @@ class Builder:
                 raise self._error(f"name {problem}", ctx, line_of(fields, "name") or line,
                                   field="name", got=out["name"])
             out["name"] = ctx.prefix + out["name"]
-        if kind in CONV_KINDS:
+        if LAYER_KINDS[kind].conv_like:
             for k in ("bn", "act"):
                 if out[k] is None:
                     out[k] = self.spec.defaults.get(k)
@@ -545,7 +373,10 @@ class Builder:
             if c > MAX_CHANNELS:
                 raise self._error(f"more than {MAX_CHANNELS} channels", ctx, self._loc(f, "out", line),
                                   layer=layer, field="out", got=c, cls=LimitError)
-            return self.dom.scaled(c, self._scale(f, ctx, line)), c
+            mode = self._scale(f, ctx, line)
+            if self.spec.rounding.rule == "fixed":
+                mode = False  # channels as written, whatever alpha
+            return self.dom.scaled(c, mode), c
         r = self._num(f, "expand", ctx, line, kind, env)
         if r <= 0 or r > MAX_CHANNELS:
             raise self._error("expansion ratio must be positive", ctx, self._loc(f, "expand", line),
@@ -562,8 +393,11 @@ class Builder:
             cur = self._emit("act", f"{name}.{act}", {"fn": act}, [cur], ctx, line, source)
         return cur
 
+    def _kernel(self, f, key, ctx, line, kind):
+        return self._int(f, key, ctx, line, kind, maximum=MAX_KERNEL)
+
     def _conv_attrs(self, f, ctx, line, kind, k=None, stride=None):
-        k = self._int(f, "k", ctx, line, kind, maximum=MAX_KERNEL) if k is None else k
+        k = self._kernel(f, "k", ctx, line, kind) if k is None else k
         s = self._int(f, "stride", ctx, line, kind, maximum=MAX_KERNEL) if stride is None else stride
         pad = self._padding(f, ctx, line, kind) if "padding" in f else "same"
         if f.get("bias") is not None and "bias" in f:
@@ -576,115 +410,7 @@ class Builder:
             raise self._error(f"kernel {a['k']} is larger than the {h}x{w} input with valid padding",
                               ctx, line, layer=name, field="k")
 
-    # ---- kinds
-
-    def _k_conv(self, kind, f, name, ctx, line, cur, k=None, source=None):
-        a = self._conv_attrs(f, ctx, line, kind, k=1 if kind == "pw" else k)
-        g = self._int(f, "groups", ctx, line, kind)
-        c_out, tc = self._channels(f, ctx, line, kind, cur)
-        c_in = self.dom.base(self.tensors[cur][0][2])
-        if c_in % g or self.dom.base(c_out) % g:
-            raise self._error(f"groups {g} must divide input channels {c_in} and output channels "
-                              f"{self.dom.base(c_out)}", ctx, self._loc(f, "groups", line),
-                              layer=name, field="groups")
-        a.update(groups=g, depthwise=False, c_out=c_out)
-        self._check_valid(a, cur, ctx, line, name)
-        cur = self._emit(kind, name, a, [cur], ctx, line, source or kind, tc)
-        return self._tail(f, name, ctx, line, cur, source or kind)
-
-    _k_pw = _k_conv
-
-    def _k_dw(self, kind, f, name, ctx, line, cur, source=None):
-        a = self._conv_attrs(f, ctx, line, kind)
-        mult = self._int(f, "multiplier", ctx, line, kind) if "multiplier" in f else 1
-        c_in = self.tensors[cur][0][2]
-        a.update(groups=c_in, depthwise=True, c_out=self.dom.mul_int(c_in, mult), multiplier=mult)
-        self._check_valid(a, cur, ctx, line, name)
-        cur = self._emit("dw", name, a, [cur], ctx, line, source or "dw", self.tensors[cur][1] * mult)
-        return self._tail(f, name, ctx, line, cur, source or "dw")
-
-    def _k_dwsep(self, kind, f, name, ctx, line, cur):
-        # depthwise separable = depthwise D_K x D_K conv, then pointwise 1x1 (MobileNets §3.1)
-        dwf = {**f, "multiplier": 1}
-        cur = self._k_dw("dw", dwf, f"{name}.dw", ctx, line, cur, source="dwsep")
-        pwf = {**f, "groups": 1, "expand": None, "stride": 1, "padding": "same"}
-        return self._k_conv("pw", pwf, f"{name}.pw", ctx, line, cur, k=1, source="dwsep")
-
-    def _k_fc(self, kind, f, name, ctx, line, cur):
-        if f["bias"] is not None:
-            self._bool(f, "bias", ctx, line)
-        f = {**f, "expand": None}
-        c_out, tc = self._channels(f, ctx, line, kind, cur)
-        a = {"bias": f["bias"], "c_out": c_out}
-        cur = self._emit("fc", name, a, [cur], ctx, line, "fc", tc)
-        act = self._act_name(f.get("act"), f, "act", ctx, line)
-        if act:
-            cur = self._emit("act", f"{name}.{act}", {"fn": act}, [cur], ctx, line, "fc")
-        return cur
-
-    def _k_pool(self, kind, f, name, ctx, line, cur):
-        typ = self._choice(f, "type", ("avg", "max", "global"), ctx, line)
-        glob = self._bool(f, "global", ctx, line) or typ == "global"
-        a = {"type": "avg" if typ == "global" else typ, "global": glob,
-             # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
-             # counters see only the former
-             "call": self._choice(f, "call", ("module", "functional"), ctx, line)}
-        if not glob:
-            if f["k"] is None:
-                raise self._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
-                                  layer=name, field="k")
-            a["k"] = self._int(f, "k", ctx, line, kind, maximum=MAX_KERNEL)
-            a["stride"] = self._int(f, "stride", ctx, line, kind) if f["stride"] is not None else a["k"]
-            a["padding"] = self._padding(f, ctx, line, kind)
-            self._check_valid(a, cur, ctx, line, name)
-        return self._emit("pool", name, a, [cur], ctx, line, "pool")
-
-    def _k_bn(self, kind, f, name, ctx, line, cur):
-        return self._emit("bn", name, {}, [cur], ctx, line, "bn")
-
-    def _k_act(self, kind, f, name, ctx, line, cur):
-        fn = self._act_name(f["fn"] if kind == "act" else kind, f, "fn", ctx, line)
-        if fn is None:
-            return cur  # linear: no layer at all
-        return self._emit("act", name, {"fn": fn}, [cur], ctx, line, kind)
-
-    def _k_dropout(self, kind, f, name, ctx, line, cur):
-        return self._emit("dropout", name, {}, [cur], ctx, line, "dropout")
-
-    def _k_flatten(self, kind, f, name, ctx, line, cur):
-        return self._emit("flatten", name, {}, [cur], ctx, line, "flatten")
-
-    def _k_se(self, kind, f, name, ctx, line, cur):
-        # squeeze-and-excite: global pool -> 1x1 reduce (bias) -> act -> 1x1 expand (bias)
-        # -> gate -> channel-wise multiply with the SE input (Hu et al.; MobileNetV3 §5.3)
-        ratio = self._pos(f, "ratio", ctx, line, kind)
-        of = self._choice(f, "of", ("input", "block_input"), ctx, line)
-        rnd = self._choice(f, "round", ("make_divisible", "truncate"), ctx, line)
-        div = self._int(f, "divisor", ctx, line, kind)
-        mn = self._int(f, "min", ctx, line, kind) if f["min"] is not None else None
-        base_t = ctx.block_in if of == "block_input" else cur
-        squeeze = self.dom.rel(self.tensors[base_t][0][2], ratio, Rounding(rnd, div, mn))
-        act = self._act_name(f["act"], f, "act", ctx, line)
-        gate = self._act_name(f["gate"], f, "gate", ctx, line)
-        x = cur
-        c = self.tensors[cur][0][2]
-        t = self._emit("pool", f"{name}.pool", {"type": "avg", "global": True}, [cur], ctx, line, "se")
-        red = {"k": 1, "stride": 1, "padding": "same", "bias": True, "groups": 1, "depthwise": False,
-               "c_out": squeeze}
-        t = self._emit("conv", f"{name}.reduce", red, [t], ctx, line, "se")
-        if act:
-            t = self._emit("act", f"{name}.{act}", {"fn": act}, [t], ctx, line, "se")
-        t = self._emit("conv", f"{name}.expand", {**red, "c_out": c}, [t], ctx, line, "se")
-        if gate:
-            t = self._emit("act", f"{name}.{gate}", {"fn": gate}, [t], ctx, line, "se")
-        return self._emit("mul", f"{name}.scale", {}, [x, t], ctx, line, "se",
-                          self.tensors[x][1])
-
-    def _k_residual(self, kind, f, name, ctx, line, cur):
-        # identity shortcut when the block keeps its shape (MobileNetV2 §3.3); otherwise none
-        if cur == ctx.block_in or self.tensors[cur][0] != self.tensors[ctx.block_in][0]:
-            return cur
-        return self._emit("add", name, {}, [cur, ctx.block_in], ctx, line, "residual")
+    # ---- structure shared by kinds (layers.py's expanders call these)
 
     def _refs(self, f, ctx, line, name):
         refs = f["from"]
@@ -705,26 +431,9 @@ class Builder:
             out.append(self.names[full])
         return out
 
-    def _k_add(self, kind, f, name, ctx, line, cur):
-        ins = [cur] + [t for t in self._refs(f, ctx, line, name) if t != cur]
-        return self._merge("add", ins, name, ctx, line)
-
-    def _k_concat(self, kind, f, name, ctx, line, cur):
-        return self._merge("concat", self._refs(f, ctx, line, name), name, ctx, line)
-
-    def _merge(self, kind, ins, name, ctx, line):
-        shapes = [tuple(self.dom.base(x) for x in self.tensors[t][0]) for t in ins]
-        want = shapes[0] if kind == "add" else shapes[0][:2]
-        for s in shapes[1:]:
-            if (s if kind == "add" else s[:2]) != want:
-                shown = " vs ".join("x".join(map(str, s)) for s in shapes)
-                raise self._error(f"cannot {kind} tensors of shapes {shown}", ctx, line, layer=name)
-        tc = sum(self.tensors[t][1] for t in ins) if kind == "concat" else self.tensors[ins[0]][1]
-        return self._emit(kind, name, {}, ins, ctx, line, kind, tc)
-
-    def _k_parallel(self, kind, f, name, ctx, line, cur):
+    def _branches(self, f, name, ctx, line, cur):
+        """The output tensors of parallel's branches, each run on cur."""
         branches = f["branches"]
-        merge = self._choice(f, "merge", ("concat", "add"), ctx, line)
         if not isinstance(branches, list) or len(branches) < 1:
             raise self._error("must be a list of layer lists", ctx, self._loc(f, "branches", line),
                               layer=name, field="branches", got=branches)
@@ -739,7 +448,7 @@ class Builder:
                 br = LList([br])
                 br.line, br.item_lines = line, [self._loc(f, "branches", line)]
             outs.append(self._seq(br, sub, cur) if br else cur)
-        return self._merge(merge, outs, name, ctx, line)
+        return outs
 
     # ---- blocks
 
@@ -877,6 +586,47 @@ def _substitute(obj, words, charge, depth=0):
     return obj
 
 
+class ClosedFormView:
+    """The domain of a graph whose sizes are Sym closed forms (build_graph(symbolic=True)):
+    cost rules multiply the sympy expressions; approx lists the approximations made."""
+
+    symbolic = True
+
+    def __init__(self, approx):
+        self.approx = approx
+
+    def v(self, x):
+        return x.expr
+
+    def base(self, x):
+        return x.base
+
+    def div(self, x, n):
+        return x / n
+
+
+def _closed_form_sizes(g, tape):
+    """g, built through tape, with every size (shapes, attributes, checks) as a Sym."""
+    size = symbolic_sizes(tape)
+
+    def conv(v):
+        if isinstance(v, _Traced):
+            return size(v)
+        if isinstance(v, tuple):
+            return tuple(conv(x) for x in v)
+        return v
+
+    for n in g.nodes:
+        n.in_shapes = [conv(s) for s in n.in_shapes]
+        n.out_shape = conv(n.out_shape)
+        n.attrs = {k: conv(v) for k, v in n.attrs.items()}
+        n.checks = tuple(type(c)(**{f: conv(getattr(c, f)) for f in c.__dataclass_fields__})
+                         for c in n.checks)
+    g.input_shape = conv(g.input_shape)
+    g.domain = ClosedFormView(tape.approx)
+    return g
+
+
 def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
@@ -896,17 +646,14 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         >>> g.nodes[0].name, g.nodes[0].out_shape
         ('conv1', (80, 80, 32))
     """
-    from .cost import parse_alpha, resolve_resolution
-    from .spec import load_spec
-
     spec = load_spec(spec)
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or not 1 <= max_layers <= MAX_LAYERS:
         raise UsageError(f"max_layers must be an integer from 1 to {MAX_LAYERS}")
     if not isinstance(symbolic, bool):
         raise UsageError("symbolic must be true or false")
     if symbolic:
-        dom = SymbolicDomain(spec)
-        return Builder(spec, dom, max_layers).build(spec.input)
+        tape = ChannelTape(spec)
+        return _closed_form_sizes(Builder(spec, tape, max_layers).build(spec.input), tape)
     alpha = parse_alpha(alpha)
     resolution = resolve_resolution(spec, resolution)
     h, w, c = spec.input
@@ -915,3 +662,14 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         h = resolution
     dom = ExactDomain(alpha, spec)
     return Builder(spec, dom, max_layers).build((h, w, c))
+
+
+def _graph_of_data(data, path):
+    """The graph of spec data read from path at its base resolution (the ONNX reader's
+    check of every shape it wrote)."""
+    from .spec import spec_from_data
+
+    return build_graph(spec_from_data(data, path))
+
+
+onnx_reader.GRAPH_OF = _graph_of_data

@@ -1,4 +1,23 @@
-"""One shape rule and one cost rule per primitive layer kind, in a registry.
+"""The layer-kind registry: every kind a spec may name, in one entry each.
+
+A *layer kind* is what a spec writes (``conv``, ``dwsep``, ``se``, ``relu``...). Its
+``LayerKind`` entry holds its fields (with defaults; each field's JSON type and
+meaning is in ``FIELDS``), its shorthand, its doc line and its expander (how the
+builder turns one spec item into primitive nodes). A *primitive* kind is what a graph
+node is (``conv``, ``dw``, ``pool``, ``mul``...): its ``Primitive`` holds one shape
+rule, one cost rule and its label (the ``--by kind`` type, the MobileNet paper's
+Table 2 names). Some kinds are both (``conv``), some only spec-facing (``dwsep``
+expands into ``dw`` + ``pw``), one only primitive (``mul``, made by ``se``).
+
+The JSON Schema of specs (schemas.py), the field tables checked against
+docs/spec-format.md, the expression fields the injection tests try, the builder
+(graph.py) and every evaluator (cost.py exact and symbolic, the sweep/fit grid) read
+``LAYER_KINDS`` and ``PRIMITIVES``; tests refuse an entry that is not complete.
+Validity rules (groups divide channels, shapes match at a merge) are recorded once,
+by the expander, as ``Check`` objects on the node; every evaluator checks those.
+
+Adding a kind: one ``LayerKind`` entry below (plus a ``Primitive`` if it makes a new
+kind of node), a ``### `kind` `` section in docs/spec-format.md and a test.
 
 Each cost rule returns *raw counts by category* (multiply-accumulates, bias
 adds, BN elements, activation elements, pooled elements, ...); a counting
@@ -14,7 +33,9 @@ depthwise: D_K·D_K·M·D_F·D_F; pointwise: M·N·D_F·D_F.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Callable
 
 ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "swish", "silu", "sigmoid", "tanh", "softmax")
@@ -28,6 +49,8 @@ MADD_CATEGORIES = {
     "mac": "one multiply-accumulate of a conv or FC weight",
     "bias": "one bias add (one per output element of a layer with bias)",
     "bn": "one BatchNorm output element",
+    "bn.params": "one BatchNorm gamma or beta (2 per channel), once per layer: torchinfo counts "
+                 "a parameterized module's parameters as its mult-adds",
     **{f"act.{a}": f"one {a} output element" for a in ACTIVATIONS if a != "silu"},
     "pool.global.in": "one input element of a global average pool",
     "pool.global.out": "one output element of a global average pool",
@@ -51,8 +74,9 @@ PARAM_CATEGORIES = {
 
 
 @dataclass(frozen=True)
-class Kind:
-    """A primitive layer kind: its shape rule, cost rule and table label."""
+class Primitive:
+    """A primitive layer kind (a graph node's kind): its shape rule, cost rule and table
+    label."""
 
     name: str
     shape: Callable  # (dom, in_shapes, attrs) -> (H, W, C)
@@ -121,7 +145,7 @@ def _fc_cost(dom, ins, out, a):
 
 def _bn_cost(dom, ins, out, a):
     c = dom.v(out[2])
-    return {"bn": _elems(dom, out)}, {"bn.affine": 2 * c, "bn.stats": 2 * c}
+    return {"bn": _elems(dom, out), "bn.params": 2 * c}, {"bn.affine": 2 * c, "bn.stats": 2 * c}
 
 
 def _act_cost(dom, ins, out, a):
@@ -166,18 +190,426 @@ def _const(text):
     return lambda a, ins: text
 
 
-KINDS = {
-    "conv": Kind("conv", _conv_shape, _conv_cost, _conv_label),
-    "dw": Kind("dw", _conv_shape, _conv_cost, _conv_label),
-    "pw": Kind("pw", _conv_shape, _conv_cost, _conv_label),
-    "fc": Kind("fc", _fc_shape, _fc_cost, _const("FC")),
-    "bn": Kind("bn", _same_shape, _bn_cost, _const("BN")),
-    "act": Kind("act", _same_shape, _act_cost, lambda a, ins: ACT_LABELS[a["fn"]]),
-    "pool": Kind("pool", _pool_shape, _pool_cost,
-                 lambda a, ins: "Global pool" if a["global"] else f"{a['type'].capitalize()} pool"),
-    "add": Kind("add", _same_shape, _add_cost, _const("Add")),
-    "mul": Kind("mul", _same_shape, _mul_cost, _const("SE gate")),
-    "concat": Kind("concat", _concat_shape, _free_cost, _const("Concat")),
-    "dropout": Kind("dropout", _same_shape, _free_cost, _const("Dropout")),
-    "flatten": Kind("flatten", _same_shape, _free_cost, _const("Flatten")),
+
+def _pool_label(a, ins):
+    return "Global pool" if a["global"] else f"{a['type'].capitalize()} pool"
+
+
+# ---- validity rules, recorded on the node by the expander that checks them
+
+
+@dataclass(frozen=True)
+class Divides:
+    """n must divide every size in sizes (conv groups: input and output channels)."""
+
+    n: int
+    sizes: tuple  # domain values
+
+    def holds(self, value):
+        """Whether the rule holds when value(size) gives each size's number."""
+        return all(value(s) % self.n == 0 for s in self.sizes)
+
+
+@dataclass(frozen=True)
+class Equal:
+    """Every size in sizes must be equal (one dimension of the inputs of a merge)."""
+
+    sizes: tuple
+
+    def holds(self, value):
+        """Whether the rule holds when value(size) gives each size's number."""
+        return len({value(s) for s in self.sizes}) <= 1
+
+
+# ---- field types: one per field name, shared by every kind that has the field
+
+INT_EXPR = {"$ref": "#/$defs/int_expr"}
+NUM_EXPR = {"$ref": "#/$defs/num_expr"}
+BOOL = {"type": "boolean"}
+ACT = {"$ref": "#/$defs/activation"}
+TEXT = {"type": "string"}
+
+
+def _enum(*values):
+    return {"enum": list(values)}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A layer field: its JSON Schema type, its meaning, and, if the builder evaluates
+    it as an expression, how a spec writes an expression there ('{v}' is the text)."""
+
+    schema: dict
+    doc: str
+    expr: str | None = None
+
+
+FIELDS = {
+    "name": Field(TEXT, "layer name (prefixed inside blocks); default: kind + counter, e.g. dwsep3"),
+    "when": Field({"type": ["boolean", "number", "string"]},
+                  "keep the layer only if true or the expression is nonzero", "{v}"),
+    "k": Field(INT_EXPR, "kernel size D_K (square)", "{v}"),
+    "stride": Field(INT_EXPR, "stride", "{v}"),
+    "out": Field(INT_EXPR, "output channels as in the paper's table; scaled by alpha unless "
+                 "scale: false", "{v}"),
+    "expand": Field(NUM_EXPR, "output channels as a ratio of the actual input channels", "{v}"),
+    "groups": Field(INT_EXPR, "groups; must divide the channels (a conv's input and output)",
+                    "{v}"),
+    "padding": Field({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT]},
+                     "same (out = ceil(H/s)), valid, or explicit pixels p", "1+{v}"),
+    "bias": Field(BOOL, "the layer has a bias vector"),
+    "scale": Field({"enum": [True, False, "up"]},
+                   "scale 'out' by alpha: true; never: false; only when alpha > 1: up"),
+    "bn": Field(BOOL, "BatchNorm after the layer (default: defaults.bn)"),
+    "act": Field(ACT, "activation after the layer (default: defaults.act for conv-like kinds)"),
+    "multiplier": Field(INT_EXPR, "depthwise channel multiplier", "{v}"),
+    "type": Field(_enum("avg", "max", "global"), "pooling type"),
+    "global": Field(BOOL, "pool the whole feature map to 1x1"),
+    "call": Field(_enum("module", "functional"),
+                  "module or functional pool in the reference implementation (what hook "
+                  "counters see)"),
+    "fn": Field(ACT, "the activation function"),
+    "p": Field(NUM_EXPR, "dropout probability (costs nothing)"),
+    "ratio": Field(NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')", "{v}"),
+    "of": Field(_enum("input", "block_input"), "channels the squeeze ratio applies to"),
+    "round": Field(_enum("make_divisible", "truncate"), "rounding rule of the squeeze channels"),
+    "divisor": Field(INT_EXPR, "divisor of make_divisible", "{v}"),
+    "min": Field(INT_EXPR, "smallest channel count the rounding may give", "{v}"),
+    "gate": Field(ACT, "gating activation of squeeze-and-excite"),
+    "from": Field({"anyOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}]},
+                  "earlier layer name(s), or block_input"),
+    "branches": Field({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/branch"}},
+                      "a list of branches, each a list of layers, run on the same input"),
+    "merge": Field(_enum("concat", "add"), "how branch outputs are merged"),
+    "op": Field(TEXT, "the operator that is not counted (e.g. an ONNX op type)"),
+    "size": Field({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
+                   "maxItems": 2}, "output [H, W], fixed (default: the input's)"),
 }
+
+REQUIRED = object()  # a field default: the spec must give the field
+COMMON = {"name": None, "when": None}  # fields of every layer kind
+CONV_TAIL = {"bn": None, "act": None}
+
+
+# ---- expanders: (builder, kind, fields, name, ctx, line, tensor) -> output tensor
+# b is the graph.Builder: b._int/_bool/_choice/... read a field (errors name it and its
+# line), b._emit makes one primitive node, b.tensors[t] = (shape, table channels).
+
+def _expand_conv(b, kind, f, name, ctx, line, cur, k=None, source=None):
+    a = b._conv_attrs(f, ctx, line, kind, k=1 if kind == "pw" else k)
+    g = b._int(f, "groups", ctx, line, kind)
+    c_out, tc = b._channels(f, ctx, line, kind, cur)
+    c_in = b.tensors[cur][0][2]
+    checks = ()
+    if g != 1:
+        checks = (Divides(g, (c_in, c_out)),)
+        if not checks[0].holds(b.dom.base):
+            raise b._error(f"groups {g} must divide input channels {b.dom.base(c_in)} and output "
+                           f"channels {b.dom.base(c_out)}", ctx, b._loc(f, "groups", line),
+                           layer=name, field="groups")
+    a.update(groups=g, depthwise=False, c_out=c_out)
+    b._check_valid(a, cur, ctx, line, name)
+    cur = b._emit(kind, name, a, [cur], ctx, line, source or kind, tc, checks)
+    return b._tail(f, name, ctx, line, cur, source or kind)
+
+
+def _expand_dw(b, kind, f, name, ctx, line, cur, source=None):
+    a = b._conv_attrs(f, ctx, line, kind)
+    mult = b._int(f, "multiplier", ctx, line, kind) if "multiplier" in f else 1
+    c_in = b.tensors[cur][0][2]
+    a.update(groups=c_in, depthwise=True, c_out=b.dom.mul_int(c_in, mult), multiplier=mult)
+    b._check_valid(a, cur, ctx, line, name)
+    cur = b._emit("dw", name, a, [cur], ctx, line, source or "dw", b.tensors[cur][1] * mult)
+    return b._tail(f, name, ctx, line, cur, source or "dw")
+
+
+def _expand_dwsep(b, kind, f, name, ctx, line, cur):
+    # depthwise separable = depthwise D_K x D_K conv, then pointwise 1x1 (MobileNets §3.1)
+    dwf = {**f, "multiplier": 1}
+    cur = _expand_dw(b, "dw", dwf, f"{name}.dw", ctx, line, cur, source="dwsep")
+    pwf = {**f, "groups": 1, "expand": None, "stride": 1, "padding": "same"}
+    return _expand_conv(b, "pw", pwf, f"{name}.pw", ctx, line, cur, k=1, source="dwsep")
+
+
+def _expand_fc(b, kind, f, name, ctx, line, cur):
+    if f["bias"] is not None:
+        b._bool(f, "bias", ctx, line)
+    f = {**f, "expand": None}
+    c_out, tc = b._channels(f, ctx, line, kind, cur)
+    a = {"bias": f["bias"], "c_out": c_out}
+    cur = b._emit("fc", name, a, [cur], ctx, line, "fc", tc)
+    act = b._act_name(f.get("act"), f, "act", ctx, line)
+    if act:
+        cur = b._emit("act", f"{name}.{act}", {"fn": act}, [cur], ctx, line, "fc")
+    return cur
+
+
+def _expand_pool(b, kind, f, name, ctx, line, cur):
+    typ = b._choice(f, "type", ("avg", "max", "global"), ctx, line)
+    glob = b._bool(f, "global", ctx, line) or typ == "global"
+    a = {"type": "avg" if typ == "global" else typ, "global": glob,
+         # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
+         # counters see only the former
+         "call": b._choice(f, "call", ("module", "functional"), ctx, line)}
+    if not glob:
+        if f["k"] is None:
+            raise b._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
+                           layer=name, field="k")
+        a["k"] = b._kernel(f, "k", ctx, line, kind)
+        a["stride"] = b._int(f, "stride", ctx, line, kind) if f["stride"] is not None else a["k"]
+        a["padding"] = b._padding(f, ctx, line, kind)
+        b._check_valid(a, cur, ctx, line, name)
+    return b._emit("pool", name, a, [cur], ctx, line, "pool")
+
+
+def _expand_plain(b, kind, f, name, ctx, line, cur):
+    """A node of the same kind, no attributes (bn, dropout, flatten)."""
+    return b._emit(kind, name, {}, [cur], ctx, line, kind)
+
+
+def _expand_act(b, kind, f, name, ctx, line, cur):
+    fn = b._act_name(f["fn"] if kind == "act" else kind, f, "fn", ctx, line)
+    if fn is None:
+        return cur  # linear: no layer at all
+    return b._emit("act", name, {"fn": fn}, [cur], ctx, line, kind)
+
+
+def _expand_channel_shuffle(b, kind, f, name, ctx, line, cur):
+    # ShuffleNet: reshape C channels to (g, C/g), transpose, flatten; g must divide C
+    g = b._int(f, "groups", ctx, line, kind)
+    c = b.tensors[cur][0][2]
+    check = Divides(g, (c,))
+    if not check.holds(b.dom.base):
+        raise b._error(f"groups {g} must divide the {b.dom.base(c)} input channels", ctx,
+                       b._loc(f, "groups", line), layer=name, field="groups")
+    return b._emit(kind, name, {"groups": g}, [cur], ctx, line, kind, checks=(check,))
+
+
+def _expand_unknown(b, kind, f, name, ctx, line, cur):
+    # an operator without a cost rule (ONNX import, --allow-unknown): counted as zero, its
+    # output shape given by `out` (channels, not scaled) and `size` ([H, W], fixed), else
+    # the input's
+    from .limits import MAX_CHANNELS, MAX_RESOLUTION
+
+    op = f["op"]
+    if not isinstance(op, str) or not op.strip() or len(op) > 200:
+        raise b._error("must be text naming the operator", ctx, b._loc(f, "op", line),
+                       layer=name, field="op", got=op)
+    ins = [cur] + (b._refs(f, ctx, line, name) if f["from"] is not None else [])
+    h, w, c = b.tensors[cur][0]
+    tc = b.tensors[cur][1]
+    if f["out"] is not None:
+        tc = b._int(f, "out", ctx, line, kind, maximum=MAX_CHANNELS)
+        c = b.dom.fixed(tc)
+    if f["size"] is not None:
+        size = f["size"]
+        if not isinstance(size, list) or len(size) != 2:
+            raise b._error("must be a list [H, W]", ctx, b._loc(f, "size", line),
+                           layer=name, field="size", got=size)
+        hw = []
+        for v in size:
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_RESOLUTION:
+                raise b._error(f"sizes must be integers in [1, {MAX_RESOLUTION}]", ctx,
+                               b._loc(f, "size", line), layer=name, field="size", got=size)
+            hw.append(b.dom.fixed(v))
+        h, w = hw
+    a = {"op": op.strip(), "shape": (h, w, c)}
+    return b._emit("unknown", name, a, ins, ctx, line, "unknown", tc)
+
+
+def _expand_se(b, kind, f, name, ctx, line, cur):
+    # squeeze-and-excite: global pool -> 1x1 reduce (bias) -> act -> 1x1 expand (bias)
+    # -> gate -> channel-wise multiply with the SE input (Hu et al.; MobileNetV3 §5.3)
+    ratio = b._pos(f, "ratio", ctx, line, kind)
+    of = b._choice(f, "of", ("input", "block_input"), ctx, line)
+    rnd = b._choice(f, "round", ("make_divisible", "truncate"), ctx, line)
+    div = b._int(f, "divisor", ctx, line, kind)
+    mn = b._int(f, "min", ctx, line, kind) if f["min"] is not None else None
+    base_t = ctx.block_in if of == "block_input" else cur
+    rounding = dataclasses.replace(b.spec.rounding, rule=rnd, divisor=div, min=mn)
+    squeeze = b.dom.rel(b.tensors[base_t][0][2], ratio, rounding)
+    act = b._act_name(f["act"], f, "act", ctx, line)
+    gate = b._act_name(f["gate"], f, "gate", ctx, line)
+    x = cur
+    c = b.tensors[cur][0][2]
+    t = b._emit("pool", f"{name}.pool", {"type": "avg", "global": True}, [cur], ctx, line, "se")
+    red = {"k": 1, "stride": 1, "padding": "same", "bias": True, "groups": 1, "depthwise": False,
+           "c_out": squeeze}
+    t = b._emit("conv", f"{name}.reduce", red, [t], ctx, line, "se")
+    if act:
+        t = b._emit("act", f"{name}.{act}", {"fn": act}, [t], ctx, line, "se")
+    t = b._emit("conv", f"{name}.expand", {**red, "c_out": c}, [t], ctx, line, "se")
+    if gate:
+        t = b._emit("act", f"{name}.{gate}", {"fn": gate}, [t], ctx, line, "se")
+    return b._emit("mul", f"{name}.scale", {}, [x, t], ctx, line, "se", b.tensors[x][1])
+
+
+def _expand_residual(b, kind, f, name, ctx, line, cur):
+    # identity shortcut when the block keeps its shape (MobileNetV2 §3.3); otherwise none
+    if cur == ctx.block_in or b.tensors[cur][0] != b.tensors[ctx.block_in][0]:
+        return cur
+    return b._emit("add", name, {}, [cur, ctx.block_in], ctx, line, "residual",
+                   checks=_merge_checks("add", [cur, ctx.block_in], b))
+
+
+def _expand_add(b, kind, f, name, ctx, line, cur):
+    ins = [cur] + [t for t in b._refs(f, ctx, line, name) if t != cur]
+    return merge(b, "add", ins, name, ctx, line)
+
+
+def _expand_concat(b, kind, f, name, ctx, line, cur):
+    return merge(b, "concat", b._refs(f, ctx, line, name), name, ctx, line)
+
+
+def _merge_checks(kind, ins, b):
+    """add: inputs equal in every dimension; concat: in height and width."""
+    dims = 3 if kind == "add" else 2
+    return tuple(Equal(tuple(b.tensors[t][0][d] for t in ins)) for d in range(dims))
+
+
+def merge(b, kind, ins, name, ctx, line):
+    """An add or concat node of the tensors ins (also parallel's merge)."""
+    checks = _merge_checks(kind, ins, b)
+    if not all(c.holds(b.dom.base) for c in checks):
+        shapes = [tuple(b.dom.base(x) for x in b.tensors[t][0]) for t in ins]
+        shown = " vs ".join("x".join(map(str, s)) for s in shapes)
+        raise b._error(f"cannot {kind} tensors of shapes {shown}", ctx, line, layer=name)
+    tc = sum(b.tensors[t][1] for t in ins) if kind == "concat" else b.tensors[ins[0]][1]
+    return b._emit(kind, name, {}, ins, ctx, line, kind, tc, checks)
+
+
+def _expand_parallel(b, kind, f, name, ctx, line, cur):
+    merge_kind = b._choice(f, "merge", ("concat", "add"), ctx, line)
+    outs = b._branches(f, name, ctx, line, cur)
+    return merge(b, merge_kind, outs, name, ctx, line)
+
+
+# ---- the registry
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One layer kind a spec may name: its fields (name -> default, REQUIRED or None),
+    doc line, expander, shorthand field (`- pool: max` is `- pool: {type: max}`), the
+    JSON Schema rule across its fields, and an example of its fields (the smallest
+    valid item, used by tests), plus its Primitive when it makes nodes of its own name."""
+
+    name: str
+    doc: str
+    fields: dict
+    expand: Callable
+    example: dict = field(default_factory=dict)
+    shorthand: str | None = None
+    conv_like: bool = False  # bn and act default to the spec's defaults
+    primitive: Primitive | None = None
+    schema_rule: dict | None = None  # a JSON Schema rule across fields (the builder checks it)
+
+    def problems(self):
+        """What this entry lacks to be fully described (empty when complete)."""
+        out = []
+        if not (isinstance(self.name, str) and self.name.isidentifier()):
+            out.append("name is not an identifier")
+        if not (isinstance(self.doc, str) and self.doc.strip()):
+            out.append("no doc line")
+        if not callable(self.expand):
+            out.append("no expander")
+        for f in list(self.fields) + list(self.example):
+            if f not in FIELDS:
+                out.append(f"field '{f}' has no type and meaning in layers.FIELDS")
+        for f in self.example:
+            if f not in self.fields and f not in COMMON:
+                out.append(f"example field '{f}' is not a field of the kind")
+        if self.shorthand is not None and self.shorthand not in self.fields:
+            out.append(f"shorthand '{self.shorthand}' is not a field of the kind")
+        if self.primitive is not None:
+            p = self.primitive
+            if p.name != self.name:
+                out.append(f"primitive named '{p.name}'")
+            if not (callable(p.shape) and callable(p.cost) and callable(p.label)):
+                out.append("primitive without shape, cost or label rule")
+        return out
+
+
+_OUT_OR_EXPAND = {"oneOf": [{"required": ["out"]}, {"required": ["expand"]}]}
+_WINDOW_OR_GLOBAL = {"anyOf": [
+    {"required": ["k"]},
+    {"required": ["global"], "properties": {"global": {"const": True}}},
+    {"required": ["type"], "properties": {"type": {"const": "global"}}},
+]}
+_CONV = Primitive("conv", _conv_shape, _conv_cost, _conv_label)
+_DW = Primitive("dw", _conv_shape, _conv_cost, _conv_label)
+_PW = Primitive("pw", _conv_shape, _conv_cost, _conv_label)
+
+_ENTRIES = [
+    LayerKind("conv", "standard convolution (+ bn and act)",
+              {"k": REQUIRED, "stride": 1, "out": None, "expand": None, "groups": 1,
+               "padding": "same", "bias": False, "scale": True, **CONV_TAIL},
+              _expand_conv, {"k": 3, "out": 8}, conv_like=True, primitive=_CONV,
+              schema_rule=_OUT_OR_EXPAND),
+    LayerKind("dw", "depthwise convolution (+ bn and act)",
+              {"k": 3, "stride": 1, "multiplier": 1, "padding": "same", "bias": False, **CONV_TAIL},
+              _expand_dw, conv_like=True, primitive=_DW),
+    LayerKind("pw", "pointwise 1x1 convolution (+ bn and act)",
+              {"out": None, "expand": None, "stride": 1, "groups": 1, "bias": False, "scale": True,
+               **CONV_TAIL},
+              _expand_conv, {"out": 8}, conv_like=True, primitive=_PW, schema_rule=_OUT_OR_EXPAND),
+    LayerKind("dwsep", "depthwise separable convolution: dw then pw, each with bn and act",
+              {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, **CONV_TAIL},
+              _expand_dwsep, {"out": 8}, conv_like=True),
+    LayerKind("fc", "fully connected layer on the flattened input",
+              {"out": REQUIRED, "bias": True, "scale": False, "act": None},
+              _expand_fc, {"out": 8}, primitive=Primitive("fc", _fc_shape, _fc_cost, _const("FC"))),
+    LayerKind("pool", "average, max or global pooling",
+              {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid",
+               "call": "module"},
+              _expand_pool, {"k": 2}, shorthand="type",
+              primitive=Primitive("pool", _pool_shape, _pool_cost, _pool_label),
+              schema_rule=_WINDOW_OR_GLOBAL),
+    LayerKind("bn", "BatchNorm", {}, _expand_plain,
+              primitive=Primitive("bn", _same_shape, _bn_cost, _const("BN"))),
+    LayerKind("act", "an activation given by fn", {"fn": REQUIRED}, _expand_act, {"fn": "relu"},
+              primitive=Primitive("act", _same_shape, _act_cost, lambda a, ins: ACT_LABELS[a["fn"]])),
+    LayerKind("dropout", "dropout (no cost)", {"p": None}, _expand_plain, shorthand="p",
+              primitive=Primitive("dropout", _same_shape, _free_cost, _const("Dropout"))),
+    LayerKind("flatten", "flatten (no cost)", {}, _expand_plain,
+              primitive=Primitive("flatten", _same_shape, _free_cost, _const("Flatten"))),
+    LayerKind("channel_shuffle", "channel shuffle in groups (ShuffleNet; no cost)",
+              {"groups": REQUIRED}, _expand_channel_shuffle, {"groups": 2}, shorthand="groups",
+              primitive=Primitive("channel_shuffle", _same_shape, _free_cost,
+                                  _const("Channel shuffle"))),
+    LayerKind("se", "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
+              {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
+               "min": None, "act": "relu", "gate": "sigmoid"},
+              _expand_se),
+    LayerKind("residual", "add the block input when the shapes match", {}, _expand_residual),
+    LayerKind("add", "element-wise sum of the current tensor and earlier layers",
+              {"from": REQUIRED}, _expand_add, {"from": "input"}, shorthand="from",
+              primitive=Primitive("add", _same_shape, _add_cost, _const("Add"))),
+    LayerKind("concat", "channel concatenation of earlier layers",
+              {"from": REQUIRED}, _expand_concat, {"from": "input"}, shorthand="from",
+              primitive=Primitive("concat", _concat_shape, _free_cost, _const("Concat"))),
+    LayerKind("parallel", "branches on the same input, merged by concat or add",
+              {"branches": REQUIRED, "merge": "concat"}, _expand_parallel,
+              {"branches": [["relu"], ["relu"]]}),
+    LayerKind("unknown", "an operator mbcost cannot count: zero cost, marked unknown in tables",
+              {"op": REQUIRED, "out": None, "size": None, "from": None}, _expand_unknown,
+              {"op": "Foo"},
+              primitive=Primitive("unknown", lambda dom, ins, a: a["shape"], _free_cost,
+                                  lambda a, ins: f"unknown: {a['op']}")),
+]
+_ENTRIES += [LayerKind(a, f"the {a} activation", {}, _expand_act) for a in ACTIVATIONS]
+_ENTRIES.append(LayerKind("linear", "no activation", {}, _expand_act))
+
+LAYER_KINDS = {}
+for _k in _ENTRIES:
+    if _k.name in LAYER_KINDS:
+        raise ValueError(f"layer kind '{_k.name}' is registered twice")
+    if _k.problems():
+        raise ValueError(f"layer kind '{_k.name}' is incomplete: {'; '.join(_k.problems())}")
+    LAYER_KINDS[_k.name] = _k
+
+# node kinds made by no spec kind of the same name
+_NODE_ONLY = [Primitive("mul", _same_shape, _mul_cost, _const("SE gate"))]
+
+PRIMITIVES = {p.name: p for p in [k.primitive for k in _ENTRIES if k.primitive] + _NODE_ONLY}
+CONV_KINDS = tuple(k.name for k in _ENTRIES if k.conv_like)

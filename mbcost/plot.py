@@ -89,18 +89,28 @@ def layer_bars(analysis, by_kind=False, flops=False, all_layers=False):
     what = "FLOPs" if flops else "mult-adds"
     totals = (f * analysis.madds, analysis.params)
     titles = [f"{what} (total {si(totals[0])})", f"params (total {si(totals[1])})"]
+    keys = [lambda r: f * r.madds, lambda r: r.params]
+    mem = analysis.memory
+    if mem is not None:  # --memory: traffic; --device: the roofline time (a bound)
+        titles.append(f"traffic bytes (total {si(mem.traffic_bytes)})")
+        keys.append(lambda r: r.mem.traffic_bytes)
+        if mem.device is not None:
+            titles.append(f"roofline time, us (total {float(mem.time_s) * 1e6:.4g}; a bound, "
+                          "not a measurement)")
+            keys.append(lambda r: float(r.mem.time_s) * 1e6)
     if by_kind:
-        kinds = [k for k in analysis.by_kind() if all_layers or k.madds or k.params]
-        bars = [[(f"{k.type} ({k.layers})", f * k.madds) for k in kinds],
-                [(f"{k.type} ({k.layers})", k.params) for k in kinds]]
+        kinds = [k for k in analysis.by_kind() if all_layers or k.madds or k.params
+                 or (mem is not None and any(columns_has_traffic(r) for r in analysis.rows
+                                             if r.op == k.type))]
+        bars = [[(f"{k.type} ({k.layers})", sum(key(r) for r in analysis.rows if r.op == k.type))
+                 for k in kinds] for key in keys]
         return "by layer type (number of layers)", list(zip(titles, bars))
     rows = visible_rows(analysis, all_layers)
     if len(rows) <= MAX_BARS:
-        bars = [[(literal(r.name), f * r.madds) for r in rows],
-                [(literal(r.name), r.params) for r in rows]]
+        bars = [[(literal(r.name), key(r)) for r in rows] for key in keys]
         return "per layer", list(zip(titles, bars))
     panels = []
-    for title, key in zip(titles, (lambda r: f * r.madds, lambda r: r.params)):
+    for title, key in zip(titles, keys):
         ranked = sorted(rows, key=lambda r: -key(r))
         top, rest = ranked[:TOP_LAYERS], ranked[TOP_LAYERS:]
         bars = [(literal(r.name), key(r)) for r in top]
@@ -115,13 +125,14 @@ def plot_layers(analysis, path, by_kind=False, flops=False, all_layers=False):
     """Mult-adds and parameters as horizontal bar charts, side by side (see layer_bars)."""
     plt = pyplot()
     subtitle, panels = layer_bars(analysis, by_kind, flops, all_layers)
-    same_names = [b for b, _ in panels[0][1]] == [b for b, _ in panels[1][1]]
+    same_names = all([b for b, _ in p[1]] == [b for b, _ in panels[0][1]] for p in panels)
     n = max(len(bars) for _, bars in panels)
     label_chars = max((len(label) for _, bars in panels for label, _ in bars), default=10)
-    width = 11 + 0.09 * label_chars * (1 if same_names else 2)
-    fig, axes = plt.subplots(1, 2, figsize=(width, max(3.5, 1.6 + 0.26 * n)))
+    width = 5.5 * len(panels) + 0.09 * label_chars * (1 if same_names else len(panels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, max(3.5, 1.6 + 0.26 * n)))
     for i, (ax, (title, bars)) in enumerate(zip(axes, panels)):
-        _bars(plt, ax, bars, ("tab:blue", "tab:orange")[i], labels=i == 0 or not same_names)
+        _bars(plt, ax, bars, ("tab:blue", "tab:orange", "tab:green", "tab:red")[i],
+              labels=i == 0 or not same_names)
         ax.set_title(title)
     fig.suptitle(f"{literal(analysis.title)}: alpha {fmt_alpha(analysis.alpha)}, input "
                  f"{shape_str(analysis.input)}, convention '{analysis.convention}'\n{subtitle}")
@@ -157,6 +168,58 @@ def _bars(plt, ax, bars, color, labels=True):
     if not bars:
         ax.text(0.5, 0.5, "no layer has a cost under this convention", ha="center",
                 va="center", transform=ax.transAxes)
+
+
+def columns_has_traffic(row):
+    """Whether a layer moves or stores bytes (mbcost.columns.has_traffic)."""
+    from .columns import has_traffic
+
+    return has_traffic(row)
+
+
+def roofline_points(analysis):
+    """What plot_roofline draws, as plain data: (device, dtype, [(name, intensity, attained
+    FLOP/s, bound)]) for every layer that does multiply-accumulates; attained = 2 x MACs /
+    its roofline time."""
+    mem = analysis.memory
+    if mem is None or mem.device is None:
+        raise ValueError("a roofline chart needs an analysis made with a device")
+    pts = [(r.name, float(r.mem.intensity), float(2 * r.mem.macs / r.mem.time_s), r.mem.bound)
+           for r in analysis.rows if r.mem.macs and r.mem.intensity]
+    return mem.device, mem.dtype, pts
+
+
+def plot_roofline(analysis, path):
+    """The roofline chart: intensity (FLOP/byte) against attained FLOP/s, one point per
+    layer (compute-bound and memory-bound in two colours), the device's roof drawn."""
+    plt = pyplot()
+    dev, dtype, pts = roofline_points(analysis)
+    peak, bw = float(dev.peak_for(dtype)), float(dev.bandwidth)
+    xs = [p[1] for p in pts] or [1.0]
+    lo, hi = min(xs + [peak / bw]) / 4, max(xs + [peak / bw]) * 4
+    fig = plt.figure(figsize=(8, 5.5))
+    ax = fig.add_subplot(1, 1, 1)
+    roof_x = [lo, peak / bw, hi]
+    ax.plot(roof_x, [lo * bw, peak, peak], color="black", lw=1.5,
+            label=f"roof: {_short(bw)}B/s, {_short(peak)}FLOP/s ({dtype})")
+    for bound, color in (("memory", "tab:blue"), ("compute", "tab:red")):
+        sel = [p for p in pts if p[3] == bound]
+        ax.scatter([p[1] for p in sel], [p[2] for p in sel], s=14, color=color, alpha=0.7,
+                   label=f"{bound}-bound layers ({len(sel)})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOP per byte of traffic)")
+    ax.set_ylabel("attained FLOP/s (roofline bound)")
+    ax.xaxis.set_major_formatter(_short)
+    ax.yaxis.set_major_formatter(_short)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(f"{literal(analysis.title)}\non {literal(dev.title)}: alpha "
+                 f"{fmt_alpha(analysis.alpha)}, input {shape_str(analysis.input)}, memory model "
+                 f"'{analysis.memory.memory_model}'\na roofline bound, not a measurement",
+                 fontsize="small")
+    fig.tight_layout()
+    save(fig, path)
 
 
 # ---------------------------------------------------------------- sweep --plot

@@ -1,68 +1,89 @@
 """Rows -> rich table, plain text, CSV, JSON and Markdown. No cost logic lives here.
 
+The table's columns are defined once, in ``mbcost.columns``; the renderers here iterate
+them (the per-layer and the per-type layouts) and say only how each format writes a row,
+a cell and the total row.
+
 The JSON and CSV layouts are a public contract (docs/output-format.md): fields
 are only ever added, never renamed or removed, within a schema version.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
-from fractions import Fraction
 
+from . import columns
+from .columns import Options, kind_columns, layer_columns
+from .columns import fmt_alpha, number, pct, shape_str, si  # noqa: F401 (also report's, as before)
 from .escape import markdown as md
-from .graph import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+from .limits import RESERVED_NAME as TOTAL  # the CSV's total row; no layer may be called so
+from .textview import BAR
 
 JSON_SCHEMA = "mbcost.table/1"
 BY_KIND_SCHEMA = "mbcost.table-by-kind/1"
 FORMULA_SCHEMA = "mbcost.formula/1"
 LIST_SCHEMA = "mbcost.list/1"
-CSV_FIELDS = ("name", "kind", "op", "input", "output", "k", "stride", "madds", "params")
-BY_KIND_CSV_FIELDS = ("type", "layers", "madds", "madds_pct", "params", "params_pct")
+# the CSV headers without options (with --flops, ",flops" follows); from mbcost.columns
+CSV_FIELDS = tuple(c.name for c in layer_columns(Options(), "data"))
+BY_KIND_CSV_FIELDS = tuple(c.name for c in kind_columns(Options(), "data"))
 
 
-def number(x):
-    """A Fraction as a JSON-friendly number: int if whole, else float."""
-    if isinstance(x, Fraction):
-        return int(x) if x.denominator == 1 else float(x)
-    return x
-
-
-def fmt_alpha(a):
-    """0.75 -> '0.75', 1 -> '1.0'."""
-    a = Fraction(a)
-    return f"{float(a):g}" if a.denominator != 1 else f"{int(a)}.0"
-
-
-def shape_str(s):
-    """(112, 112, 32) -> '112x112x32'."""
-    return "x".join(str(int(v)) for v in s)
-
-
-def si(n, unit=""):
-    """Human units: 76524800 -> '76.52M'."""
-    n = int(n)
-    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= div:
-            return f"{n / div:.2f}{suffix}{unit}"
-    return f"{n}{unit}"
-
-
-def pct(part, whole):
-    """Share as a percentage (0.0 when whole is 0)."""
-    return 100.0 * part / whole if whole else 0.0
+UNKNOWN = "unknown"  # the kind of an operator mbcost cannot count (ONNX, --allow-unknown)
 
 
 def visible_rows(analysis, all_layers=False):
-    """Rows to show: every row, or only those with a non-zero cost."""
+    """Rows to show: every row, or only those with a non-zero cost and those marked
+    unknown (an operator counted as zero because mbcost cannot count it)."""
     if all_layers:
         return list(analysis.rows)
-    return [r for r in analysis.rows if r.madds or r.params]
+    return [r for r in analysis.rows
+            if r.madds or r.params or r.kind == UNKNOWN or columns.has_traffic(r)]
 
 
-def _scale(analysis, flops):
-    return 2 if flops else 1
+def unknown_note(analysis):
+    """A footnote naming the operators counted as zero because mbcost cannot count them."""
+    counts = {}
+    for r in analysis.rows:
+        if r.kind == UNKNOWN:
+            counts[r.op] = counts.get(r.op, 0) + 1
+    if not counts:
+        return ""
+    listed = ", ".join(f"{op[len('unknown: '):]} x{n}" for op, n in counts.items())
+    return f"{sum(counts.values())} layers marked unknown are counted as zero: {listed}."
+
+
+def by_kind_rows(analysis, all_kinds=False):
+    """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
+    Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
+    return [k for k in analysis.by_kind()
+            if all_kinds or k.madds or k.params or k.type.startswith(UNKNOWN + ": ")]
+
+
+# ---------------------------------------------------------------- the two layouts
+
+def layer_layout(analysis, fmt, flops=False, exact=False, rows=None):
+    """The per-layer layout (mbcost.columns) in a format: every layer, or rows."""
+    return columns.layer_layout(analysis, fmt, Options(flops, exact), rows)
+
+
+def kind_layout(analysis, fmt, flops=False, all_kinds=False):
+    """The per-type layout (MobileNet v1 Table 2) in a format: always exact integers."""
+    return columns.kind_layout(analysis, fmt, Options(flops), all_kinds)
+
+
+def _shown(lay, c):
+    """c's values as the screen and Markdown show them (as FLOPs with --flops)."""
+    values = lay.values(c)
+    if c.as_flops and lay.opts.scale != 1:
+        return [v * lay.opts.scale for v in values]
+    return values
+
+
+def _shown_total(lay, c):
+    return lay.total(c) * (lay.opts.scale if c.as_flops else 1)
 
 
 # ---------------------------------------------------------------- machine formats
@@ -75,18 +96,23 @@ def envelope(analysis, schema):
             "input": [int(v) for v in analysis.input], "convention": analysis.convention}
 
 
+def _json_rows(lay):
+    names = [c.name for c in lay.columns]
+    cols = [c.enc.write(lay.values(c), c.enc.json) for c in lay.columns]
+    return [dict(zip(names, vals)) for vals in zip(*cols)]
+
+
+def memory_totals(analysis):
+    """The totals --memory adds that are no column's sum: the peak live activations, where
+    it occurs, the data types, the memory model and the device ({} without --memory)."""
+    return {} if analysis.memory is None else analysis.memory.totals()
+
+
 def to_dict(analysis, flops=False):
     """The JSON contract as a plain dict (all layers, exact integers)."""
-    layers = []
-    for r in analysis.rows:
-        d = r.to_dict()
-        if flops:
-            d["flops"] = 2 * d["madds"]
-        layers.append(d)
-    totals = {"madds": int(analysis.madds), "params": int(analysis.params)}
-    if flops:
-        totals["flops"] = 2 * totals["madds"]
-    return {**envelope(analysis, JSON_SCHEMA), "layers": layers, "totals": totals}
+    lay = layer_layout(analysis, "data", flops)
+    return {**envelope(analysis, JSON_SCHEMA), "layers": _json_rows(lay),
+            "totals": {**lay.totals(), **memory_totals(analysis)}}
 
 
 def to_json(analysis, flops=False):
@@ -94,49 +120,38 @@ def to_json(analysis, flops=False):
     return json.dumps(to_dict(analysis, flops), indent=2) + "\n"
 
 
-def to_csv(analysis, flops=False):
-    """One row per layer, then a 'total' row."""
+def _csv_total(lay, c):
+    """c's cell in the CSV's total row."""
+    if c.label:
+        return TOTAL
+    if c.total:
+        return c.enc.csv(lay.total(c))
+    if c.share_of is not None:
+        return c.enc.csv(100.0 if lay.total(c.share_of) else 0.0)
+    if c.at_total:
+        return c.enc.csv(c.at_total(lay.analysis))
+    return ""
+
+
+def _csv(lay):
     buf = io.StringIO()
-    fields = CSV_FIELDS + (("flops",) if flops else ())
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(fields)
-    for r in analysis.rows:
-        row = [r.name, r.kind, r.op, shape_str(r.input), shape_str(r.output),
-               "" if r.k is None else r.k, "" if r.stride is None else r.stride,
-               int(r.madds), int(r.params)]
-        w.writerow(row + ([2 * int(r.madds)] if flops else []))
-    w.writerow([TOTAL, "", "", shape_str(analysis.input), "", "", "", int(analysis.madds),
-                int(analysis.params)] + ([2 * int(analysis.madds)] if flops else []))
+    w.writerow([c.name for c in lay.columns])
+    w.writerows(zip(*[c.enc.write(lay.values(c), c.enc.csv) for c in lay.columns]))
+    w.writerow([_csv_total(lay, c) for c in lay.columns])
     return buf.getvalue()
 
 
-def by_kind_rows(analysis, all_kinds=False):
-    """[KindRow(type, layers, madds, madds_pct, params, params_pct)] like MobileNet v1
-    Table 2: the types with a cost under the convention, or every type (all_kinds, --all)."""
-    return [k for k in analysis.by_kind() if all_kinds or k.madds or k.params]
-
-
-def _pct2(x):
-    """A share as the by-kind layouts give it: percent rounded to 2 decimals (Table 2's)."""
-    return round(x, 2)
+def to_csv(analysis, flops=False):
+    """One row per layer, then a 'total' row."""
+    return _csv(layer_layout(analysis, "data", flops))
 
 
 def by_kind_dict(analysis, flops=False, all_kinds=False):
     """The by-kind JSON contract (schema mbcost.table-by-kind/1) as a plain dict."""
-    kinds = []
-    for k in by_kind_rows(analysis, all_kinds):
-        d = {"type": k.type, "layers": k.layers, "madds": int(k.madds),
-             "madds_pct": _pct2(k.madds_pct), "params": int(k.params),
-             "params_pct": _pct2(k.params_pct)}
-        if flops:
-            d["flops"] = 2 * int(k.madds)
-        kinds.append(d)
-    totals = {"layers": sum(k["layers"] for k in kinds), "madds": int(analysis.madds),
-              "params": int(analysis.params)}
-    if flops:
-        totals["flops"] = 2 * int(analysis.madds)
-    return {**envelope(analysis, BY_KIND_SCHEMA), "all": bool(all_kinds), "kinds": kinds,
-            "totals": totals}
+    lay = kind_layout(analysis, "data", flops, all_kinds)
+    return {**envelope(analysis, BY_KIND_SCHEMA), "all": bool(all_kinds), "kinds": _json_rows(lay),
+            "totals": lay.totals()}
 
 
 def by_kind_json(analysis, flops=False, all_kinds=False):
@@ -146,21 +161,7 @@ def by_kind_json(analysis, flops=False, all_kinds=False):
 
 def by_kind_csv(analysis, flops=False, all_kinds=False):
     """One row per layer type (MobileNet v1 Table 2), then the 'total' row."""
-    d = by_kind_dict(analysis, flops, all_kinds)
-    fields = BY_KIND_CSV_FIELDS + (("flops",) if flops else ())
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(fields)
-    for k in d["kinds"]:
-        w.writerow([_csv_pct(k[f]) if f.endswith("_pct") else k[f] for f in fields])
-    t = d["totals"]
-    w.writerow([TOTAL, t["layers"], t["madds"], _csv_pct(100.0 if t["madds"] else 0.0), t["params"],
-                _csv_pct(100.0 if t["params"] else 0.0)] + ([t["flops"]] if flops else []))
-    return buf.getvalue()
-
-
-def _csv_pct(x):
-    return f"{x:.2f}"
+    return _csv(kind_layout(analysis, "data", flops, all_kinds))
 
 
 def header_line(analysis, flops=False):
@@ -170,76 +171,85 @@ def header_line(analysis, flops=False):
             f"{shape_str(analysis.input)}, convention '{analysis.convention}', {unit}")
 
 
+def _md_line(cells):
+    """One line of a Markdown pipe table (an empty cell is a single space)."""
+    cells = tuple(cells)
+    if all(cells):
+        return "| " + " | ".join(cells) + " |"
+    return "|" + "".join(f" {c} |" if c else " |" for c in cells)
+
+
+def _md_cells(lay, c):
+    """c's cells in Markdown, each escaped (mbcost.escape): a spec's names are literal text."""
+    if c.cell:
+        return [md(c.cell(r)) for r in lay.rows]
+    return [md(x) for x in c.enc.write(_shown(lay, c), c.enc.markdown)]
+
+
+def _md_total(lay, c):
+    """c's cell in Markdown's total row: the totals in bold, shares 100%."""
+    if c.total and c.markdown_total:
+        return f"**{c.enc.markdown(_shown_total(lay, c))}**"
+    return "100%" if c.share_of is not None else ""
+
+
 def to_markdown(analysis, by_kind=False, flops=False, all_layers=False):
-    """A pipe table fit for a pull-request comment."""
-    f = _scale(analysis, flops)
-    unit = "FLOPs" if flops else "Mult-adds"
-    lines = [f"**{md(header_line(analysis, flops))}**", ""]
+    """A pipe table fit for a pull-request comment: numbers right-aligned, the total row
+    labelled in its first cell."""
     if by_kind:
-        lines += [f"| Type | Layers | {unit} | % | Parameters | % |", "|---|--:|--:|--:|--:|--:|"]
-        for op, n, m, mp, p, pp in by_kind_rows(analysis, all_layers):
-            lines.append(f"| {op} | {n} | {m * f:,} | {mp:.2f}% | {p:,} | {pp:.2f}% |")
+        lay = kind_layout(analysis, "markdown", flops, all_layers)
     else:
-        lines += [f"| # | Layer | Type | Input | Output | {unit} | % | Parameters | % |",
-                  "|--:|---|---|---|---|--:|--:|--:|--:|"]
-        for i, r in enumerate(visible_rows(analysis, all_layers), 1):
-            lines.append(
-                f"| {i} | {md(r.name)} | {r.op}{_stride(r)} | {shape_str(r.input)} | {shape_str(r.output)} "
-                f"| {r.madds * f:,} | {pct(r.madds, analysis.madds):.2f}% | {r.params:,} "
-                f"| {pct(r.params, analysis.params):.2f}% |")
-    lines.append(f"| **Total** |{' |' * (1 if by_kind else 4)} **{analysis.madds * f:,}** | 100% "
-                 f"| **{analysis.params:,}** | 100% |")
-    return "\n".join(lines) + "\n"
-
-
-def _stride(r):
-    return f" /s{r.stride}" if r.stride and r.stride != 1 else ""
+        lay = layer_layout(analysis, "markdown", flops, rows=visible_rows(analysis, all_layers))
+    cols = lay.columns
+    lines = [f"**{md(header_line(analysis, flops))}**", "",
+             _md_line(c.heading(lay.opts, markdown=True) for c in cols),
+             "|" + "|".join("--:" if c.enc.right else "---" for c in cols) + "|"]
+    lines += map(_md_line, zip(*[_md_cells(lay, c) for c in cols]))
+    lines.append(_md_line(["**Total**"] + [_md_total(lay, c) for c in cols[1:]]))
+    notes = memory_notes(analysis)
+    return "\n".join(lines + ([""] + [md(n) for n in notes] if notes else [])) + "\n"
 
 
 # ---------------------------------------------------------------- terminal and plain text
 
+def _text_footer(lay, c):
+    """c's cell in the footer (the total row): always exact."""
+    if c.label:
+        return "Total"
+    if c.total:
+        return c.enc.exact(_shown_total(lay, c))
+    if c.at_total:
+        return c.enc.exact(c.at_total(lay.analysis))
+    return c.footer
+
+
+def _text_cells(lay, c):
+    if c.role == BAR:
+        return lay.values(c)  # shares, drawn as bars
+    if c.cell:
+        return [c.cell(r) for r in lay.rows]
+    return c.enc.write(_shown(lay, c), c.enc.exact if lay.opts.exact else c.enc.text)
+
+
 def layer_table(analysis, by_kind=False, exact=False, flops=False, all_layers=False):
     """The table view's column model and rows (a textview.Table): right-aligned numbers,
     share bars, totals in the footer. Numbers never narrow; the share bar gives way
-    first, then the shapes (Input, then Output), then the names (see mbcost.textview)."""
-    from .textview import BAR, NAME, Column, Table
+    first, then the shapes (Input, then Output), then the names (see mbcost.textview).
+    The per-type view is the paper's Table 2: always exact integers."""
+    from .textview import Table
 
-    f = _scale(analysis, flops)
-    unit = "FLOPs" if flops else "Mult-adds"
-    num = (lambda n: f"{int(n):,}") if exact else si
-    total_m, total_p = f"{analysis.madds * f:,}", f"{analysis.params:,}"
-    more = "a wider window or --format csv shows them"
     if by_kind:
-        kinds = by_kind_rows(analysis, all_layers)
-        cols = [Column("Type", "left", NAME, "Total", key=True),
-                Column("Layers", footer=str(sum(n for _, n, *_ in kinds))),
-                Column(unit, footer=total_m), Column("%", footer="100.00%"),
-                Column("Share", "left", BAR), Column("Params", footer=total_p),
-                Column("%", footer="100.00%")]
-        # the per-type view is the paper's Table 2: always exact integers
-        rows = [[op, str(n), f"{m * f:,}", f"{mp:.2f}%", mp, f"{p:,}", f"{pp:.2f}%"]
-                for op, n, m, mp, p, pp in kinds]
-        return Table(cols, rows, footer=True, frame=True, more=more)
-    cols = [Column("#"), Column("Layer", "left", NAME, "Total", key=True),
-            Column("Type", "left", NAME), Column("Input", footer=shape_str(analysis.input), drop=1),
-            Column("Output", drop=2), Column(unit, footer=total_m), Column("%", footer="100%"),
-            Column("Share", "left", BAR), Column("Params", footer=total_p),
-            Column("%", footer="100%")]
-    tm, tp = analysis.madds, analysis.params
-    shapes = {}  # a long network repeats a few shapes: format each once
-
-    def shape(s):
-        text = shapes.get(s)
-        if text is None:
-            text = shapes[s] = shape_str(s)
-        return text
-
-    rows = []
-    for i, r in enumerate(visible_rows(analysis, all_layers), 1):
-        mp, pp = pct(r.madds, tm), pct(r.params, tp)
-        rows.append([str(i), r.name, r.op + _stride(r), shape(r.input), shape(r.output),
-                     num(r.madds * f), f"{mp:.1f}", mp, num(r.params), f"{pp:.1f}"])
-    return Table(cols, rows, footer=True, frame=True, more=more)
+        lay = kind_layout(analysis, "text", flops, all_layers)
+    else:
+        lay = layer_layout(analysis, "text", flops, exact, visible_rows(analysis, all_layers))
+    cols = []
+    for c in lay.columns:
+        view = copy.copy(c)
+        view.header, view.footer = c.heading(lay.opts), _text_footer(lay, c)
+        cols.append(view)
+    rows = list(zip(*[_text_cells(lay, c) for c in lay.columns]))
+    return Table(cols, rows, footer=True, frame=True,
+                 more="a wider window or --format csv shows them")
 
 
 def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=False):
@@ -252,6 +262,28 @@ def table_view(analysis, by_kind=False, exact=False, flops=False, all_layers=Fal
     note = "" if by_kind else hidden_note(analysis, all_layers)
     if note:
         out.append(Line(note))
+    if unknown_note(analysis):
+        out.append(Line(unknown_note(analysis)))
+    out += [Line(n) for n in memory_notes(analysis)]
+    return out
+
+
+def memory_notes(analysis):
+    """What --memory and --device add under the table: the settings, the peak and where it
+    occurs, and that the time is a roofline bound, not a measurement."""
+    m = analysis.memory
+    if m is None:
+        return []
+    from .roofline import NOT_A_MEASUREMENT
+
+    types = m.dtype if m.weight_dtype == m.dtype else f"{m.dtype} activations, {m.weight_dtype} weights"
+    out = [f"Memory model '{m.memory_model}', {types}: peak live activations "
+           f"{m.peak_act_bytes:,} bytes at {m.peak_at}; weights {m.weight_bytes:,} bytes; "
+           f"traffic {m.traffic_bytes:,} bytes."]
+    if m.device is not None:
+        out.append(f"Time on {m.device.name} ({m.device.title}): {float(m.time_s) * 1e3:.4g} ms, "
+                   f"{NOT_A_MEASUREMENT} (ridge point {float(m.device.ridge(m.dtype)):.1f} "
+                   "FLOP/byte).")
     return out
 
 
@@ -266,7 +298,38 @@ def hidden_note(analysis, all_layers):
 
 # ---------------------------------------------------------------- formulas
 
-def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
+def metric_formula(metric, total, per, settings):
+    """A memory metric's closed forms, as formula_view and formula_dict take them (mem=)."""
+    from .memory_model import DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL
+
+    dev = settings.get("device")
+    dtype = settings.get("dtype") or DEFAULT_DTYPE
+    return {"name": metric, "dtype": dtype, "weight_dtype": settings.get("weight_dtype") or dtype,
+            "memory_model": settings.get("memory_model") or DEFAULT_MEMORY_MODEL,
+            "device": None if dev is None else str(dev),
+            "unit": "seconds" if metric == "latency" else "bytes", "total": total, "layers": per}
+
+
+def _metric_lines(mem, layers, show, poly):
+    from .roofline import NOT_A_MEASUREMENT
+
+    where = f"memory model '{mem['memory_model']}', {mem['dtype']}"
+    if mem["device"]:
+        where += f", device {mem['device']}"
+    out = ["", f"{mem['name']} ({mem['unit']}; {where}):"]
+    out.append(poly(f"  {mem['name']} = {show(mem['total'])}", 4))
+    if mem["name"] == "latency":
+        out.append(f"  ({NOT_A_MEASUREMENT}: a sum of per-layer Max(compute, memory) terms)")
+    elif mem["name"] == "peak":
+        out.append("  (a Max over the layers' live bytes: not one polynomial)")
+    if layers:
+        for name, op, e in mem["layers"]:
+            if e != 0:
+                out.append(poly(f"    {name} [{op}]: {show(e)}", 6))
+    return out
+
+
+def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), mem=None):
     """Closed forms as text (or LaTeX), with the approximations stated: a textview view
     whose long polynomials wrap between terms on a terminal, continuation lines indented
     (LaTeX is left on one line, to copy)."""
@@ -300,6 +363,8 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=()):
             at1 = r.subs(sympy.Symbol("alpha", positive=True), 1)
             out.append(poly(f"  {name}: {show(r)}  (= {float(at1):.4f} at alpha = 1, "
                             f"{float(1 / at1):.1f}x fewer)", 4))
+    if mem is not None:
+        out += _metric_lines(mem, layers, show, poly)
     out += [""]
     if formula.approximations:
         out.append(Line("These closed forms are exact at alpha = 1, rho = 1 "
@@ -319,7 +384,7 @@ def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
     return plain(formula_view(formula, by_kind, layers, latex, ratios))
 
 
-def formula_dict(formula, by_kind=False, layers=False, ratios=()):
+def formula_dict(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract (schema mbcost.formula/1) as a plain dict. Expressions are
     strings in sympy syntax (``*``, ``**``), which ``sympy.sympify`` reads back; like the
     text, kinds and layers whose closed forms are both 0 are left out."""
@@ -340,20 +405,33 @@ def formula_dict(formula, by_kind=False, layers=False, ratios=()):
         a = sympy.Symbol("alpha", positive=True)
         d["dwsep_ratios"] = [{"name": name, "ratio": str(r), "at_alpha_1": float(r.subs(a, 1))}
                              for name, r in ratios]
+    if mem is not None:
+        d["metric"] = {k: mem[k] for k in ("name", "unit", "dtype", "weight_dtype",
+                                            "memory_model", "device")}
+        d["metric"]["total"] = str(mem["total"])
+        if layers:
+            d["metric"]["layers"] = [{"name": n, "op": op, "value": str(e)}
+                                     for n, op, e in mem["layers"] if e != 0]
     d["approximations"] = list(formula.approximations)
     d["exact_at_base"] = bool(formula.exact_at_base)
     return d
 
 
-def formula_json(formula, by_kind=False, layers=False, ratios=()):
+def formula_json(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract as text."""
-    return json.dumps(formula_dict(formula, by_kind, layers, ratios), indent=2) + "\n"
+    return json.dumps(formula_dict(formula, by_kind, layers, ratios, mem), indent=2) + "\n"
 
 
 # ---------------------------------------------------------------- mbcost list
 
-def list_dict(specs=None, conventions=None, default=None):
-    """The list JSON contract (schema mbcost.list/1): the bundled specs, or the conventions."""
+def list_dict(specs=None, conventions=None, default=None, devices=None):
+    """The list JSON contract (schema mbcost.list/1): the bundled specs, the conventions or
+    the devices (rates in ops or bytes per second, as numbers)."""
+    if devices is not None:
+        return {"schema": LIST_SCHEMA, "devices": [
+            {"name": d.name, "title": d.title, "kind": d.kind,
+             "bandwidth": number(d.bandwidth), "peak": {k: number(v) for k, v in d.peak.items()},
+             "sources": dict(d.sources)} for d in devices]}
     if conventions is not None:
         return {"schema": LIST_SCHEMA, "conventions": [
             {"name": c.name, "summary": c.summary, "notes": c.notes, "default": c.name == default,
@@ -361,6 +439,14 @@ def list_dict(specs=None, conventions=None, default=None):
     return {"schema": LIST_SCHEMA, "specs": [
         {"name": s.name, "title": s.title, "description": s.description, "source": s.source,
          "input": [int(v) for v in s.input]} for s in specs]}
+
+
+def _rate(x):
+    """19500000000000 -> '19.5T' (the device files' units)."""
+    for div, suffix in ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(x) >= div:
+            return f"{x / div:g}{suffix}"
+    return f"{x:g}"
 
 
 def list_json(d):
@@ -372,5 +458,9 @@ def list_text(d):
     """One line per spec (name, description or title) or per convention (name, summary)."""
     if "conventions" in d:
         return "".join(f"{c['name']:13} {c['summary']}\n" for c in d["conventions"])
+    if "devices" in d:
+        return "".join(f"{x['name']:15} {x['title']}: {_rate(x['bandwidth'])}B/s, "
+                       + ", ".join(f"{k} {_rate(v)}OP/s" for k, v in x["peak"].items()) + "\n"
+                       for x in d["devices"])
     width = max((len(s["name"]) for s in d["specs"]), default=0) + 1
     return "".join(f"{s['name']:{width}} {s['description'] or s['title']}\n" for s in d["specs"])

@@ -2,9 +2,10 @@
 (``mbcost.<command>/1``: table, table-by-kind, sweep, check, fit, compare, layer,
 formula, list; docs/output-format.md).
 
-The spec schema is generated from ``graph.SCHEMAS`` (the fields and defaults the
-builder accepts) plus ``FIELDS`` below (each field's JSON type and meaning), so a
-field added to the builder without a type here fails loudly. The committed files
+The spec schema is generated from the layer-kind registry ``layers.LAYER_KINDS`` (each
+kind's fields, defaults, shorthand, doc line and cross-field rule) and
+``layers.FIELDS`` (each field's JSON type and meaning), so a kind or field added there
+reaches the schema with nothing else to edit. The committed files
 ``mbcost/schema/*.schema.json`` are this module's output; regenerate them with
 
     python -m mbcost.schemas
@@ -21,9 +22,9 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-from .graph import COMMON, REQUIRED, SCHEMAS, SHORTHAND
-from .layers import ACTIVATIONS
+from .layers import ACT, ACTIVATIONS, BOOL, COMMON, FIELDS, INT_EXPR, LAYER_KINDS, NUM_EXPR, REQUIRED, TEXT
 from . import design_report
+from .columns import COUNT_SCHEMA, SHAPE_SCHEMA, Options, kind_columns, layer_columns
 from .report import BY_KIND_SCHEMA, FORMULA_SCHEMA, JSON_SCHEMA, LIST_SCHEMA
 from .spec import SPEC_VERSION, TOP_KEYS, WIDTH_RULES
 
@@ -32,97 +33,24 @@ SCHEMA_FILES = {name: f"{name}.schema.json" for name in (
     "spec", "table", "table-by-kind", "sweep", "check", "fit", "compare", "layer", "formula", "list")}
 IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
 
-# JSON types of field values; an expression is a string the safe parser evaluates
-INT_EXPR = {"$ref": "#/$defs/int_expr"}
-NUM_EXPR = {"$ref": "#/$defs/num_expr"}
-BOOL = {"type": "boolean"}
-ACT = {"$ref": "#/$defs/activation"}
-TEXT = {"type": "string"}
-
-
-def _enum(*values):
-    return {"enum": list(values)}
-
-
-# field -> (JSON schema of its value, one-line meaning); shared by every kind that has it
-FIELDS = {
-    "name": (TEXT, "layer name (prefixed inside blocks); default: kind + counter, e.g. dwsep3"),
-    "when": ({"type": ["boolean", "number", "string"]},
-             "keep the layer only if true or the expression is nonzero"),
-    "k": (INT_EXPR, "kernel size D_K (square)"),
-    "stride": (INT_EXPR, "stride"),
-    "out": (INT_EXPR, "output channels as in the paper's table; scaled by alpha unless scale: false"),
-    "expand": (NUM_EXPR, "output channels as a ratio of the actual input channels"),
-    "groups": (INT_EXPR, "convolution groups; must divide input and output channels"),
-    "padding": ({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT]},
-                "same (out = ceil(H/s)), valid, or explicit pixels p"),
-    "bias": (BOOL, "the layer has a bias vector"),
-    "scale": ({"enum": [True, False, "up"]},
-              "scale 'out' by alpha: true; never: false; only when alpha > 1: up"),
-    "bn": (BOOL, "BatchNorm after the layer (default: defaults.bn)"),
-    "act": (ACT, "activation after the layer (default: defaults.act for conv-like kinds)"),
-    "multiplier": (INT_EXPR, "depthwise channel multiplier"),
-    "type": (_enum("avg", "max", "global"), "pooling type"),
-    "global": (BOOL, "pool the whole feature map to 1x1"),
-    "call": (_enum("module", "functional"),
-             "module or functional pool in the reference implementation (what hook counters see)"),
-    "fn": (ACT, "the activation function"),
-    "p": (NUM_EXPR, "dropout probability (costs nothing)"),
-    "ratio": (NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')"),
-    "of": (_enum("input", "block_input"), "channels the squeeze ratio applies to"),
-    "round": (_enum("make_divisible", "truncate"), "rounding rule of the squeeze channels"),
-    "divisor": (INT_EXPR, "divisor of make_divisible"),
-    "min": (INT_EXPR, "smallest channel count the rounding may give"),
-    "gate": (ACT, "gating activation of squeeze-and-excite"),
-    "from": ({"anyOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}]},
-             "earlier layer name(s), or block_input"),
-    "branches": ({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/branch"}},
-                 "a list of branches, each a list of layers, run on the same input"),
-    "merge": (_enum("concat", "add"), "how branch outputs are merged"),
-}
-
-KIND_DOCS = {
-    "conv": "standard convolution (+ bn and act)",
-    "dw": "depthwise convolution (+ bn and act)",
-    "pw": "pointwise 1x1 convolution (+ bn and act)",
-    "dwsep": "depthwise separable convolution: dw then pw, each with bn and act",
-    "fc": "fully connected layer on the flattened input",
-    "pool": "average, max or global pooling",
-    "bn": "BatchNorm",
-    "act": "an activation given by fn",
-    "dropout": "dropout (no cost)",
-    "flatten": "flatten (no cost)",
-    "se": "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
-    "residual": "add the block input when the shapes match",
-    "add": "element-wise sum of the current tensor and earlier layers",
-    "concat": "channel concatenation of earlier layers",
-    "parallel": "branches on the same input, merged by concat or add",
-}
-
-
-_OUT_OR_EXPAND = {"oneOf": [{"required": ["out"]}, {"required": ["expand"]}]}
-# rules across fields that graph.Builder checks (_channels: exactly one of out and
-# expand; _k_pool: a windowed pool needs k); kinds listed here cannot stand alone
-CONSTRAINTS = {
-    "conv": _OUT_OR_EXPAND,
-    "pw": _OUT_OR_EXPAND,
-    "pool": {"anyOf": [
-        {"required": ["k"]},
-        {"required": ["global"], "properties": {"global": {"const": True}}},
-        {"required": ["type"], "properties": {"type": {"const": "global"}}},
-    ]},
-}
 # inside blocks a word argument may stand for any value, so only structural rules apply
-BLOCK_CONSTRAINTS = {"conv": _OUT_OR_EXPAND, "pw": _OUT_OR_EXPAND}
+_STRUCTURAL = ("oneOf",)
+
+
+def _rule(kind, in_block):
+    """The kind's JSON Schema rule across fields (inside blocks only a structural one)."""
+    rule = LAYER_KINDS[kind].schema_rule or {}
+    return {k: v for k, v in rule.items() if k in _STRUCTURAL} if in_block else rule
 
 
 def _bare(kind):
     """Whether `- kind` alone (no fields) is a valid layer."""
-    return REQUIRED not in SCHEMAS[kind].values() and kind not in CONSTRAINTS
+    entry = LAYER_KINDS[kind]
+    return REQUIRED not in entry.fields.values() and entry.schema_rule is None
 
 
 def _default(v):
-    """A SCHEMAS default as a JSON value (None if there is none to show)."""
+    """A field default of the registry as a JSON value (None if there is none to show)."""
     if v is REQUIRED or v is None:
         return None
     if isinstance(v, Fraction):
@@ -133,9 +61,9 @@ def _default(v):
 def _field(key, default, in_block):
     """The schema of one field; inside blocks any field may also name a word argument."""
     try:
-        typ, doc = FIELDS[key]
+        typ, doc = FIELDS[key].schema, FIELDS[key].doc
     except KeyError:
-        raise KeyError(f"mbcost.schemas.FIELDS has no type for layer field '{key}'") from None
+        raise KeyError(f"mbcost.layers.FIELDS has no type for layer field '{key}'") from None
     s = {"anyOf": [typ, TEXT]} if in_block and typ.get("type") != "string" else dict(typ)
     if key == "branches" and in_block:
         s = {**typ, "items": {"$ref": "#/$defs/block_branch"}}
@@ -148,7 +76,8 @@ def _field(key, default, in_block):
 
 def _kind(kind, in_block):
     """The schema of `- kind: {...}` (and its shorthand and null forms)."""
-    schema = {**COMMON, **SCHEMAS[kind]}
+    entry = LAYER_KINDS[kind]
+    schema = {**COMMON, **entry.fields}
     body = {
         "type": "object",
         "properties": {k: _field(k, v, in_block) for k, v in schema.items()},
@@ -157,15 +86,15 @@ def _kind(kind, in_block):
     req = [k for k, v in schema.items() if v is REQUIRED]
     if req:
         body["required"] = req
-    body.update((BLOCK_CONSTRAINTS if in_block else CONSTRAINTS).get(kind, {}))
+    body.update(_rule(kind, in_block))
     forms = [body]
-    if _bare(kind) or (in_block and kind not in BLOCK_CONSTRAINTS and not req):
+    if _bare(kind) or (in_block and not _rule(kind, True) and not req):
         forms.append({"type": "null"})
     if kind == "pool" and not in_block:
         forms.append({"const": "global", "description": "pool: global, a global average pool"})
-    elif kind in SHORTHAND:
-        forms.append(_field(SHORTHAND[kind], None, in_block))
-    doc = KIND_DOCS.get(kind, "no activation" if kind == "linear" else f"the {kind} activation")
+    elif entry.shorthand:
+        forms.append(_field(entry.shorthand, None, in_block))
+    doc = entry.doc
     value = {"anyOf": forms} if len(forms) > 1 else body
     return {"type": "object", "description": doc, "properties": {kind: value},
             "required": [kind], "additionalProperties": False}
@@ -174,7 +103,7 @@ def _kind(kind, in_block):
 def _layer(in_block):
     """The schema of one list item of `layers:` (at the top level or inside a block)."""
     pre = "block_" if in_block else ""
-    kinds = list(SCHEMAS)
+    kinds = list(LAYER_KINDS)
     call = {
         "type": "object", "description": "a block call: {block_name: {args..., n, name, when}}",
         "minProperties": 1, "maxProperties": 1,
@@ -188,7 +117,8 @@ def _layer(in_block):
 
 
 def spec_json_schema():
-    """The JSON Schema of a spec file (format version SPEC_VERSION), generated from SCHEMAS."""
+    """The JSON Schema of a spec file (format version SPEC_VERSION), generated from the
+    layer-kind registry."""
     defs = {
         "int_expr": {"anyOf": [{"type": "integer"}, TEXT],
                      "description": "an integer or an expression such as '2*c' or 'make_divisible(c*1.5)'"},
@@ -202,7 +132,7 @@ def spec_json_schema():
             "properties": {"n": {**INT_EXPR, "description": "repeats (times the depth multiplier, "
                                  "rounded up); only the first keeps the stride argument"},
                            "name": {"type": "string", "description": "instance name (prefix)"},
-                           "when": FIELDS["when"][0]},
+                           "when": FIELDS["when"].schema},
             "additionalProperties": {"type": ["number", "string", "boolean"]},
         },
         "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
@@ -225,7 +155,7 @@ def spec_json_schema():
             },
         },
     }
-    for k in SCHEMAS:
+    for k in LAYER_KINDS:
         defs[f"kind_{k}"] = _kind(k, False)
         defs[f"block_kind_{k}"] = _kind(k, True)
     rounding = {"enum": list(WIDTH_RULES), "description": "channel rounding rule"}
@@ -266,8 +196,7 @@ def spec_json_schema():
 
 # ---------------------------------------------------------------- output layouts
 
-COUNT = {"type": "integer", "minimum": 0}
-SHAPE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "maxItems": 3}
+COUNT, SHAPE = COUNT_SCHEMA, SHAPE_SCHEMA  # as the table's columns write them
 OPT_INT = {"type": ["integer", "null"]}
 ALPHA = {"type": "number", "description": "width multiplier alpha: an integer when whole, else a float"}
 OPEN = ("Fields are only added within a schema version, never renamed or removed; consumers "
@@ -309,27 +238,41 @@ def _setting():
     }
 
 
+def _columns_schema(columns, kind_layout=False):
+    """(the schema of one row, of the totals) from a layout's data columns (mbcost.columns):
+    every field required unless an option adds it; the totals of the per-type layout say
+    which option adds them (as published; the per-layer layout's do not)."""
+    row = _obj({c.name: c.schema for c in columns}, required=[c.name for c in columns if not c.when])
+    totals = {}
+    for c in columns:
+        if c.total:
+            doc = c.total_doc or (f"only with --{c.when}" if c.when and kind_layout else None)
+            totals[c.name] = _d(c.enc.schema, doc) if doc else dict(c.enc.schema)
+    return row, _obj(totals, required=[c.name for c in columns if c.total and not c.when])
+
+
+def memory_totals_schema():
+    """The totals --memory adds beside the columns' sums (report.memory_totals)."""
+    from .memory import DTYPES, MEMORY_MODELS
+
+    dtype = {"enum": list(DTYPES)}
+    return {
+        "peak_act_bytes": _d({"type": "integer", "minimum": 0}, "peak live activation bytes "
+                             "over the execution order; only with --memory"),
+        "peak_at": _d({"type": "string"}, "the layer where the peak is first reached; only "
+                      "with --memory"),
+        "dtype": _d(dtype, "activation data type; only with --memory"),
+        "weight_dtype": _d(dtype, "weight data type; only with --memory"),
+        "memory_model": _d({"enum": list(MEMORY_MODELS)}, "memory model; only with --memory"),
+        "device": _d({"type": ["string", "null"]}, "the --device's name (null: none); only "
+                     "with --memory"),
+    }
+
+
 def table_json_schema():
     """The JSON Schema of `mbcost table --format json` output (schema mbcost.table/1)."""
-    layer = {
-        "type": "object",
-        "required": ["name", "kind", "op", "input", "output", "k", "stride", "madds", "params"],
-        "properties": {
-            "name": {"type": "string", "description": "layer name, unique"},
-            "kind": {"type": "string", "description": "primitive kind: conv, dw, pw, fc, bn, act, "
-                     "pool, add, mul, concat, dropout, flatten"},
-            "op": {"type": "string", "description": "the type label used by --by kind"},
-            "input": {**SHAPE, "description": "first input [H, W, C]"},
-            "output": {**SHAPE, "description": "output [H, W, C]"},
-            "k": {**OPT_INT, "description": "kernel size, null if none"},
-            "stride": {**OPT_INT, "description": "stride, null if none"},
-            "madds": {**COUNT, "description": "mult-adds under the convention"},
-            "params": {**COUNT, "description": "parameters under the convention"},
-            "flops": {**COUNT, "description": "2 x madds; only with --flops"},
-        },
-    }
-    totals = {"type": "object", "required": ["madds", "params"],
-              "properties": {"madds": COUNT, "params": COUNT, "flops": COUNT}}
+    layer, totals = _columns_schema(layer_columns(Options.every(), "data"))
+    totals["properties"].update(memory_totals_schema())
     return {
         "$schema": DRAFT,
         "title": f"mbcost table JSON output, {JSON_SCHEMA}",
@@ -354,19 +297,7 @@ def table_json_schema():
 
 def by_kind_json_schema():
     """`mbcost table --by kind --format json` (schema mbcost.table-by-kind/1)."""
-    pct = {"type": "number", "minimum": 0}
-    kind = _obj({
-        "type": _d({"type": "string"}, "the layer type (op label): Conv 1x1, Conv DW 3x3, FC..."),
-        "layers": _d(COUNT, "how many layers have this type"),
-        "madds": _d(COUNT, "mult-adds of these layers under the convention"),
-        "madds_pct": _d(pct, "percent of the total mult-adds, rounded to 2 decimals"),
-        "params": _d(COUNT, "parameters of these layers"),
-        "params_pct": _d(pct, "percent of the total parameters, rounded to 2 decimals"),
-        "flops": _d(COUNT, "2 x madds; only with --flops"),
-    }, required=["type", "layers", "madds", "madds_pct", "params", "params_pct"])
-    totals = _obj({"layers": _d(COUNT, "layers in the listed types"), "madds": COUNT,
-                   "params": COUNT, "flops": _d(COUNT, "only with --flops")},
-                  required=["layers", "madds", "params"])
+    kind, totals = _columns_schema(kind_columns(Options.every(), "data"), kind_layout=True)
     return _layout(BY_KIND_SCHEMA, "table --by kind", {
         **_setting(),
         "all": _d({"type": "boolean"}, "--all: types that cost nothing are listed too"),
@@ -397,7 +328,10 @@ def sweep_json_schema():
 
 def _limit_checks():
     return {"type": "array", "items": _obj({
-        "quantity": {"enum": ["madds", "params"]}, "limit": COUNT, "value": COUNT,
+        "quantity": _d({"enum": ["madds", "params", "peak_memory", "weights", "latency"]},
+                       "peak_memory and weights in bytes, latency in ns (a roofline bound, "
+                       "rounded up): with --max-peak-memory, --max-weights, --max-latency"),
+        "limit": COUNT, "value": COUNT,
         "headroom": _d({"type": "integer"}, "limit - value; negative: the excess"),
         "headroom_pct": _d({"type": "number"}, "headroom in percent of the limit (4 decimals)"),
         "ok": {"type": "boolean"}})}
@@ -508,6 +442,19 @@ def formula_json_schema():
             "ratio": _d({"type": "string"}, "1/N + 1/D_K^2 with N in alpha, sympy syntax"),
             "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
             "with --layers: each separable pair over the standard conv it replaces"),
+        "metric": _d(_obj({
+            "name": {"enum": ["activations", "traffic", "peak", "latency"]},
+            "unit": {"enum": ["bytes", "seconds"]},
+            "dtype": {"type": "string"}, "weight_dtype": {"type": "string"},
+            "memory_model": {"type": "string"}, "device": {"type": ["string", "null"]},
+            "total": _d({"type": "string"}, "the metric in alpha and rho, sympy syntax: a "
+                        "polynomial for activations and traffic, with Max terms for peak and "
+                        "latency"),
+            "layers": _d({"type": "array", "items": _obj({
+                "name": {"type": "string"}, "op": {"type": "string"},
+                "value": {"type": "string"}})}, "with --layers")},
+            required=["name", "unit", "dtype", "weight_dtype", "memory_model", "device",
+                      "total"]), "with --metric other than madds"),
         "approximations": _d({"type": "array", "items": {"type": "string"}},
                              "where the forms are continuous approximations (empty: exact)"),
         "exact_at_base": _d({"type": "boolean"}, "the forms equal the exact counts at alpha = rho = 1"),
@@ -529,8 +476,16 @@ def list_json_schema():
     out = _layout(LIST_SCHEMA, "list", {
         "specs": _d({"type": "array", "items": spec}, "the bundled specs (without --conventions)"),
         "conventions": _d({"type": "array", "items": conv}, "with --conventions"),
+        "devices": _d({"type": "array", "items": _obj({
+            "name": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
+            "bandwidth": _d({"type": "number", "minimum": 0}, "bytes per second"),
+            "peak": _d({"type": "object", "additionalProperties": {"type": "number"}},
+                       "data type -> operations per second"),
+            "sources": _d({"type": "object", "additionalProperties": {"type": "string"}},
+                          "field -> the public source of its figure")})}, "with --devices"),
     }, required=[])
-    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]}]
+    out["anyOf"] = [{"required": ["specs"]}, {"required": ["conventions"]},
+                    {"required": ["devices"]}]
     return out
 
 

@@ -14,7 +14,7 @@ import difflib
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,7 @@ import yaml
 
 from . import expr
 from .errors import LimitError, SpecError, UsageError, show
+from .layers import LAYER_KINDS
 from .numbers import MAX_CHARS
 
 SPEC_VERSION = 1
@@ -38,7 +39,7 @@ TOP_KEYS = (
     "mbcost", "name", "title", "description", "source", "extends", "input", "classes",
     "width", "depth", "defaults", "vars", "blocks", "layers",
 )
-WIDTH_RULES = ("truncate", "make_divisible")
+WIDTH_RULES = ("truncate", "make_divisible", "fixed")
 
 
 class LDict(dict):
@@ -479,7 +480,8 @@ def read_text(path, regular_only=False):
 class Rounding:
     """A channel rounding rule: how a real channel count becomes an integer."""
 
-    rule: str = "truncate"  # truncate: max(int(v), min); make_divisible: nearest multiple
+    rule: str = "truncate"  # truncate: max(int(v), min); make_divisible: nearest multiple;
+    # fixed: channels as written, alpha must be 1 (an imported ONNX graph's channels)
     divisor: int = 8
     min: int | None = None
 
@@ -491,6 +493,8 @@ class Rounding:
 
     def describe(self):
         """Human words for the rule."""
+        if self.rule == "fixed":
+            return "fixed channels"
         if self.rule == "make_divisible":
             return f"make_divisible(c, {self.divisor})" + (f", min {self.min}" if self.min else "")
         return f"max(int(c), {1 if self.min is None else self.min})"
@@ -515,7 +519,6 @@ class Spec:
     blocks: dict
     layers: list
     source: str = ""
-    raw: dict = field(default=None, repr=False, compare=False)
 
     def __repr__(self):
         return f"Spec(name={self.name!r}, path={self.path!r}, input={self.input}, layers=<{len(self.layers)} items>)"
@@ -647,7 +650,7 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
         input_shape = base.input
     else:
         raise SpecError("is required: [H, W, C]", path=path, line=line_of(data), field="input")
-    from .graph import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
+    from .limits import MAX_CHANNELS, MAX_RESOLUTION  # shared limits
 
     if max(input_shape[:2]) > MAX_RESOLUTION or input_shape[2] > MAX_CHANNELS:
         raise _err(f"input exceeds the limits ({MAX_RESOLUTION} px, {MAX_CHANNELS} channels)",
@@ -704,13 +707,11 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
         bb = data["blocks"]
         if not isinstance(bb, dict):
             raise _err("must be a mapping of block names to definitions", data, "blocks", path, got=bb)
-        from .graph import SCHEMAS
-
         for k, b in bb.items():
             if not isinstance(k, str) or not k.isidentifier():
                 raise SpecError("block names must be identifiers", path=path, line=line_of(bb, k),
                                 field=f"blocks.{k}", got=k)
-            if k in SCHEMAS:  # a block would silently replace the built-in kind
+            if k in LAYER_KINDS:  # a block would silently replace the built-in kind
                 raise SpecError(f"block name '{k}' is a built-in layer kind; choose another",
                                 path=path, line=line_of(bb, k), field=f"blocks.{k}")
             blocks[k] = (b, path)
@@ -727,7 +728,7 @@ def spec_from_data(data, path="<spec>", _chain=(), _nodes=None):
 
     return Spec(path=str(path), name=name, title=title, description=description, input=input_shape,
                 classes=classes, rounding=rounding, width_multiplier=wmult, depth_multiplier=dmult,
-                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source, raw=data)
+                defaults=defaults, vars=variables, blocks=blocks, layers=layers, source=source)
 
 
 def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
@@ -735,8 +736,9 @@ def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
 
     ``name_or_path`` may be a bundled name (``"mobilenet_v1"``, with or without ``.yaml``;
     ``bundled_names()`` lists them), a path to a YAML file (a path that exists wins over a
-    bundled name), a dict with the same content as a spec file, or a ``Spec`` (returned
-    as it is). ``extends:`` is resolved here.
+    bundled name), a path to an ONNX model (``.onnx``, read by ``mbcost.read_onnx``), a dict
+    with the same content as a spec file, or a ``Spec`` (returned as it is). ``extends:`` is
+    resolved here.
 
     Returns a frozen ``Spec`` (name, title, input, classes, width and depth rules,
     defaults, vars, blocks, layers); the layers are checked field by field when the graph
@@ -771,8 +773,12 @@ def load_spec(name_or_path, _chain=(), _nodes=None, _named_by_a_file=False):
     guarded = _named_by_a_file or bool(_chain)
     path = resolve(name_or_path)
     shown = str(name_or_path) if exists(name_or_path) else str(path)
-    text = read_text(path, regular_only=guarded)
     nodes = _nodes if _nodes is not None else current_nodes()
+    if str(path).lower().endswith(".onnx"):  # an ONNX model: read by the optional onnx extra
+        from .onnx_reader import read_onnx
+
+        return spec_from_data(read_onnx(path, shown=shown), shown, _chain, nodes)
+    text = read_text(path, regular_only=guarded)
     try:
         data = parse_yaml(text, shown, nodes)
     except LimitError:

@@ -1,4 +1,8 @@
-"""Shared pytest options: --update-golden rewrites tests/golden/ from the current output."""
+"""Shared pytest options and fixtures: ``--update-golden`` rewrites the golden files in
+tests/golden/ from the current output (the one switch for every golden test; review the
+diff before committing it)."""
+
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,17 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture()
-def update_golden(request):
-    """True when the run should rewrite golden files."""
-    return request.config.getoption("--update-golden")
+def golden(request):
+    """golden(path, text): assert that text is the golden file at path; with
+    --update-golden, rewrite the file first."""
+    update = request.config.getoption("--update-golden")
+
+    def check(path, text):
+        path = Path(path)
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.exists(), f"missing {path}; run python -m pytest --update-golden"
+        assert text == path.read_text(encoding="utf-8")
+
+    return check

@@ -23,7 +23,8 @@ TAKES_A_SPEC = (mbcost.analyze, mbcost.closed_form, mbcost.load_spec)
 
 def test_the_public_functions_are_these():
     assert {f.__name__ for f in FUNCTIONS} == {
-        "analyze", "closed_form", "load_spec", "build_graph", "bundled_names", "get_convention"}
+        "analyze", "closed_form", "load_spec", "build_graph", "bundled_names", "get_convention",
+        "read_onnx"}
 
 
 @pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)

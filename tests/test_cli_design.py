@@ -2,12 +2,11 @@
 input), golden outputs, every bundled spec, and the plot paths without matplotlib.
 
 Golden files live in tests/golden/design/; after a deliberate change of layout,
-regenerate them with ``MBCOST_UPDATE_GOLDEN=1 python -m pytest tests/test_cli_design.py``
+regenerate them with ``python -m pytest tests/test_cli_design.py --update-golden``
 and review the diff. The numbers in them are the paper's (see test_design.py).
 """
 
 import json
-import os
 import sys
 import types
 from fractions import Fraction
@@ -21,21 +20,11 @@ from mbcost.cli import main
 from mbcost.spec import bundled_names
 
 GOLDEN = Path(__file__).parent / "golden" / "design"
-UPDATE = os.environ.get("MBCOST_UPDATE_GOLDEN") == "1"
 
 
 def run(*args, **kw):
     """Invoke mbcost with stdout and stderr kept apart."""
     return CliRunner().invoke(main, [str(a) for a in args], env={"COLUMNS": "160"}, **kw)
-
-
-def golden(name, text):
-    """Compare text with tests/golden/design/NAME (or rewrite it when updating)."""
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text()
 
 
 # ---------------------------------------------------------------- golden outputs
@@ -74,12 +63,12 @@ GOLDEN_CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
-def test_golden(name):
+def test_golden(name, golden):
     args, code = GOLDEN_CASES[name]
     r = run(*args)
     assert r.exit_code == code, r.stderr
     assert r.stderr == ""
-    golden(name, r.stdout)
+    golden(GOLDEN / name, r.stdout)
 
 
 # ---------------------------------------------------------------- numbers through the CLI

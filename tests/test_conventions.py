@@ -1,8 +1,8 @@
 """Counting conventions: the peer-counter presets against their published rules, the README's
 table against the code, and the --explain view.
 
-The peer counters' totals are not published; their rules are
-(/work/shared/reference/peer_conventions.md). So each expected total is built here by hand:
+The peer counters' totals are not published; their rules are (each counter's source:
+fvcore's handles, thop's and ptflops' module hooks; README "Counting conventions"). So each expected total is built here by hand:
 a small walker, written from the papers' architecture tables and independent of mbcost,
 counts every element each rule needs (BN outputs, activation outputs per type, pool inputs and
 outputs, SE gate multiplies, bias adds). The walker is first anchored to the published
@@ -384,6 +384,22 @@ def test_readme_explain_example_is_current():
     r = CliRunner().invoke(main, ["table", "mobilenet_v3_large", "--convention", "fvcore",
                                   "--explain"])
     assert r.output == shown
+
+
+@pytest.mark.parametrize("alpha, text, value", [("0.75", "alpha 0.75,", 0.75), ("1", "alpha 1.0,", 1)])
+def test_explain_writes_alpha_as_table_does(alpha, text, value):
+    def first_line(*args):
+        r = CliRunner().invoke(main, ["table", "mobilenet_v2", "--alpha", alpha, *args])
+        assert r.exit_code == 0, r.stderr
+        return r.stdout
+
+    # one formatter: 'alpha 0.75' (never '3/4') in the text, 0.75 (never "3/4") in JSON
+    assert text in first_line().splitlines()[0]
+    assert text in first_line("-c", "fvcore", "--explain").splitlines()[0]
+    assert text in first_line("-c", "fvcore", "--explain", "-f", "markdown").splitlines()[0]
+    for args in ([], ["-c", "fvcore", "--explain"]):
+        got = json.loads(first_line(*args, "-f", "json"))["alpha"]
+        assert got == value and type(got) is type(value)
 
 
 POOL_SPEC = """mbcost: 1

@@ -1,8 +1,8 @@
 """The design library (mbcost.design): units, value lists, the fast exact grid,
 check, fit, densify/compare and the one-layer calculator.
 
-Expected numbers come from /work/shared/reference/paper_tables.md (MobileNet v1
-Tables 3, 4, 6, 7; TF-slim §1.8) or are derived by hand in the test.
+Expected numbers come from the MobileNet v1 paper (arXiv 1704.04861, Tables 3, 4,
+6, 7), the TF-slim MobileNet v1 checkpoint table, or are derived by hand in the test.
 """
 
 from fractions import Fraction
@@ -116,7 +116,8 @@ def test_grid_builds_one_graph_per_alpha_and_per_resolution():
     for a in (1, Fraction(1, 2)):
         for r in (224, 160, 128):
             ev.point(a, r)
-    assert len(ev._chan) == 2 and len(ev._spat) == 3  # channel replays, spatial graphs
+    # 2 channel replays and 3 spatial graphs: the work charged is exactly that
+    assert ev.work == 2 * ev.replay_cost + 3 * ev.build_cost
 
 
 def test_sweep_refuses_huge_grids():
@@ -397,21 +398,37 @@ def test_spec_errors_pass_through(tmp_path):
 
 @pytest.mark.parametrize("spec", mbcost.bundled_names())
 @pytest.mark.parametrize("convention", ["paper", "torchprofile"])
-def test_closed_form_totals_equal_the_engines_closed_form(spec, convention):
+def test_fits_closed_form_is_mbcost_closed_form(spec, convention):
+    # fit's starting point (the grid's Monomials, counted layers only) and closed_form
+    # (every layer, printed by sympy) come from the one engine: their totals agree
     import sympy
 
-    mine = design.closed_form_totals(spec, convention)
+    polys = design.GridEvaluator(spec, convention).closed_form()
     ref = mbcost.closed_form(spec, convention)
-    assert sympy.expand(mine["madds"] - ref.madds) == 0
-    assert sympy.expand(mine["params"] - ref.params) == 0
+    assert sympy.expand(polys["madds"].to_sympy() - ref.madds) == 0
+    assert sympy.expand(polys["params"].to_sympy() - ref.params) == 0
 
 
-def test_closed_form_totals_mobilenet_v1_by_hand():
+@pytest.mark.parametrize("a", ["1", "0.75", "0.5", "0.25"])
+@pytest.mark.parametrize("res", [224, 192, 160, 128])
+def test_closed_form_is_exact_where_everything_divides(a, res):
+    # MobileNet v1's widths (32 ... 1024) times these alphas are whole, and these
+    # resolutions are multiples of its total stride 32: no rounding, so the continuous
+    # closed form equals the exact count
+    from mbcost.symbols import alpha, rho
+
+    f = mbcost.closed_form("mobilenet_v1")
+    at = {alpha: Fraction(a), rho: Fraction(res, 224)}
+    exact = mbcost.analyze("mobilenet_v1", alpha=a, resolution=res)
+    assert (f.madds.subs(at), f.params.subs(at)) == (exact.madds, exact.params)
+
+
+def test_closed_form_mobilenet_v1_by_hand():
     import sympy
 
     from mbcost.symbols import alpha, rho
 
-    f = design.closed_form_totals("mobilenet_v1")
+    f = {"madds": mbcost.closed_form("mobilenet_v1").madds}
     # 1x1 convs 539,492,352 alpha^2 rho^2 (Table 2's 94.86%); 3x3 stem (10,838,016) and
     # depthwise (17,385,984) scale with alpha rho^2; the FC's 1,024,000 with alpha only
     want = 539_492_352 * alpha**2 * rho**2 + (10_838_016 + 17_385_984) * alpha * rho**2 \

@@ -89,7 +89,7 @@ def test_example_validates_against_the_schema():
 def test_every_kind_and_field_is_documented():
     sections = _sections(_text(SPEC_DOC))
     act_section = next(body for head, body in sections.items() if head.startswith("`act`"))
-    for kind, fields in graph.SCHEMAS.items():
+    for kind, fields in graph.KIND_FIELDS.items():
         if kind in ACTIVATIONS + ("linear",):
             assert f"`{kind}`" in act_section, kind
             continue
@@ -215,3 +215,12 @@ def test_by_kind_csv_example_is_what_mbcost_prints():
     r = CliRunner().invoke(main, ["table", "mobilenet_v1", "--by", "kind", "--convention",
                                   "weights", "--format", "csv"])
     assert r.stdout == example
+
+
+def test_contributing_names_every_module():
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    where = text[text.index("## Where things are"):]
+    for p in sorted((root / "mbcost").glob("*.py")):
+        if p.stem not in ("__init__", "__main__"):
+            assert f"`{p.name}`" in where, f"CONTRIBUTING.md does not say what {p.name} is for"

@@ -1,7 +1,7 @@
 """The bundled MobileNet family (V2, V3 Large/Small, EfficientNet B0-B7) against the published
 numbers: torchvision's num_params and GFLOPS, the TF-slim README checkpoint tables, the
-papers' tables. Every expected value is quoted from /work/shared/reference/paper_tables.md
-(section given) or derived from one by the arithmetic shown.
+papers' tables. Every expected value is quoted from one of these (source given at the
+test) or derived from one by the arithmetic shown.
 """
 
 from __future__ import annotations

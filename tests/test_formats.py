@@ -40,6 +40,7 @@ def refused(*args):
 # MobileNet v1 Table 2 (convention 'weights': the paper's parameter shares leave out the FC
 # bias); exact counts as in tests/test_paper_v1.py. Layers per type from Table 1: 13
 # depthwise separable pairs, the 3x3 stem and the FC layer.
+TABLE_2_FIELDS = ["type", "layers", "madds", "madds_pct", "params", "params_pct"]
 TABLE_2 = [
     ["Conv 1x1", "13", "539492352", "94.86", "3139584", "74.59"],
     ["Conv DW 3x3", "13", "17385984", "3.06", "44640", "1.06"],
@@ -48,15 +49,20 @@ TABLE_2 = [
 ]
 
 
+def _table_2(row):
+    return [row[f] for f in TABLE_2_FIELDS]
+
+
 def test_by_kind_csv_is_table_2():
-    rows = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind",
-                                          "--convention", "weights", "--format", "csv"))))
-    assert rows[0] == ["type", "layers", "madds", "madds_pct", "params", "params_pct"]
-    assert rows[1:-1] == TABLE_2
+    text = ok("table", "mobilenet_v1", "--by", "kind", "--convention", "weights", "--format", "csv")
+    # the documented header; columns added later are only ever appended
+    assert next(csv.reader(io.StringIO(text)))[:6] == TABLE_2_FIELDS
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [_table_2(r) for r in rows[:-1]] == TABLE_2
     # the total row: 28 layers, 568,740,352 mult-adds (Table 1), 4,209,088 weights
-    assert rows[-1] == ["total", "28", "568740352", "100.00", "4209088", "100.00"]
-    assert sum(int(r[2]) for r in rows[1:-1]) == 568_740_352
-    assert sum(int(r[4]) for r in rows[1:-1]) == 4_209_088
+    assert _table_2(rows[-1]) == ["total", "28", "568740352", "100.00", "4209088", "100.00"]
+    assert sum(int(r["madds"]) for r in rows[:-1]) == 568_740_352
+    assert sum(int(r["params"]) for r in rows[:-1]) == 4_209_088
 
 
 def test_by_kind_json_has_the_same_fields():
@@ -65,20 +71,21 @@ def test_by_kind_json_has_the_same_fields():
     assert d["schema"] == "mbcost.table-by-kind/1"
     assert (d["model"], d["convention"], d["alpha"], d["resolution"]) == (
         "mobilenet_v1", "weights", 1, 224)
-    fields = ["type", "layers", "madds", "madds_pct", "params", "params_pct"]
-    assert [list(k) for k in d["kinds"]] == [fields] * 4
-    assert [[str(k[f]) if not f.endswith("pct") else f"{k[f]:.2f}" for f in fields]
+    fields = next(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "-f", "csv"))))
+    assert [list(k) for k in d["kinds"]] == [fields] * 4  # the CSV's columns, in its order
+    assert [[str(k[f]) if not f.endswith("pct") else f"{k[f]:.2f}" for f in TABLE_2_FIELDS]
             for k in d["kinds"]] == TABLE_2
-    assert d["totals"] == {"layers": 28, "madds": 568_740_352, "params": 4_209_088}
+    assert {f: d["totals"][f] for f in ("layers", "madds", "params")} == {
+        "layers": 28, "madds": 568_740_352, "params": 4_209_088}
     assert d["all"] is False
 
 
 def test_by_kind_flops_doubles_every_row_and_the_total():
-    rows = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--flops",
-                                          "--format", "csv"))))
-    assert rows[0][-1] == "flops"
-    for r in rows[1:]:
-        assert int(r[-1]) == 2 * int(r[2])
+    rows = list(csv.DictReader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--flops",
+                                              "--format", "csv"))))
+    assert "flops" in rows[0]
+    for r in rows:
+        assert int(r["flops"]) == 2 * int(r["madds"])
     d = json.loads(ok("table", "mobilenet_v1", "--by", "kind", "--flops", "--format", "json"))
     assert d["totals"]["flops"] == 2 * 568_740_352
     assert all(k["flops"] == 2 * k["madds"] for k in d["kinds"])
@@ -88,14 +95,15 @@ def test_all_honours_by_kind_in_every_format():
     a = mbcost.analyze("mobilenet_v1")
     # MobileNet v1: every conv is followed by BN and ReLU: 27 convs -> 27 BN, 27 ReLU
     assert sum(r.kind == "bn" for r in a.rows) == 27
-    plain = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "-f", "csv"))))
-    full = list(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--all",
-                                          "-f", "csv"))))
-    assert "BN" not in [r[0] for r in plain]
-    bn = next(r for r in full if r[0] == "BN")
-    assert bn[1:] == ["27", "0", "0.00", "0", "0.00"]
-    assert full[-1][1] == str(len(a.rows))  # with --all the total counts every layer
-    assert full[-1][2:] == plain[-1][2:]  # the totals themselves do not change
+    plain = list(csv.DictReader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "-f", "csv"))))
+    full = list(csv.DictReader(io.StringIO(ok("table", "mobilenet_v1", "--by", "kind", "--all",
+                                              "-f", "csv"))))
+    assert "BN" not in [r["type"] for r in plain]
+    bn = next(r for r in full if r["type"] == "BN")
+    assert _table_2(bn) == ["BN", "27", "0", "0.00", "0", "0.00"]
+    assert full[-1]["layers"] == str(len(a.rows))  # with --all the total counts every layer
+    # the totals themselves do not change
+    assert {**full[-1], "layers": ""} == {**plain[-1], "layers": ""}
     d = json.loads(ok("table", "mobilenet_v1", "--by", "kind", "--all", "-f", "json"))
     assert d["all"] is True and "BN" in [k["type"] for k in d["kinds"]]
     for fmt in ("markdown", "table"):
@@ -106,7 +114,7 @@ def test_all_honours_by_kind_in_every_format():
 def test_by_kind_csv_to_a_file(tmp_path):
     out = tmp_path / "table2.csv"
     assert ok("table", "mobilenet_v1", "--by", "kind", "-f", "csv", "-o", out) == ""
-    assert out.read_text(encoding="utf-8").splitlines()[0] == "type,layers,madds,madds_pct,params,params_pct"
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("type,layers,madds,madds_pct,params,params_pct")
 
 
 # ---------------------------------------------------------------- the reserved name 'total'
@@ -126,9 +134,9 @@ def test_total_inside_a_name_is_fine(tmp_path):
     p = tmp_path / "net.yaml"
     p.write_text("name: t\ninput: [8, 8, 3]\nlayers:\n  - conv: {name: total_conv, k: 3, out: 8}\n",
                  encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(ok("table", p, "--format", "csv"))))
-    assert [r[0] for r in rows if r[0].startswith("total")] == ["total_conv", "total"]
-    assert rows[-1][0] == "total" and rows[-1][1] == ""  # only the total row has no kind
+    rows = list(csv.DictReader(io.StringIO(ok("table", p, "--format", "csv"))))
+    assert [r["name"] for r in rows if r["name"].startswith("total")] == ["total_conv", "total"]
+    assert rows[-1]["name"] == "total" and rows[-1]["kind"] == ""  # only the total row has no kind
 
 
 # ---------------------------------------------------------------- formula and list as JSON

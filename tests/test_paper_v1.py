@@ -1,5 +1,5 @@
 """MobileNet v1 (arXiv 1704.04861): every table mbcost can check, at the paper's printed
-precision and against the exact counts of /work/shared/reference/paper_tables.md §1.
+precision and against the exact counts of the TF-slim MobileNet v1 checkpoint table.
 
 Table 4 (Conv MobileNet) belongs to issue 4 and is not tested here.
 """
@@ -41,14 +41,14 @@ def v1(a=1, res=None, convention="paper", spec="mobilenet_v1"):
 def shares(convention):
     """{type: (mult-adds %, params %)} rounded to the paper's 2 decimals."""
     a = v1(convention=convention)
-    return {op: (round(mp, 2), round(pp, 2)) for op, _, _, mp, _, pp in report.by_kind_rows(a)}
+    return {k.type: (round(k.madds_pct, 2), round(k.params_pct, 2)) for k in report.by_kind_rows(a)}
 
 
 def test_table_2_resource_per_layer_type():
     s = shares("weights")  # Table 2's parameter shares leave out the FC bias
     assert s == {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06),
                  "Conv 3x3": (1.91, 0.02), "FC": (0.18, 24.33)}
-    by = {op: (m, p) for op, _, m, _, p, _ in report.by_kind_rows(v1(convention="weights"))}
+    by = {k.type: (k.madds, k.params) for k in report.by_kind_rows(v1(convention="weights"))}
     assert by == {"Conv 1x1": (539_492_352, 3_139_584), "Conv DW 3x3": (17_385_984, 44_640),
                   "Conv 3x3": (10_838_016, 864), "FC": (1_024_000, 1_024_000)}
     assert sum(p for _, p in by.values()) == 4_209_088

@@ -86,7 +86,7 @@ def test_bad_width_rule(tmp_path):
     p = write(tmp_path, "mbcost: 1\nname: x\ninput: [8, 8, 3]\nwidth: {rule: round}\n"
                         "layers:\n  - conv: {k: 3, out: 8}\n")
     assert str(load_error(p)) == (f"{p}:4: field 'width.rule': must be one of truncate, "
-                                  "make_divisible (got 'round')")
+                                  "make_divisible, fixed (got 'round')")
 
 
 def test_unknown_width_field(tmp_path):

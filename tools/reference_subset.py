@@ -41,11 +41,15 @@ def subset(full):
             "bn_out_elems": e["hooks_eval"]["bn_out_elems"],
             "peers": {
                 "fvcore": {k: p["fvcore"][k] for k in
-                           ("flops_total", "flops_by_operator", "flops_unsupported_ops")},
+                           ("flops_total", "flops_by_operator", "flops_unsupported_ops",
+                            "activations_total", "activations_by_operator")},
                 "ptflops": {k: p["ptflops_pytorch"][k] for k in ("macs", "params")},
                 "ptflops_aten": {k: p["ptflops_aten"][k] for k in ("macs", "params")},
                 "thop": {k: p["thop"][k] for k in ("macs", "params")},
                 "torchprofile": {"macs": p["torchprofile"]["macs"]},
+                "torchinfo": {k: p["torchinfo"][k] for k in
+                              ("total_mult_adds", "total_params", "input_size_bytes",
+                               "forward_backward_pass_size_bytes", "params_size_bytes")},
             },
         }
         if e["native_resolution"]:
@@ -72,13 +76,17 @@ def main(path):
             "subset_by": "tools/reference_subset.py",
             "versions": {k: full["versions"][k] for k in
                          ("python", "torch", "torchvision", "fvcore", "ptflops", "thop",
-                          "torchprofile")},
+                          "torchprofile", "torchinfo")},
             "how": "torchvision.models.<name>(weights=None), eval(), batch 1, 3-channel square "
                    "input at the native size and at 160 px. params = sum of parameter numels; "
                    "conv_linear_macs and bn_out_elems from forward hooks on every Conv2d, Linear "
                    "and BatchNorm2d; published = the default weights' num_params and _ops; "
                    "peers: fvcore FlopCountAnalysis, ptflops get_model_complexity_info (pytorch "
-                   "and aten backends), thop.profile, torchprofile.profile_macs.",
+                   "and aten backends), thop.profile, torchprofile.profile_macs; fvcore "
+                   "ActivationCountAnalysis (activations_*); torchinfo summary(..., mode='eval') "
+                   "read from its ModelStatistics (total_mult_adds, total_params, "
+                   "input_size_bytes = total_input, forward_backward_pass_size_bytes = "
+                   "total_output_bytes, params_size_bytes = total_param_bytes).",
         },
         "entries": subset(full),
     }

@@ -1,0 +1,298 @@
+"""Exact totals on a grid of widths and resolutions (sweep, and fit's search), and
+the closed form derived from the same trace.
+
+Fast exact grid. Under every convention a layer's cost is a product of a
+channel part and a spatial part (MobileNets §3.3: D_K·D_K·αM·ρD_F·ρD_F +
+αM·αN·ρD_F·ρD_F), and in a spec the channels depend only on alpha and the
+spatial sizes only on the resolution. So ``GridEvaluator`` builds the graph
+once per distinct resolution (at alpha = 1) and once more through a
+``ChannelTape``, which records how every channel count follows from alpha
+(scale and round, expand an actual count, add up). A point is then evaluated by
+replaying the tape at its alpha (cached per alpha) and handing every counted
+layer's cost rule those channels with the spatial sizes of its resolution: the
+exact rounded integers, without rebuilding the graph per point. Replaying the
+tape in ``Monomials`` instead gives the closed form (``fit``'s starting point).
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from . import numbers
+from .cost import (DEFAULT_CONVENTION, analyze, get_convention, parse_alpha, resolve_resolution,
+                   weigh)
+from .errors import LimitError, UsageError, show
+from .domains import _MONOMIAL, ChannelTape, Monomials, _Traced  # noqa: F401
+from .graph import Builder, build_graph
+from .layers import PRIMITIVES
+from .limits import MAX_CHANNELS
+from .spec import load_spec
+from .units import MAX_LIST_VALUES
+
+MAX_GRID_POINTS = 100_000
+# a sweep or fit rebuilds the layers once per distinct resolution and replays their channels
+# once per distinct alpha (each about 10-30 microseconds a layer), then sums the counted
+# layers once per point (a fraction of a microsecond each): both are bounded
+MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
+MAX_GRID_TERMS = 10_000_000  # points x counted layers
+
+# ---------------------------------------------------------------- fast exact grid
+
+@dataclass(frozen=True)
+class Point:
+    """Exact totals of one spec at one (alpha, resolution) (with memory limits, a
+    ``MemoryPoint``)."""
+
+    alpha: Fraction
+    resolution: int
+    madds: int
+    params: int
+
+    def value(self, quantity):
+        """The total called quantity ('madds' or 'params')."""
+        return getattr(self, quantity)
+
+
+@dataclass(frozen=True)
+class MemoryPoint(Point):
+    """A Point with the memory quantities (mbcost.memory_budget): peak live activation and
+    weight bytes, and the roofline latency bound in whole ns (None without a device)."""
+
+    peak_memory: int = 0
+    weights: int = 0
+    latency: int | None = None
+
+
+def memory_point(spec, alpha, resolution, convention, settings):
+    """The exact MemoryPoint of spec at (alpha, resolution) under memory settings."""
+    from .memory_budget import values
+
+    a = analyze(spec, alpha=alpha, resolution=resolution, convention=convention, memory=settings)
+    return MemoryPoint(Fraction(alpha), resolution, a.madds, a.params, **values(a))
+
+
+class GridEvaluator:
+    """Exact totals at many (alpha, resolution) points: one graph per distinct resolution,
+    one replay of the channel tape per distinct alpha, combined per point."""
+
+    def __init__(self, spec, convention=DEFAULT_CONVENTION):
+        self.spec = load_spec(spec)
+        self.conv = get_convention(convention)
+        self._chan, self._spat, self._points = {}, {}, {}
+        self._svec, self._cvec = {}, {}
+        self._tape = ChannelTape(self.spec)
+        builder = Builder(self.spec, self._tape)
+        g = builder.build(self.spec.input)
+        # what a new resolution costs (a rebuild: its expansion steps) and a new alpha (a
+        # replay of the channel tape and the counted layers), in steps of MAX_GRID_WORK
+        self.layers, self.work = len(g.nodes), 0
+        self.build_cost = max(1, self.layers, builder.work.used)
+        self.replay_cost = max(1, len(self._tape.tape), len(g.nodes))
+        self._nodes = [n for n in g.nodes if _counts(
+            PRIMITIVES[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
+        # the validity rules the builder recorded on channel sizes (groups divide, merged
+        # channels equal), checked again at every alpha; spatial rules are checked by the
+        # per-resolution builds
+        self._checks = [c for n in g.nodes for c in n.checks
+                        if all(s.index >= 0 for s in c.sizes)]
+        # residual adds appear only where shapes match, which can differ between the traced
+        # and the per-resolution graphs; they are free unless a convention counts 'add'
+        self.exact_only = bool(self.conv.madds.get("add"))
+
+    def closed_form(self):
+        """{'madds': Monomials, 'params': Monomials}: the totals in closed form (exact at
+        alpha = rho = 1, continuous elsewhere; equal to ``mbcost.closed_form``'s)."""
+        vals = self._tape.replay_closed_form()
+
+        def size(x):
+            return Monomials({(0, 1, 0): Fraction(x.base)}) if x.index < 0 else vals[x.index]
+
+        tm, tp = Monomials({}), Monomials({})
+        for n in self._nodes:
+            ins = [tuple(size(x) for x in shape) for shape in n.in_shapes]
+            mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(size(x) for x in n.out_shape), n.attrs)
+            tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
+        return {"madds": tm, "params": tp}
+
+    def charge(self, resolutions=0, alphas=0, ahead=False):
+        """Count the work of new resolutions (a rebuild each) and new alphas (a replay each)
+        against MAX_GRID_WORK; ahead: only check that so many more would fit."""
+        work = self.work + resolutions * self.build_cost + alphas * self.replay_cost
+        if not ahead:
+            self.work = work
+        if work > MAX_GRID_WORK:
+            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({self.build_cost} for each "
+                             f"resolution, {self.replay_cost} for each alpha); ask for fewer values",
+                             path=self.spec.path)
+
+    def _channels(self, alpha):
+        if alpha not in self._chan:
+            self.charge(alphas=1)
+            self._chan[alpha] = self._tape.replay(alpha)
+        return self._chan[alpha]
+
+    def _spatial(self, res):
+        if res not in self._spat:
+            self.charge(resolutions=1)
+            g = build_graph(self.spec, 1, res)
+            self._spat[res] = {n.name: n for n in g.nodes}
+        return self._spat[res]
+
+    def point(self, alpha, resolution):
+        """Exact (madds, params) at alpha and resolution as a Point."""
+        a = parse_alpha(alpha)
+        res = resolve_resolution(self.spec, resolution)
+        key = (a, res)
+        if key not in self._points:
+            self._points[key] = self._combine(a, res) if not self.exact_only else None
+            if self._points[key] is None:
+                self.charge(resolutions=1)  # a whole build, as a new resolution
+                full = analyze(self.spec, a, res, convention=self.conv)
+                self._points[key] = Point(a, res, full.madds, full.params)
+        return self._points[key]
+
+    def _combine(self, a, res):
+        # every cost term is a product of sizes, so it factors into a spatial part (from the
+        # resolution) times a channel part (from alpha): a point is one dot product per measure
+        svec, cvec = self._spatial_vector(res), self._channel_vector(a)
+        if svec is None or cvec is None:
+            return None
+        (sm, sp), (cm, cp) = svec, cvec
+        return Point(a, res, sum(map(operator.mul, sm, cm)), sum(map(operator.mul, sp, cp)))
+
+    def _terms(self, n, ins, out):
+        """The weighted (madds, params) terms of node n as _Pair lists, in a fixed order."""
+        mt, pt = PRIMITIVES[n.kind].cost(_PAIRS, ins, out, n.attrs)
+        cw, pw = self.conv.madds, self.conv.params
+        return ([_Pair.of(v) * cw[c] for c, v in mt.items() if cw.get(c)],
+                [_Pair.of(v) * pw[c] for c, v in pt.items() if pw.get(c)])
+
+    def _spatial_vector(self, res):
+        """Spatial factors of every term at res, or None if the structure differs there."""
+        if res not in self._svec:
+            spat, sm, sp = self._spatial(res), [], []
+            for n in self._nodes:
+                s = spat.get(n.name)
+                if s is None or s.kind != n.kind:
+                    sm = None  # structure differs: evaluate these points the slow, exact way
+                    break
+                ins = [(_Pair(si[0], 1), _Pair(si[1], 1), _Pair(1, 1)) for si in s.in_shapes]
+                out = (_Pair(s.out_shape[0], 1), _Pair(s.out_shape[1], 1), _Pair(1, 1))
+                m, p = self._terms(n, ins, out)
+                sm += [t.s for t in m]
+                sp += [t.s for t in p]
+            self._svec[res] = None if sm is None else (sm, sp)
+        return self._svec[res]
+
+    def _channel_vector(self, a):
+        """Channel factors of every term at alpha, or None if the real build would differ."""
+        if a not in self._cvec:
+            ch = self._channels(a)
+            self._cvec[a] = None
+            if max(ch, default=0) > MAX_CHANNELS:
+                return None  # the real build refuses it: let analyze() say why
+            value = (lambda s: ch[s.index])
+            if not all(c.holds(value) for c in self._checks):
+                return None  # the real build refuses this alpha (or has no residual there)
+            cm, cp = [], []
+            for n in self._nodes:
+                ins = [(_Pair(1, 1), _Pair(1, 1), _Pair(1, ch[ci[2].index])) for ci in n.in_shapes]
+                out = (_Pair(1, 1), _Pair(1, 1), _Pair(1, ch[n.out_shape[2].index]))
+                m, p = self._terms(n, ins, out)
+                cm += [t.c for t in m]
+                cp += [t.c for t in p]
+            self._cvec[a] = (cm, cp)
+        return self._cvec[a]
+
+
+class _Pair:
+    """A cost factor kept as (spatial part, channel part); products multiply both."""
+
+    __slots__ = ("s", "c")
+
+    def __init__(self, s, c):
+        self.s, self.c = s, c
+
+    @staticmethod
+    def of(v):
+        """A plain integer (a constant term) as a pair."""
+        return v if isinstance(v, _Pair) else _Pair(v, 1)
+
+    def __mul__(self, other):
+        if isinstance(other, _Pair):
+            return _Pair(self.s * other.s, self.c * other.c)
+        return _Pair(self.s * other, self.c)
+
+    __rmul__ = __mul__
+
+
+class _PairDomain:
+    """The domain the cost rules see when a grid factors them (see GridEvaluator._combine)."""
+
+    @staticmethod
+    def v(x):
+        return x
+
+    @staticmethod
+    def div(x, n):
+        # groups divide the channel count (checked per alpha); the spatial part never divides
+        return _Pair(x.s, x.c // n) if isinstance(x, _Pair) else x // n
+
+
+_PAIRS = _PairDomain()
+
+
+@dataclass
+class Sweep:
+    """Exact totals over a grid of widths and resolutions."""
+
+    model: str
+    title: str
+    convention: str
+    alphas: list
+    resolutions: list
+    points: list  # Point, alpha-major
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def at(self, alpha, resolution):
+        """The Point at (alpha, resolution)."""
+        if len(self._index) != len(self.points):
+            self._index = {(p.alpha, p.resolution): p for p in self.points}
+        return self._index[(numbers.parse_number(alpha, "alpha"), resolution)]
+
+
+def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
+    """Every (alpha, resolution) combination, exact, via the fast grid; with rhos instead
+    of resolutions, each resolution is round(rho x the spec's)."""
+    for what, values in (("alphas", alphas), ("resolutions", resolutions), ("rhos", rhos)):
+        if (values is not None or what == "alphas") and (not isinstance(values, (list, tuple, range))
+                                   or len(values) > MAX_LIST_VALUES):
+            raise UsageError(f"{what} must be a list of at most {MAX_LIST_VALUES} values "
+                             f"(got {show(values)})")
+    ev = GridEvaluator(spec, convention)
+    alphas = [parse_alpha(a) for a in alphas]
+    if rhos is not None:
+        if resolutions is not None:
+            raise UsageError("give either resolutions or rhos, not both")
+        resolutions = list(dict.fromkeys(resolve_resolution(ev.spec, None, r) for r in rhos))
+    resolutions = [resolve_resolution(ev.spec, r) for r in resolutions or ()]
+    if not alphas or not resolutions:
+        raise UsageError("a sweep needs at least one alpha and one resolution")
+    if len(alphas) * len(resolutions) > MAX_GRID_POINTS:
+        raise UsageError(f"the grid has {len(alphas) * len(resolutions)} points; the limit is "
+                         f"{MAX_GRID_POINTS}")
+    ev.charge(len(resolutions), len(alphas), ahead=True)  # known up front: refuse before working
+    if len(alphas) * len(resolutions) * len(ev._nodes) > MAX_GRID_TERMS:
+        raise LimitError(f"needs more than {MAX_GRID_TERMS} terms (points x {len(ev._nodes)} "
+                         "counted layers); ask for fewer values", path=ev.spec.path)
+    points = [ev.point(a, r) for a in alphas for r in resolutions]
+    return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points)
+
+
+# ---------------------------------------------------------------- closed forms
+
+def _counts(terms, conv):
+    mt, pt = terms
+    return any(conv.madds.get(c) for c in mt) or any(conv.params.get(c) for c in pt)

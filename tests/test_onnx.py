@@ -1,0 +1,684 @@
+"""ONNX in: every supported operator on small graphs built with onnx.helper (no torch),
+static and dynamic sizes, each expected count derived here; unknown operators; the
+import round trip; hostile files. The real torchvision exports: tests/test_onnx_exports.py.
+"""
+
+import json
+import random
+import sys
+
+import pytest
+import yaml
+from clirunner import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from onnxgraph import bn, conv, floats, helper, ints, model, node, random_graph, save, weight
+
+import mbcost
+from mbcost import onnx_reader, onnx_spec
+from mbcost.cli import main
+from mbcost.errors import LimitError, SpecError, UsageError
+from mbcost.onnx_reader import import_yaml, read_onnx
+from mbcost.symbols import rho
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def one_line_error(r, code=2):
+    """The contract of bad input: the exit code, nothing on stdout, one line on stderr."""
+    assert r.exit_code == code, (r.exit_code, r.stdout, r.stderr)
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    return r.stderr.strip()
+
+
+def analyze(tmp_path, m, **kw):
+    allow = kw.pop("allow_unknown", False)
+    return mbcost.analyze(read_onnx(save(tmp_path, m), allow_unknown=allow), **kw)
+
+
+def rows(a, kind=None):
+    return [r for r in a.rows if kind is None or r.kind == kind]
+
+
+# ---------------------------------------------------------------- convolutions
+
+
+def test_conv_with_bias_static(tmp_path):
+    inits = []
+    m = model([conv("x", "y", 3, 8, 3, inits, pads=[1, 1, 1, 1])], inits)
+    a = analyze(tmp_path, m)
+    # D_K^2 M N D_F^2 with D_F = 32 (pad 1 keeps the size); weights 3*3*3*8 plus 8 biases
+    assert a.madds == 3 * 3 * 3 * 8 * 32 * 32
+    assert a.params == 3 * 3 * 3 * 8 + 8
+    assert a.input == (32, 32, 3) and a.rows[0].output == (32, 32, 8)
+
+
+@pytest.mark.parametrize("attrs, size, out", [
+    ({"strides": [2, 2], "auto_pad": "SAME_UPPER"}, 33, 17),  # ceil(33 / 2)
+    ({"strides": [2, 2], "auto_pad": "SAME_LOWER"}, 33, 17),
+    ({"auto_pad": "VALID"}, 32, 30),  # 32 - 3 + 1
+    ({"strides": [2, 2], "pads": [1, 1, 1, 1]}, 33, 17),  # floor((33 + 2 - 3) / 2) + 1
+    ({"strides": [3, 3], "pads": [2, 2, 2, 2]}, 32, 12),  # floor((32 + 4 - 3) / 3) + 1
+    ({"dilations": [2, 2], "pads": [2, 2, 2, 2]}, 32, 32),  # k_eff 5, total pad 4
+    ({"dilations": [2, 2], "pads": [3, 3, 3, 3]}, 32, 34),  # k_eff 5, total pad 6
+])
+def test_conv_windows(tmp_path, attrs, size, out):
+    inits = []
+    m = model([conv("x", "y", 4, 8, 3, inits, bias=False, **attrs)], inits, shape=(1, 4, size, size))
+    a = analyze(tmp_path, m)
+    assert a.rows[0].output == (out, out, 8)
+    assert a.madds == 3 * 3 * 4 * 8 * out * out  # dilation spreads the taps, it adds none
+    assert a.params == 3 * 3 * 4 * 8
+
+
+@pytest.mark.parametrize("attrs", [
+    {"strides": [2, 2], "auto_pad": "SAME_UPPER"},
+    {"strides": [2, 2], "pads": [1, 1, 1, 1]},
+    {"dilations": [2, 2], "pads": [2, 2, 2, 2]},
+    {"strides": [2, 2], "pads": [0, 0, 2, 2]},  # total k - 1: ceil(H / 2) at every H
+])
+@pytest.mark.parametrize("res", [224, 161, 97])
+def test_dynamic_windows_follow_the_resolution(tmp_path, attrs, res):
+    inits = []
+    m = model([conv("x", "y", 3, 8, 3, inits, bias=False, **attrs)], inits,
+              shape=(None, 3, "height", "width"))
+    a = analyze(tmp_path, m, resolution=res)
+    s, pad = attrs.get("strides", [1])[0], attrs.get("pads", [0, 0, 0, 0])
+    ke = 2 * (3 - 1) + 1 if "dilations" in attrs else 3
+    want = -(-res // s) if "auto_pad" in attrs else (res + pad[0] + pad[2] - ke) // s + 1
+    assert a.rows[0].output == (want, want, 8)
+    assert a.madds == 9 * 3 * 8 * want * want
+
+
+def test_grouped_and_depthwise(tmp_path):
+    inits = []
+    nodes = [conv("x", "g", 8, 16, 3, inits, group=2, bias=False, pads=[1, 1, 1, 1]),
+             conv("g", "d", 16, 32, 3, inits, group=16, bias=False, pads=[1, 1, 1, 1]),
+             conv("d", "y", 32, 32, 1, inits, bias=False)]
+    a = analyze(tmp_path, model(nodes, inits, shape=(1, 8, 16, 16)))
+    g, d, p = a.rows
+    hw = 16 * 16
+    assert (g.op, g.madds, g.params) == ("Conv 3x3 grouped", 9 * (8 // 2) * 16 * hw, 9 * 4 * 16)
+    # depthwise with channel multiplier 2: D_K^2 N D_F^2, N = 16 x 2
+    assert (d.op, d.madds, d.params) == ("Conv DW 3x3", 9 * 32 * hw, 9 * 32)
+    assert (p.op, p.madds, p.params) == ("Conv 1x1", 32 * 32 * hw, 32 * 32)
+    spec = read_onnx(save(tmp_path, model(nodes, inits, shape=(1, 8, 16, 16))))
+    kinds = [next(iter(layer)) for layer in spec["layers"]]
+    assert kinds == ["conv", "dw", "pw"]
+    assert spec["layers"][1]["dw"]["multiplier"] == 2
+
+
+def test_conv_bn_activation_is_one_layer(tmp_path):
+    inits = []
+    nodes = [conv("x", "c", 3, 16, 3, inits, bias=False, pads=[1, 1, 1, 1], name="stem"),
+             bn("c", "b", 16, inits, name="stem_bn"),
+             node("Relu", ["b"], ["y"], name="stem_relu")]
+    p = save(tmp_path, model(nodes, inits))
+    spec = read_onnx(p)
+    assert spec["layers"] == [{"conv": {"name": "stem", "k": 3, "out": 16}}]
+    assert spec["defaults"] == {"bn": True, "act": "relu"}
+    a = mbcost.analyze(spec, convention="torchvision")
+    assert [r.name for r in a.rows] == ["stem", "stem.bn", "stem.relu"]
+    # torchvision counts BN gamma and beta: 2 per channel; keras also the running stats
+    assert a.params == 3 * 3 * 3 * 16 + 2 * 16
+    assert mbcost.analyze(spec, convention="keras").params == 3 * 3 * 3 * 16 + 4 * 16
+
+
+def test_identity_shared_bias_counts_for_each_conv(tmp_path):
+    # torch.onnx.export stores one initializer for identical folded biases and feeds it to
+    # several convs through Identity nodes; each conv still has its own 8 biases
+    inits = [weight("w1", (8, 3, 1, 1)), weight("w2", (8, 8, 1, 1)), weight("shared", (8,))]
+    nodes = [node("Identity", ["shared"], ["b1"]), node("Identity", ["shared"], ["b2"]),
+             node("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[1, 1]),
+             node("Conv", ["c1", "w2", "b2"], ["y"], kernel_shape=[1, 1])]
+    a = analyze(tmp_path, model(nodes, inits))
+    assert a.params == (3 * 8 + 8) + (8 * 8 + 8)
+
+
+@pytest.mark.parametrize("attrs, why", [
+    ({"kernel": (1, 7), "pads": [0, 3, 0, 3]}, "Conv 1x7 (rectangular kernel) x1"),
+    ({"kernel": 3, "strides": [1, 2], "pads": [1, 1, 1, 1]}, "Conv 3x3 (different strides) x1"),
+    ({"kernel": 3, "dilations": [2, 2]}, "Conv (dilation: pads [0, 0, 0, 0]) x1"),
+])
+def test_convs_the_spec_language_cannot_state(tmp_path, attrs, why):
+    inits = []
+    k = attrs.pop("kernel")
+    m = model([conv("x", "y", 3, 8, k, inits, bias=False, **attrs)], inits,
+              shape=(None, 3, "h", "w"))
+    p = save(tmp_path, m)
+    err = one_line_error(run("table", p))
+    assert err.startswith(f"{p}: 1 operators mbcost cannot count: {why};")
+    assert "--allow-unknown" in err
+
+
+def test_asymmetric_padding(tmp_path):
+    # ZeroPadding2D((0, 1), (0, 1)) then a 3x3 stride-2 valid conv (Keras' correct_pad)
+    inits = []
+    nodes = [conv("x", "y", 3, 8, 3, inits, bias=False, strides=[2, 2], pads=[0, 0, 1, 1])]
+    fixed = analyze(tmp_path, model(nodes, inits, shape=(1, 3, 32, 32)))
+    out = (32 + 1 - 3) // 2 + 1  # 16 at the graph's own size
+    assert fixed.rows[0].output == (out, out, 8) and fixed.madds == 27 * 8 * out * out
+    # with a dynamic size no spec padding gives floor((H + 1 - 3) / 2) + 1 at every H
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")), "dyn.onnx")
+    assert "Conv (asymmetric padding: pads [0, 0, 1, 1])" in one_line_error(run("table", p))
+
+
+def test_pad_folds_into_the_next_conv(tmp_path):
+    inits = [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])]
+    nodes = [node("Pad", ["x", "pads"], ["p"]),
+             conv("p", "y", 3, 8, 3, inits, bias=False, auto_pad="VALID")]
+    a = analyze(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")), resolution=50)
+    assert [r.kind for r in a.rows] == ["conv"]
+    assert a.rows[0].output == (50, 50, 8) and a.madds == 27 * 8 * 50 * 50
+
+
+# ---------------------------------------------------------------- activations
+
+
+@pytest.mark.parametrize("op, attrs, fn", [
+    ("Relu", {}, "relu"), ("HardSwish", {}, "hswish"), ("Sigmoid", {}, "sigmoid"),
+    ("HardSigmoid", {"alpha": 1 / 6}, "hsigmoid"), ("Tanh", {}, "tanh"),
+    ("Softmax", {"axis": 1}, "softmax"),
+])
+def test_activations_after_a_conv(tmp_path, op, attrs, fn):
+    inits = []
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node(op, ["c"], ["y"], **attrs)]
+    spec = read_onnx(save(tmp_path, model(nodes, inits)))
+    assert spec["defaults"]["act"] == fn
+    a = mbcost.analyze(spec)
+    assert [r.name for r in a.rows] == ["c", f"c.{fn}"]
+
+
+def test_clip_is_relu6_from_inputs_and_from_attributes(tmp_path):
+    inits = [floats("lo", [0.0]), floats("hi", [6.0])]
+    new = [conv("x", "c", 3, 8, 1, inits, bias=False), node("Clip", ["c", "lo", "hi"], ["y"])]
+    assert read_onnx(save(tmp_path, model(new, inits)))["defaults"]["act"] == "relu6"
+    inits = []
+    old = [conv("x", "c", 3, 8, 1, inits, bias=False), node("Clip", ["c"], ["y"], min=0.0, max=6.0)]
+    assert read_onnx(save(tmp_path, model(old, inits, opset=10), "old.onnx"))["defaults"]["act"] == "relu6"
+    inits = [floats("lo", [-1.0]), floats("hi", [1.0])]
+    other = [conv("x", "c", 3, 8, 1, inits, bias=False), node("Clip", ["c", "lo", "hi"], ["y"])]
+    err = one_line_error(run("table", save(tmp_path, model(other, inits), "o.onnx")))
+    assert "Clip (-1, 1) x1" in err
+
+
+def test_swish_and_hswish_patterns(tmp_path):
+    inits = []
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node("Sigmoid", ["c"], ["s"]),
+             node("Mul", ["c", "s"], ["m"]),
+             conv("m", "c2", 8, 8, 1, inits, bias=False), node("HardSigmoid", ["c2"], ["h"]),
+             node("Mul", ["h", "c2"], ["y"])]
+    a = analyze(tmp_path, model(nodes, inits), convention="ptflops")
+    assert [r.name for r in a.rows] == ["c", "c.swish", "c2", "c2.hswish"]
+    # ptflops: 1/elem for SiLU, 0 for h-swish; MACs 3*8 and 8*8 per pixel
+    assert a.madds == (3 * 8 + 8 * 8) * 32 * 32 + 8 * 32 * 32
+
+
+# ---------------------------------------------------------------- merges, SE, pools, FC
+
+
+def test_squeeze_excite(tmp_path):
+    inits = []
+    c, s, hw = 16, 4, 8 * 8
+    nodes = [conv("x", "f", 3, c, 1, inits, bias=False), node("Relu", ["f"], ["r"]),
+             node("GlobalAveragePool", ["r"], ["p"], name="se/pool"),
+             conv("p", "q", c, s, 1, inits, name="se/fc1"), node("Relu", ["q"], ["qa"]),
+             conv("qa", "e", s, c, 1, inits, name="se/fc2"),
+             node("HardSigmoid", ["e"], ["g"], alpha=1 / 6),
+             node("Mul", ["r", "g"], ["y"], name="/se/Mul")]
+    spec = read_onnx(save(tmp_path, model(nodes, inits, shape=(1, 3, 8, 8))))
+    se = spec["layers"][1]["se"]
+    assert se == {"name": "se", "ratio": 0.25, "round": "truncate", "act": "relu", "gate": "hsigmoid"}
+    a = mbcost.analyze(spec)
+    # reduce C->S and expand S->C 1x1 convs with biases on the pooled 1x1 map
+    assert a.params == 3 * c + (c * s + s) + (s * c + c)
+    assert a.madds == 3 * c * hw + c * s + s * c
+    # torchprofile counts the gate multiply (C x H x W) and the global pool's output (C)
+    tp = mbcost.analyze(spec, convention="torchprofile")
+    assert tp.madds - a.madds == c * hw + c
+
+
+def test_a_pool_used_elsewhere_is_not_an_se(tmp_path):
+    # the pooled vector also feeds a classifier: fusing it into an se layer would lose it
+    inits = [weight("fc.w", (10, 8)), weight("fc.b", (10,))]
+    nodes = [conv("x", "f", 3, 8, 1, inits, bias=False), node("GlobalAveragePool", ["f"], ["p"]),
+             conv("p", "q", 8, 2, 1, inits), conv("q", "e", 2, 8, 1, inits),
+             node("Sigmoid", ["e"], ["g"]), node("Mul", ["f", "g"], ["m"]),
+             node("Flatten", ["p"], ["pf"]), node("Gemm", ["pf", "fc.w", "fc.b"], ["y"], transB=1)]
+    p = save(tmp_path, model(nodes, inits, outputs=("y", "m")))
+    assert "1 operators mbcost cannot count: Mul x1" in one_line_error(run("table", p))
+
+
+def test_residual_add_and_concat(tmp_path):
+    inits = []
+    nodes = [conv("x", "a", 3, 8, 1, inits, bias=False, name="/stem/Conv"),
+             conv("a", "b", 8, 8, 3, inits, bias=False, pads=[1, 1, 1, 1], name="/blk/conv/Conv"),
+             node("Add", ["a", "b"], ["s"], name="/blk/Add"),
+             conv("s", "l", 8, 4, 1, inits, bias=False, name="/mix/left/Conv"),
+             conv("s", "r", 8, 6, 1, inits, bias=False, name="/mix/right/Conv"),
+             node("Concat", ["l", "r"], ["cat"], axis=1, name="/mix/Concat"),
+             conv("cat", "y", 10, 2, 1, inits, bias=False, name="/head/Conv")]
+    spec = read_onnx(save(tmp_path, model(nodes, inits, shape=(1, 3, 16, 16))))
+    assert spec["layers"][2] == {"add": {"name": "blk", "from": "stem"}}
+    par = spec["layers"][3]["parallel"]
+    assert par["name"] == "mix" and par["merge"] == "concat"
+    assert [b[0]["pw"]["name"] for b in par["branches"]] == ["left", "right"]
+    a = mbcost.analyze(spec)
+    hw = 16 * 16
+    assert a.madds == (3 * 8 + 9 * 8 * 8 + 8 * 4 + 8 * 6 + 10 * 2) * hw
+    assert [r.name for r in a.rows if r.kind == "concat"] == ["mix"]
+
+
+def test_graph_that_is_not_series_parallel_uses_references(tmp_path):
+    # s = a + b; y = s + a: 'a' is used across the first merge, so no parallel block holds it
+    inits = []
+    nodes = [conv("x", "a", 3, 8, 1, inits, bias=False), conv("x", "b", 3, 8, 1, inits, bias=False),
+             node("Add", ["a", "b"], ["s"]), node("Add", ["s", "a"], ["y"])]
+    spec = read_onnx(save(tmp_path, model(nodes, inits)))
+    assert {"concat": {"name": "b.from", "from": ["input"]}} in spec["layers"]
+    a = mbcost.analyze(spec, convention="torchvision")
+    assert a.madds == 2 * 3 * 8 * 32 * 32
+    assert [(r.name, r.kind) for r in a.rows if r.kind == "add"] == [("s", "add"), ("y", "add")]
+
+
+def test_an_unknown_merge_is_written_with_references(tmp_path):
+    # a * b of two branches: no kind merges by multiplying, so no parallel block either
+    inits = []
+    nodes = [conv("x", "a", 3, 8, 1, inits, bias=False), conv("x", "b", 3, 8, 1, inits, bias=False),
+             node("Mul", ["a", "b"], ["m"]), conv("m", "y", 8, 4, 1, inits, bias=False)]
+    spec = read_onnx(save(tmp_path, model(nodes, inits)), allow_unknown=True)
+    assert {"unknown": {"name": "m", "op": "Mul", "from": ["b"]}} in spec["layers"]
+    assert {"concat": {"name": "m.from", "from": ["a"]}} in spec["layers"]
+    a = mbcost.analyze(spec)
+    assert a.madds == (3 * 8 + 3 * 8 + 8 * 4) * 32 * 32
+    assert [r.input for r in a.rows if r.kind == "unknown"] == [(32, 32, 8)]
+
+
+def test_pools_and_classifier_through_a_shape_chain(tmp_path):
+    # x.view(x.size(0), -1) exports as Shape -> Gather -> Unsqueeze -> Concat -> Reshape
+    inits = [weight("fc.w", (10, 8)), weight("fc.b", (10,))]
+    nodes = [conv("x", "c", 3, 8, 3, inits, bias=False, pads=[1, 1, 1, 1]),
+             node("MaxPool", ["c"], ["m"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+             node("AveragePool", ["m"], ["v"], kernel_shape=[2, 2], strides=[2, 2]),
+             node("GlobalAveragePool", ["v"], ["g"]),
+             node("Shape", ["g"], ["sh"]), node("Constant", [], ["zero"],
+                                                value=helper.make_tensor("z", 7, [], [0])),
+             node("Gather", ["sh", "zero"], ["n"], axis=0),
+             node("Unsqueeze", ["n", "ax"], ["n1"]),
+             node("Concat", ["n1", "minus1"], ["shape"], axis=0),
+             node("Reshape", ["g", "shape"], ["flat"]),
+             node("Gemm", ["flat", "fc.w", "fc.b"], ["y"], transB=1)]
+    inits += [ints("ax", [0]), ints("minus1", [-1])]
+    a = analyze(tmp_path, model(nodes, inits, shape=(None, 3, "h", "w")), resolution=64)
+    assert [r.op for r in a.rows] == ["Conv 3x3", "Max pool", "Avg pool", "Global pool", "FC"]
+    assert [r.output[0] for r in a.rows] == [64, 32, 16, 1, 1]
+    assert a.madds == 27 * 8 * 64 * 64 + 8 * 10
+    assert a.params == 27 * 8 + 8 * 10 + 10
+    # thop: a global pool module costs its input and output elements (16x16x8 in, 8 out),
+    # a windowed average pool module one per output element (16x16x8), a max pool nothing
+    thop = mbcost.analyze(read_onnx(save(tmp_path, model(nodes, inits, shape=(None, 3, "h", "w")),
+                                         "t.onnx")), resolution=64, convention="thop")
+    assert thop.madds == a.madds + 16 * 16 * 8 + 8 + 16 * 16 * 8
+
+
+def test_reducemean_matmul_bias_dropout_identity(tmp_path):
+    inits = [ints("axes", [2, 3]), weight("w", (8, 5)), weight("b", (5,)), floats("p", [0.2])]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False),
+             node("ReduceMean", ["c", "axes"], ["r"], keepdims=0),
+             node("Identity", ["r"], ["i"]),
+             node("Dropout", ["i", "p"], ["d"]),
+             node("MatMul", ["d", "w"], ["mm"]), node("Add", ["mm", "b"], ["logits"]),
+             node("Softmax", ["logits"], ["y"], axis=1)]
+    spec = read_onnx(save(tmp_path, model(nodes, inits, opset=18)))
+    assert spec["layers"][-1] == {"fc": {"name": "mm", "out": "classes", "act": "softmax"}}
+    assert spec["classes"] == 5
+    a = mbcost.analyze(spec)
+    assert [r.op for r in a.rows if r.madds or r.params] == ["Conv 1x1", "FC"]
+    assert a.params == 3 * 8 + 8 * 5 + 5
+    assert {"dropout": {"name": "d", "p": 0.2}} in spec["layers"]
+
+
+def test_maxpool_ceil_mode(tmp_path):
+    inits = []
+    nodes = [conv("x", "c", 3, 4, 1, inits, bias=False),
+             node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)]
+    # a fixed 33x33 input: ceil((33 - 3) / 2) + 1 = floor(...) + 1 = 16, the same
+    a = analyze(tmp_path, model(nodes, inits, shape=(1, 3, 33, 33)))
+    assert a.rows[1].output == (16, 16, 4)
+    # dynamic: ceil and floor differ at even sizes, and the spec has no ceil_mode yet
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")), "d.onnx")
+    assert "MaxPool (ceil_mode) x1" in one_line_error(run("table", p))
+
+
+def test_nhwc_input_with_a_transpose(tmp_path):
+    inits = []
+    nodes = [node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+             conv("t", "y", 3, 8, 3, inits, bias=False, pads=[1, 1, 1, 1])]
+    a = analyze(tmp_path, model(nodes, inits, shape=(1, 20, 20, 3)))
+    assert a.input == (20, 20, 3) and a.madds == 27 * 8 * 20 * 20
+
+
+# ---------------------------------------------------------------- dynamic sizes, alpha
+
+
+def _dynamic_net(tmp_path):
+    inits = [weight("fc.w", (10, 16)), weight("fc.b", (10,))]
+    nodes = [conv("x", "c", 3, 16, 3, inits, pads=[1, 1, 1, 1], strides=[2, 2], name="stem"),
+             node("Relu", ["c"], ["r"]), node("GlobalAveragePool", ["r"], ["g"]),
+             node("Flatten", ["g"], ["f"]), node("Gemm", ["f", "fc.w", "fc.b"], ["y"], transB=1)]
+    return save(tmp_path, model(nodes, inits, shape=("batch", 3, "height", "width")))
+
+
+def test_dynamic_size_is_the_resolution(tmp_path):
+    p = _dynamic_net(tmp_path)
+    for res in (224, 160, 97):
+        d = -(-res // 2)  # stride 2, pad 1: ceil(res / 2)
+        a = mbcost.analyze(p, resolution=res)
+        assert a.madds == 27 * 16 * d * d + 16 * 10
+        assert a.params == 27 * 16 + 16 + 16 * 10 + 10
+    f = mbcost.closed_form(p)
+    # 27 * 16 * (112 rho)^2 + 160: exact wherever the stride divides the resolution
+    assert f.madds.expand() == 27 * 16 * 112 ** 2 * rho ** 2 + 160
+    r = run("formula", p)
+    assert r.exit_code == 0 and "mult-adds = 5419008*rho^2 + 160" in r.stdout
+    assert "alpha" not in r.stdout.split("\n\n")[1]
+
+
+def test_alpha_is_refused_with_one_line(tmp_path):
+    p = _dynamic_net(tmp_path)
+    err = one_line_error(run("table", p, "--alpha", "0.5"))
+    assert err.startswith(f"{p}: its channels are fixed") and err.endswith("alpha must be 1, got 0.5")
+    with pytest.raises(UsageError):
+        mbcost.analyze(p, alpha=0.75)
+    assert run("table", p, "--alpha", "1").exit_code == 0
+
+
+def test_design_commands_on_onnx(tmp_path):
+    p = _dynamic_net(tmp_path)
+    r = run("sweep", p, "--res", "224,160", "--format", "json")
+    assert r.exit_code == 0
+    assert [(q["alpha"], q["resolution"]) for q in json.loads(r.stdout)["points"]] == [(1, 224), (1, 160)]
+    assert "alpha must be 1" in one_line_error(run("sweep", p, "--alpha", "1,0.5"))
+    r = run("fit", p, "--max-madds", "1M", "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["alpha"] == 1
+    # the fitted resolution: the largest multiple of 32 with 432 ceil(R/2)^2 + 160 <= 1M
+    assert json.loads(r.stdout)["resolution"] == 96
+    assert "cannot be fitted" in one_line_error(run("fit", p, "--max-madds", "1M", "--res", "224"))
+    r = run("check", p, "--max-madds", "20M", "--res", "160")
+    assert r.exit_code == 0
+    assert run("compare", p, "--b-res", "160").exit_code == 0
+
+
+# ---------------------------------------------------------------- unknown operators
+
+
+def _with_unknown(tmp_path):
+    inits = [ints("split", [4, 4]), ints("shape5", [1, 2, 4, 8, 8]), ints("shape4", [1, 8, 8, 8])]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node("LeakyRelu", ["c"], ["l"]),
+             node("Split", ["l", "split"], ["s1", "s2"], axis=1),
+             conv("s2", "b", 4, 4, 1, inits, bias=False),
+             node("Concat", ["s1", "b"], ["cat"], axis=1),
+             node("Reshape", ["cat", "shape5"], ["r5"]),
+             node("Transpose", ["r5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+             node("Reshape", ["t5", "shape4"], ["sh"]),
+             node("Erf", ["sh"], ["e"]), node("LeakyRelu", ["e"], ["y"])]
+    return save(tmp_path, model(nodes, inits, shape=(1, 3, 8, 8)))
+
+
+def test_unknown_operators_are_listed_with_counts(tmp_path):
+    p = _with_unknown(tmp_path)
+    err = one_line_error(run("table", p))
+    # the Split is one node with two outputs: two rows, one operator
+    assert err == (f"{p}: 5 operators mbcost cannot count: LeakyRelu x2, Erf x1, "
+                   "Reshape+Transpose (channel shuffle) x1, Split (channel split) x1; "
+                   "--allow-unknown counts them as zero, shown as rows marked unknown")
+    with pytest.raises(SpecError):
+        mbcost.load_spec(p)
+
+
+def test_allow_unknown_counts_zero_and_marks_rows(tmp_path):
+    p = _with_unknown(tmp_path)
+    r = run("table", p, "--allow-unknown", "--format", "csv")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    unknown = [ln for ln in lines if ",unknown," in ln]
+    assert len(unknown) == 6 and all(ln.endswith(",0,0") for ln in unknown)
+    assert lines[-1].endswith(f",{3 * 8 * 64 + 4 * 4 * 64},{3 * 8 + 4 * 4}")
+    # on the text table they show without --all, with a footnote naming them
+    r = run("table", p, "--allow-unknown")
+    assert r.exit_code == 0
+    assert r.stdout.count("unknown: ") >= 6
+    assert "6 layers marked unknown are counted as zero" in r.stdout
+    r = run("table", p, "--allow-unknown", "--by", "kind", "--format", "json")
+    types = {k["type"]: k["layers"] for k in json.loads(r.stdout)["kinds"]}
+    assert types["unknown: LeakyRelu"] == 2 and types["unknown: Split (channel split)"] == 2
+
+
+def test_allow_unknown_only_on_onnx():
+    err = one_line_error(run("table", "mobilenet_v1", "--allow-unknown"))
+    assert err == "--allow-unknown applies to ONNX files (.onnx)"
+
+
+# ---------------------------------------------------------------- import
+
+
+def test_import_round_trip(tmp_path):
+    p = _dynamic_net(tmp_path)
+    out = tmp_path / "net.yaml"
+    r = run("import", p, "-o", out)
+    assert r.exit_code == 0 and r.stdout == ""
+    text = out.read_text()
+    assert text.startswith("# Imported by 'mbcost import' from net.onnx")
+    assert "width: {rule: fixed}" in text
+    for res in (224, 160):
+        a, b = mbcost.analyze(p, resolution=res), mbcost.analyze(str(out), resolution=res)
+        assert (a.madds, a.params) == (b.madds, b.params)
+    assert mbcost.closed_form(str(out)).madds == mbcost.closed_form(p).madds
+
+
+def test_import_json_validates_against_the_spec_schema(tmp_path):
+    from minischema import errors
+
+    from mbcost import schemas
+
+    r = run("import", _with_unknown(tmp_path), "--allow-unknown", "--format", "json")
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert errors(data, schemas.spec_json_schema()) == []
+    assert mbcost.analyze(data).madds == 3 * 8 * 64 + 4 * 4 * 64
+
+
+def test_import_refuses_other_files(tmp_path):
+    err = one_line_error(run("import", "mobilenet_v1"))
+    assert err == "mbcost import reads ONNX models (.onnx), got mobilenet_v1"
+
+
+def test_import_res_sets_the_dynamic_size(tmp_path):
+    text = import_yaml(_dynamic_net(tmp_path), resolution=160)
+    assert yaml.safe_load(text)["input"] == [160, 160, 3]
+
+
+# ---------------------------------------------------------------- the optional extra
+
+
+def test_without_onnx_one_line_names_the_extra(tmp_path, monkeypatch):
+    p = _dynamic_net(tmp_path)
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    err = one_line_error(run("table", p))
+    assert err == f"{p}: reading ONNX files needs the optional onnx package: pip install 'mbcost[onnx]'"
+
+
+def test_import_mbcost_does_not_import_onnx():
+    import subprocess
+
+    code = "import sys, mbcost, mbcost.cli; mbcost.analyze('mobilenet_v1'); print('onnx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_reading_loads_only_onnx_protobuf_classes(tmp_path):
+    # onnx's package init imports numpy and its helpers; reading a graph needs neither, and
+    # a later `import onnx` gets the very module mbcost loaded
+    import subprocess
+
+    p = _dynamic_net(tmp_path)
+    code = ("import sys, mbcost; mbcost.analyze(%r); print('numpy' in sys.modules, 'onnx' in sys.modules); "
+            "import onnx; print(onnx.ModelProto is sys.modules['onnx.onnx_ml_pb2'].ModelProto, "
+            "len(onnx.load(%r, load_external_data=False).graph.node))" % (p, p))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True", "5"]
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def _cycle():
+    inits = []
+    nodes = [conv("y", "a", 3, 3, 1, inits, bias=False), node("Relu", ["a"], ["y"])]
+    return model(nodes, inits)
+
+
+def _dangling():
+    inits = []
+    return model([conv("x", "a", 3, 3, 1, inits, bias=False), node("Add", ["a", "ghost"], ["y"])], inits)
+
+
+def _two_inputs():
+    inits = []
+    return model([conv("x", "y", 3, 3, 1, inits, bias=False)], inits, extra_inputs=["x2"])
+
+
+def _zero_stride():
+    inits = []
+    return model([conv("x", "y", 3, 3, 3, inits, bias=False, strides=[0, 0])], inits)
+
+
+def _bad_weight():
+    inits = [weight("w", (8, 5, 3, 3))]
+    return model([node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3])], inits)
+
+
+def _vector_input():
+    inits = []
+    m = model([node("Relu", ["x"], ["y"])], inits, shape=(1, 3))
+    return m
+
+
+def _huge():
+    inits = []
+    return model([conv("x", "y", 3, 3, 1, inits, bias=False)], inits, shape=(1, 3, 10 ** 9, 10 ** 9))
+
+
+def _varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _ld(field, payload):
+    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _nested_graph(depth=20):
+    # an If whose branch holds an If whose branch holds ..., written at the wire level
+    # (onnx.helper itself stops at protobuf's nesting limit): GraphProto.node = 1,
+    # NodeProto.op_type = 4 and .attribute = 5, AttributeProto.name = 1, .g = 6, .type = 20
+    graph = b""
+    for _ in range(depth):
+        attr = _ld(1, b"then_branch") + _varint(20 << 3) + _varint(5) + _ld(6, graph)
+        graph = _ld(1, _ld(4, b"If") + _ld(5, attr))
+    base = model([node("Relu", ["x"], ["y"])], []).SerializeToString()
+    return base + _ld(7, graph)  # ModelProto.graph = 7: a repeated message field merges
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda: b"\x08\x07garbage\xff\xff", "not a readable ONNX model"),
+    (lambda: b"", "the file is empty"),
+    (lambda: b"\x08\x07", "not an ONNX model: no graph nodes"),
+    (_cycle, "the graph has a cycle"),
+    (_dangling, "input 'ghost' is not made by any node, initializer or graph input (dangling)"),
+    (_two_inputs, "mbcost reads models with one image input"),
+    (_zero_stride, "kernel, strides and dilations must be positive"),
+    (_bad_weight, "weight [8, 5, 3, 3] with 1 groups does not fit 3 input channels"),
+    (_vector_input, "input 'x' has 2 dimensions"),
+    (_huge, "is too large"),
+    (_nested_graph, "subgraphs (If, Loop, Scan bodies) nested deeper than 16"),
+    # deeper than protobuf's own limit (100 in upb): refused by the parser or by mbcost
+    (lambda: _nested_graph(150), ("not a readable ONNX model", "nested deeper than 16")),
+])
+def test_hostile_files_are_one_line_errors(tmp_path, make, why):
+    p = save(tmp_path, make())
+    whys = why if isinstance(why, tuple) else (why,)
+    for args in (("table", p), ("import", p), ("formula", p)):
+        err = one_line_error(run(*args))
+        assert err.startswith(p) and any(w in err for w in whys), err
+
+
+def test_limits_on_size_nodes_and_nesting(tmp_path, monkeypatch):
+    inits = []
+    nodes = [conv("x", "a", 3, 8, 1, inits, bias=False)]
+    for i in range(3):
+        nodes.append(node("Relu", ["a" if i == 0 else f"r{i - 1}"], [f"r{i}"]))
+    p = save(tmp_path, model(nodes + [node("Relu", ["r2"], ["y"])], inits))
+    monkeypatch.setattr(onnx_reader, "MAX_ONNX_BYTES", 10)
+    err = one_line_error(run("table", p))
+    assert "the limit for ONNX files is 10" in err
+    monkeypatch.setattr(onnx_reader, "MAX_ONNX_BYTES", 1 << 30)
+    monkeypatch.setattr(onnx_reader, "MAX_ONNX_NODES", 3)
+    assert "the graph has 5 nodes; the limit is 3" in one_line_error(run("table", p))
+    with pytest.raises(LimitError):
+        read_onnx(p)
+
+
+def test_deeply_nested_branches_are_written_with_references(tmp_path, monkeypatch):
+    # s5 = [t, relu(t)]; s_i = [t, relu(s_(i+1))]: each concat's branch holds the next one
+    inits = []
+    depth = 6
+    nodes = [conv("x", "t", 3, 4, 1, inits, bias=False), node("Relu", ["t"], [f"u{depth}"])]
+    for i in reversed(range(depth)):
+        nodes.append(node("Concat", ["t", f"u{i + 1}"], [f"s{i}"], axis=1))
+        nodes.append(node("Relu", [f"s{i}"], [f"u{i}"] if i else ["y"]))
+    p = save(tmp_path, model(nodes, inits))
+    nested = read_onnx(p)
+    monkeypatch.setattr(onnx_spec, "MAX_BRANCH_NESTING", 3)
+    flat = read_onnx(p)
+    assert "parallel" in json.dumps(nested) and "parallel" not in json.dumps(flat)
+    for spec in (nested, flat):
+        a = mbcost.analyze(spec, convention="torchvision")
+        assert a.madds == 3 * 4 * 32 * 32
+        assert sum(1 for r in a.rows if r.kind == "concat") == depth
+        assert a.rows[-1].output == (32, 32, 4 * (depth + 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), allow=st.booleans())
+def test_random_graphs_count_or_refuse_with_one_line(tmp_path, seed, allow):
+    # any graph: a spec that builds and round-trips through YAML, or mbcost's own error
+    rng = random.Random(seed)
+    p = save(tmp_path, random_graph(rng))
+    try:
+        spec = read_onnx(p, allow_unknown=allow)
+    except mbcost.MbcostError as e:
+        assert "\n" not in str(e)
+        return
+    a = mbcost.analyze(spec, resolution=97)
+    b = mbcost.analyze(yaml.safe_load(onnx_reader.to_yaml(spec)), resolution=97)
+    assert (a.madds, a.params) == (b.madds, b.params)
+
+
+def test_a_directory_a_fifo_and_a_missing_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.onnx"
+    os.mkfifo(fifo)
+    assert one_line_error(run("table", fifo)).endswith("pipe.onnx: is not a regular file")
+    d = tmp_path / "dir.onnx"
+    d.mkdir()
+    assert one_line_error(run("table", d)).endswith("is a directory, not an ONNX file")
+    assert one_line_error(run("table", tmp_path / "missing.onnx")).endswith("missing.onnx: no such file")
