@@ -6,6 +6,8 @@ reads, writes and keeps live) is ``mbcost.memory_model``; its names are here too
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .memory_model import (  # noqa: F401
     DEFAULT_DTYPE, DEFAULT_MEMORY_MODEL, DTYPES, FOLD_INTO, MEMORY_MODELS, WEIGHT_TERMS,
     LayerMemory, MemoryReport, _block, _elems, _expr, analyze_memory, attach, check_dtype,
@@ -57,13 +59,28 @@ def memory_closed_form(spec, metric, convention="paper", **settings):
         per = [sympy.Max(2 * sympy.Rational(peak.denominator, peak.numerator) * m.macs,
                          sympy.Rational(bw.denominator, bw.numerator) * m.traffic_bytes)
                for m in rep.layers]
-    per = [sympy.expand(sympy.sympify(e)) for e in per]
+    per = [sympy.expand(_as_sympy(e)) for e in per]
     layers = [(n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), e) for n, e in zip(g.nodes, per)]
     if metric == "peak":
         total = rep.peak_act_bytes
     else:
         total = sympy.Add(*per)
     return total, layers
+
+
+def _as_sympy(value):
+    """An internal closed-form value (a sympy expression, or an exact int or Fraction where
+    a layer's size does not depend on alpha or rho) as a sympy expression; built by type,
+    never parsed from text."""
+    import sympy
+
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return sympy.Integer(value)
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    raise TypeError(f"not a closed-form value: {type(value).__name__}")
 
 
 def layer_role(report, i, nodes_kind):

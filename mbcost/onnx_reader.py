@@ -47,6 +47,11 @@ DEFAULT_RESOLUTION = 224  # a dynamic height/width becomes this many pixels at r
 ONNX_SUFFIXES = (".onnx",)
 EXTRA_HINT = "pip install 'mbcost[onnx]'"
 
+# element-wise activations without attributes: ONNX op -> mbcost activation (Clip, whose
+# bounds decide between ReLU and ReLU6, has a handler of its own)
+ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "HardSigmoid": "hsigmoid",
+                  "HardSwish": "hswish", "Tanh": "tanh", "Softmax": "softmax"}
+
 # what the reader maps, for the docs (README's operator table is checked against it)
 SUPPORTED_OPS = (
     "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "HardSwish", "HardSigmoid",
@@ -528,6 +533,8 @@ class Reader:
             return
         if node.domain not in ("", "ai.onnx"):
             return self._unknown(node, f"{node.domain}.{node.op_type}", data_ins)
+        if node.op_type in ACTIVATION_OPS:
+            return self._act(node, ins, ACTIVATION_OPS[node.op_type])
         handler = getattr(self, f"_op_{node.op_type}", None)
         if handler is None:
             return self._unknown(node, node.op_type, data_ins)
@@ -749,24 +756,6 @@ class Reader:
 
     def _act(self, node, ins, fn):
         return self._same("act", node, ins[0], fn=fn)
-
-    def _op_Relu(self, node, ins, A):
-        return self._act(node, ins, "relu")
-
-    def _op_Sigmoid(self, node, ins, A):
-        return self._act(node, ins, "sigmoid")
-
-    def _op_HardSigmoid(self, node, ins, A):
-        return self._act(node, ins, "hsigmoid")
-
-    def _op_HardSwish(self, node, ins, A):
-        return self._act(node, ins, "hswish")
-
-    def _op_Tanh(self, node, ins, A):
-        return self._act(node, ins, "tanh")
-
-    def _op_Softmax(self, node, ins, A):
-        return self._act(node, ins, "softmax")
 
     def _op_Clip(self, node, ins, A):
         if self.opset < 11 or len(ins) == 1:
