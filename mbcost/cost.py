@@ -54,7 +54,9 @@ class Convention:
     acts: dict = None
 
 
-_TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1}
+# LayerNorm's gamma and beta and ConvNeXt's layer scale count where BN's gamma and beta do
+_LN_PARAMS = {"ln.affine": 1, "ln.affine.functional": 1, "scale": 1}
+_TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1, **_LN_PARAMS}
 # a pool's elements, counted once whether it runs as a module or a functional call ...
 _POOL_IN = {f"pool.{k}.in": 1 for k in ("global", "avg", "max")}
 # ... and once more when it is a module (ptflops: module hook + its patched F.*pool*)
@@ -75,7 +77,8 @@ CONVENTIONS = {
     "torchvision": Convention(
         "torchvision", "conv+FC multiply-adds (its GFLOPS); params count BN gamma and beta",
         {"mac": 1}, _TV_PARAMS,
-        "torchvision's weight metadata: `num_params` and `_ops` (GFLOPS, really GMACs)."),
+        "torchvision's weight metadata: `num_params` and `_ops` (GFLOPS, really GMACs). "
+        "Parameters include LayerNorm's gamma and beta and ConvNeXt's layer scale."),
     "keras": Convention(
         "keras", "conv+FC multiply-adds; params count BN gamma, beta, moving mean and variance",
         {"mac": 1}, {**_TV_PARAMS, "bn.stats": 1},
@@ -84,46 +87,54 @@ CONVENTIONS = {
         "are not in the specs)."),
     "fvcore": Convention(
         "fvcore", "fvcore FlopCountAnalysis: BN 2/elem, adaptive avg pool 1/input elem",
-        {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,
+        {"mac": 1, "bn": 2, "pool.global.in": 1, "ln": 5}, _TV_PARAMS,
         "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
         "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
-        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0. --memory's "
+        "gelu, mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0; "
+        "layer_norm counts 5/elem. --memory's "
         "act_elems are its ActivationCountAnalysis: the outputs of conv and linear only.",
         {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
         "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
         "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
         {"mac": 1, "bias": 1, "bn": 2, "act.relu": 2, "act.relu6": 1, "act.swish": 1,
-         **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
+         "act.gelu": 2, "ln.module": 1, **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
         "Module hooks plus patched torch.nn.functional: nn.ReLU counts twice (its hook and the "
         "F.relu it calls), nn.ReLU6 once (F.hardtanh is not patched), nn.SiLU once (F.silu); "
         "a pool module counts twice, a functional pool (`call: functional`) once. Activations "
         "are assumed to be modules, as in torchvision. The SE `scale * x` is Tensor.__mul__, "
-        "not patched: 0."),
+        "not patched: 0. nn.GELU counts twice (hook and F.gelu), nn.LayerNorm once; "
+        "torchvision's LayerNorm2d (`call: functional`) not at all: the hooks match the exact "
+        "type."),
     "ptflops_aten": Convention(
         "ptflops_aten", "ptflops aten backend: conv+FC multiply-adds plus bias adds",
         {"mac": 1, "bias": 1}, _TV_PARAMS),
     "thop": Convention(
         "thop", "thop profile: BN 4/elem, adaptive avg pool modules (k+1)/output elem",
         {"mac": 1, "bn": 4, "pool.global.module.in": 1, "pool.global.module.out": 1,
-         "pool.avg.module.out": 1}, _TV_PARAMS,
+         "pool.avg.module.out": 1, "ln.module": 4},
+        {"weight": 1, "bias": 1, "bn.affine": 1, "ln.affine": 1},
         "Module hooks only: a functional pool (torchvision MobileNetV2's F.adaptive_avg_pool2d, "
         "`call: functional`) is not seen; nn.AdaptiveAvgPool2d costs (k+1) per output element, "
-        "i.e. input + output elements for a global pool; biases and activations are free."),
+        "i.e. input + output elements for a global pool; biases and activations are free. "
+        "nn.LayerNorm costs 4/elem; parameters are those of the modules it has a rule for, "
+        "so not LayerNorm2d's (`call: functional`) nor ConvNeXt's layer scale."),
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
-        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
+        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1, "ln": 1,
+         "scale": 1}, _TV_PARAMS,
         "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
-        "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped."),
+        "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped; "
+        "layer_norm 1/elem, ConvNeXt's layer-scale multiply (aten::mul) 1/elem."),
     "torchinfo": Convention(
         "torchinfo", "torchinfo summary: a parameterized layer's mult-adds are its parameters x "
         "output positions (conv MACs + bias adds, BN gamma and beta once)",
-        {"mac": 1, "bias": 1, "bn.params": 1}, _TV_PARAMS,
+        {"mac": 1, "bias": 1, "bn.params": 1, "ln.params": 1}, _TV_PARAMS,
         "torchinfo 1.8.0 (layer_info.py): a Conv's macs are (weight + bias parameters) x output "
         "positions, any other leaf with parameters counts its parameters once (BN: gamma, beta; "
         "Linear: weight + bias); --memory's act_bytes are its 'Forward/backward pass size': 2 x "
         "the output of every layer with parameters (conv, FC, BN), 4 bytes each in fp32.",
-        {"conv": 2, "dw": 2, "pw": 2, "fc": 2, "bn": 2}),
+        {"conv": 2, "dw": 2, "pw": 2, "fc": 2, "bn": 2, "layernorm": 2}),
 }
 DEFAULT_CONVENTION = "paper"
 
@@ -471,6 +482,10 @@ MADD_ROWS = [
     ("swish / SiLU", ["act.swish"]),
     ("sigmoid", ["act.sigmoid"]),
     ("tanh, softmax", ["act.tanh", "act.softmax"]),
+    ("GELU", ["act.gelu"]),
+    ("LayerNorm", ["ln", "ln.module"]),
+    ("LayerNorm gamma, beta (once per layer)", ["ln.params"]),
+    ("layer scale multiply", ["scale"]),
     ("global average pool", _POOLS["global"]),
     ("windowed average pool", _POOLS["avg"]),
     ("max pool", _POOLS["max"]),
@@ -482,6 +497,8 @@ PARAM_ROWS = [
     ("conv and FC biases", ["bias"]),
     ("BN gamma, beta", ["bn.affine"]),
     ("BN running mean, variance", ["bn.stats"]),
+    ("LayerNorm gamma, beta", ["ln.affine", "ln.affine.functional"]),
+    ("layer scale", ["scale"]),
 ]
 
 
@@ -489,6 +506,8 @@ def _unit(cat, w):
     """How much one unit of a mult-add category costs, in words ('2/elem')."""
     if cat == "mac":
         return "1/MAC" if w == 1 else f"{w}/MAC"
+    if cat.endswith(".module"):
+        return f"{w}/elem if a module"
     if ".module." in cat:
         return f"{w}/{cat.rsplit('.', 1)[1]} elem if a module"
     if cat.startswith("pool."):

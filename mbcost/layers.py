@@ -38,10 +38,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
-ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "swish", "silu", "sigmoid", "tanh", "softmax")
+ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "swish", "silu", "sigmoid", "tanh", "softmax",
+               "gelu")
 ACT_LABELS = {
     "relu": "ReLU", "relu6": "ReLU6", "hswish": "h-swish", "hsigmoid": "h-sigmoid",
     "swish": "swish", "silu": "swish", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
+    "gelu": "GELU",
 }
 
 # Every category a cost rule may emit, with what one unit is. Conventions weigh these.
@@ -64,12 +66,24 @@ MADD_CATEGORIES = {
        for k in ("global", "avg", "max") for e in ("in", "out")},
     "add": "one element-wise addition of a residual or merge",
     "mul": "one element-wise multiply (squeeze-and-excite gate)",
+    # LayerNorm over the channels at each position (ConvNeXt): elements, and again for an
+    # nn.LayerNorm module, which module-hook counters see (torchvision's LayerNorm2d subclass,
+    # `call: functional`, they do not: they dispatch on the exact type)
+    "ln": "one LayerNorm output element",
+    "ln.module": "one output element of a LayerNorm run as an nn.LayerNorm module",
+    "ln.params": "one LayerNorm gamma or beta (2 per channel), once per layer (torchinfo)",
+    "scale": "one element-wise multiply by a per-channel layer scale (ConvNeXt)",
 }
 PARAM_CATEGORIES = {
     "weight": "conv and FC weights",
     "bias": "conv and FC biases",
     "bn.affine": "BatchNorm scale and shift (gamma, beta): 2 per channel",
     "bn.stats": "BatchNorm running mean and variance: 2 per channel",
+    "ln.affine": "LayerNorm scale and shift of an nn.LayerNorm module: 2 per channel",
+    "ln.affine.functional": "LayerNorm scale and shift where module-hook counters see no "
+                            "nn.LayerNorm (`call: functional`, torchvision's LayerNorm2d): 2 per "
+                            "channel",
+    "scale": "layer scale (ConvNeXt's per-channel gamma): 1 per channel",
 }
 
 
@@ -121,7 +135,10 @@ def _concat_shape(dom, ins, a):
 def _conv_cost(dom, ins, out, a):
     # standard: D_K²·(M/g)·N·D_F²; depthwise (g = M): D_K²·N·D_F² with N = M·multiplier
     k = a["k"]
-    m = 1 if a["depthwise"] else dom.div(dom.v(ins[0][2]), a["groups"])
+    if a.get("group_width"):  # groups of group_width input channels each (RegNet)
+        m = a["group_width"]
+    else:
+        m = 1 if a["depthwise"] else dom.div(dom.v(ins[0][2]), a["groups"])
     n = dom.v(out[2])
     hw = dom.v(out[0]) * dom.v(out[1])
     madds = {"mac": k * k * m * n * hw}
@@ -151,6 +168,21 @@ def _bn_cost(dom, ins, out, a):
 def _act_cost(dom, ins, out, a):
     fn = "swish" if a["fn"] == "silu" else a["fn"]
     return {f"act.{fn}": _elems(dom, out)}, {}
+
+
+def _ln_cost(dom, ins, out, a):
+    # LayerNorm over C at every position (ConvNeXt §2.5): gamma and beta, 2 per channel
+    c, n = dom.v(out[2]), _elems(dom, out)
+    madds = {"ln": n, "ln.params": 2 * c}
+    if a["call"] == "module":
+        madds["ln.module"] = n
+        return madds, {"ln.affine": 2 * c}
+    return madds, {"ln.affine.functional": 2 * c}
+
+
+def _layer_scale_cost(dom, ins, out, a):
+    # ConvNeXt's layer scale: x * gamma, gamma one parameter per channel
+    return {"scale": _elems(dom, out)}, {"scale": dom.v(out[2])}
 
 
 def _pool_cost(dom, ins, out, a):
@@ -221,6 +253,20 @@ class Equal:
         return len({value(s) for s in self.sizes}) <= 1
 
 
+@dataclass(frozen=True)
+class GroupWidth:
+    """Groups of n channels each (RegNet's group width): n divides the input channels, and
+    the groups (input channels / n) divide the output channels. sizes: (input, output)."""
+
+    n: int
+    sizes: tuple  # domain values: (input channels, output channels)
+
+    def holds(self, value):
+        """Whether the rule holds when value(size) gives each size's number."""
+        c_in, c_out = (value(s) for s in self.sizes)
+        return c_in % self.n == 0 and c_out % (c_in // self.n) == 0
+
+
 # ---- field types: one per field name, shared by every kind that has the field
 
 INT_EXPR = {"$ref": "#/$defs/int_expr"}
@@ -255,6 +301,8 @@ FIELDS = {
     "expand": Field(NUM_EXPR, "output channels as a ratio of the actual input channels", "{v}"),
     "groups": Field(INT_EXPR, "groups; must divide the channels (a conv's input and output)",
                     "{v}"),
+    "group_width": Field(INT_EXPR, "channels per group (RegNet): groups = input channels / "
+                         "group_width; instead of groups", "{v}"),
     "padding": Field({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT]},
                      "same (out = ceil(H/s)), valid, or explicit pixels p", "1+{v}"),
     "bias": Field(BOOL, "the layer has a bias vector"),
@@ -301,7 +349,10 @@ def _expand_conv(b, kind, f, name, ctx, line, cur, k=None, source=None):
     c_out, tc = b._channels(f, ctx, line, kind, cur)
     c_in = b.tensors[cur][0][2]
     checks = ()
-    if g != 1:
+    if f.get("group_width") is not None:
+        g, checks = _group_width(b, f, name, ctx, line, c_in, c_out)
+        a["group_width"] = checks[0].n
+    elif g != 1:
         checks = (Divides(g, (c_in, c_out)),)
         if not checks[0].holds(b.dom.base):
             raise b._error(f"groups {g} must divide input channels {b.dom.base(c_in)} and output "
@@ -311,6 +362,24 @@ def _expand_conv(b, kind, f, name, ctx, line, cur, k=None, source=None):
     b._check_valid(a, cur, ctx, line, name)
     cur = b._emit(kind, name, a, [cur], ctx, line, source or kind, tc, checks)
     return b._tail(f, name, ctx, line, cur, source or kind)
+
+
+def _group_width(b, f, name, ctx, line, c_in, c_out):
+    """(groups, checks) of a conv given by its group width (RegNet: groups = input channels /
+    group_width), refused where group_width does not divide the input channels or the
+    groups do not divide the output channels."""
+    if "groups" in f["_fields"]:
+        raise b._error("give groups or group_width, not both", ctx, b._loc(f, "group_width", line),
+                       layer=name, field="group_width")
+    gw = b._int(f, "group_width", ctx, line, "conv")
+    check = GroupWidth(gw, (c_in, c_out))
+    if not check.holds(b.dom.base):
+        ci, co = b.dom.base(c_in), b.dom.base(c_out)
+        msg = (f"group_width {gw} must divide the input channels {ci}" if ci % gw else
+               f"group_width {gw} gives {ci // gw} groups, which must divide the output "
+               f"channels {co}")
+        raise b._error(msg, ctx, b._loc(f, "group_width", line), layer=name, field="group_width")
+    return b.dom.base(c_in) // gw, (check,)
 
 
 def _expand_dw(b, kind, f, name, ctx, line, cur, source=None):
@@ -383,6 +452,13 @@ def _expand_channel_shuffle(b, kind, f, name, ctx, line, cur):
         raise b._error(f"groups {g} must divide the {b.dom.base(c)} input channels", ctx,
                        b._loc(f, "groups", line), layer=name, field="groups")
     return b._emit(kind, name, {"groups": g}, [cur], ctx, line, kind, checks=(check,))
+
+
+def _expand_layernorm(b, kind, f, name, ctx, line, cur):
+    # module (nn.LayerNorm on a channels-last tensor) or functional (torchvision's
+    # LayerNorm2d, a subclass module-hook counters do not recognize): what those counters see
+    call = b._choice(f, "call", ("module", "functional"), ctx, line)
+    return b._emit(kind, name, {"call": call}, [cur], ctx, line, kind)
 
 
 def _expand_unknown(b, kind, f, name, ctx, line, cur):
@@ -543,7 +619,7 @@ _PW = Primitive("pw", _conv_shape, _conv_cost, _conv_label)
 _ENTRIES = [
     LayerKind("conv", "standard convolution (+ bn and act)",
               {"k": REQUIRED, "stride": 1, "out": None, "expand": None, "groups": 1,
-               "padding": "same", "bias": False, "scale": True, **CONV_TAIL},
+               "padding": "same", "bias": False, "scale": True, **CONV_TAIL, "group_width": None},
               _expand_conv, {"k": 3, "out": 8}, conv_like=True, primitive=_CONV,
               schema_rule=_OUT_OR_EXPAND),
     LayerKind("dw", "depthwise convolution (+ bn and act)",
@@ -577,6 +653,13 @@ _ENTRIES = [
               {"groups": REQUIRED}, _expand_channel_shuffle, {"groups": 2}, shorthand="groups",
               primitive=Primitive("channel_shuffle", _same_shape, _free_cost,
                                   _const("Channel shuffle"))),
+    LayerKind("layernorm", "LayerNorm over the channels at each position (ConvNeXt)",
+              {"call": "module"}, _expand_layernorm, shorthand="call",
+              primitive=Primitive("layernorm", _same_shape, _ln_cost, _const("LayerNorm"))),
+    LayerKind("layer_scale", "per-channel layer scale: multiply by gamma, C parameters (ConvNeXt)",
+              {}, _expand_plain,
+              primitive=Primitive("layer_scale", _same_shape, _layer_scale_cost,
+                                  _const("Layer scale"))),
     LayerKind("se", "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
               {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
                "min": None, "act": "relu", "gate": "sigmoid"},

@@ -56,7 +56,8 @@ MEMORY_MODELS = {
                 "inputs and outputs (MobileNetV2 section 5)",
 }
 DEFAULT_MEMORY_MODEL = "fused"
-WEIGHT_TERMS = ("weight", "bias", "bn.affine", "bn.stats")  # raw parameter categories stored
+WEIGHT_TERMS = ("weight", "bias", "bn.affine", "bn.stats",  # raw parameter categories stored
+                "ln.affine", "ln.affine.functional", "scale")
 FOLD_INTO = ("conv", "dw", "pw", "fc")
 
 

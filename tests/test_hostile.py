@@ -116,7 +116,7 @@ CASES = [
      "{p}:4: layer 'conv': field 'out': expected a finite number (got inf)"),
     ("unknown activation", H + "layers:\n  - conv: {k: 3, out: 8, act: relu7}\n",
      "{p}:4: layer 'conv': field 'act': unknown activation (did you mean 'relu'?); one of relu, relu6, "
-     "hswish, hsigmoid, swish, silu, sigmoid, tanh, softmax, none (got 'relu7')"),
+     "hswish, hsigmoid, swish, silu, sigmoid, tanh, softmax, gelu, none (got 'relu7')"),
     ("non-boolean bn default", "name: x\ninput: [8, 8, 3]\ndefaults: {bn: 5}\nlayers: [relu]\n",
      "{p}:3: field 'defaults.bn': must be true or false (got 5)"),
     ("block shadows a kind", H + "blocks:\n  conv: {layers: [relu]}\nlayers: [conv]\n",

@@ -172,3 +172,111 @@ def test_channel_shuffle_rule_holds_in_the_grid_too():
         analyze(spec, alpha="0.3")
     with pytest.raises(SpecError, match="groups 3 must divide"):
         ev.point("0.3", 16)
+
+
+# ---- ConvNeXt's kinds: layernorm, gelu, layer_scale (and its 1x1 convs run as nn.Linear)
+
+# What each counter printed for torchvision's modules on a 1 x 8 x 5 x 5 input (torch 2.14.1,
+# fvcore 0.1.5, ptflops 0.7.5, thop 0.1.1, torchprofile 0.1.0; measured in a scratch venv
+# while writing these kinds, 2026-11-28): {module: {counter: (mult-adds, params)}}
+PROBES = {
+    # nn.Sequential(Permute([0, 2, 3, 1]), nn.LayerNorm(8), Permute([0, 3, 1, 2]))
+    "layernorm": {"fvcore": (1000, None), "ptflops": (200, 16), "ptflops_aten": (0, 16),
+                  "thop": (800, 16), "torchprofile": (200, None)},
+    # torchvision.models.convnext.LayerNorm2d(8)
+    "layernorm: functional": {"fvcore": (1000, None), "ptflops": (0, 16),
+                              "ptflops_aten": (0, 16), "thop": (0, 0), "torchprofile": (200, None)},
+    # nn.GELU()
+    "gelu": {"fvcore": (0, None), "ptflops": (400, 0), "ptflops_aten": (0, 0), "thop": (0, 0),
+             "torchprofile": (0, None)},
+    # gamma * x with gamma = nn.Parameter(torch.ones(8, 1, 1)) (thop counts no parameter
+    # outside the modules it has a rule for)
+    "layer_scale": {"fvcore": (0, None), "ptflops": (0, 8), "ptflops_aten": (0, 8),
+                    "thop": (0, 0), "torchprofile": (200, None)},
+}
+
+
+@pytest.mark.parametrize("item", sorted(PROBES))
+def test_convnext_kinds_count_as_the_peers_do(item):
+    layer = yaml.safe_load(f"[{item}]")[0]
+    spec = {"mbcost": 1, "name": "t", "input": [5, 5, 8], "layers": [layer]}
+    for conv, (madds, params) in PROBES[item].items():
+        a = analyze(spec, convention=conv)
+        assert a.madds == madds, conv
+        if params is not None:
+            assert a.params == params, conv
+
+
+def test_layernorm_and_layer_scale_params_follow_bn_gamma_beta():
+    # LayerNorm: gamma and beta, 2 per channel; layer scale: 1 per channel; both counted where
+    # BN's gamma and beta are (torchvision, keras), not by paper or weights; no mult-adds there
+    spec = _spec([{"layernorm": None}, {"layer_scale": None}, {"layernorm": "functional"},
+                  {"bn": None}])
+    for conv, params in (("paper", 0), ("weights", 0), ("torchvision", 2 * 8 + 8 + 2 * 8 + 2 * 8),
+                         ("keras", 2 * 8 + 8 + 2 * 8 + 4 * 8)):
+        a = analyze(spec, convention=conv)
+        assert (a.madds, a.params) == (0, params), conv
+    rows = {r.name: r for r in analyze(spec).rows}
+    assert rows["layernorm1"].op == "LayerNorm" and rows["layer_scale1"].op == "Layer scale"
+    assert all(r.output == (16, 16, 8) for r in rows.values())
+
+
+def test_cnblock_counts_as_the_peers_do():
+    # torchvision CNBlock(8, layer_scale=1e-6, stochastic_depth_prob=0.1) on 1 x 8 x 5 x 5,
+    # measured as PROBES: fvcore 23,600; ptflops 25,600 / 976; ptflops aten 23,800; thop
+    # 23,400 / 968; torchprofile 23,000; torch's own parameters 976
+    block = [{"dw": {"k": 7, "padding": 3, "bias": True}}, "layernorm",
+             {"pw": {"out": 32, "bias": True, "act": "gelu"}}, {"pw": {"out": 8, "bias": True}},
+             "layer_scale", "residual"]
+    spec = {"mbcost": 1, "name": "t", "input": [5, 5, 8], "defaults": {"bn": False, "act": "none"},
+            "layers": block}
+    want = {"fvcore": 23_600, "ptflops": 25_600, "ptflops_aten": 23_800, "thop": 23_400,
+            "torchprofile": 23_000}
+    for conv, madds in want.items():
+        assert analyze(spec, convention=conv).madds == madds, conv
+    assert analyze(spec, convention="torchvision").params == 976
+    assert analyze(spec, convention="thop").params == 968
+    # by hand: dw 7*7*8*25 = 9,800 MACs; the two 1x1s 8*32*25 + 32*8*25 = 12,800
+    assert analyze(spec, convention="torchvision").madds == 9_800 + 12_800
+
+
+# ---- group_width (RegNet): groups = input channels / group_width, recorded as one rule
+
+def test_group_width_gives_the_groups():
+    spec = _spec([{"conv": {"k": 3, "out": 24, "group_width": 4}}])
+    (node,) = graph.build_graph(spec).nodes
+    (check,) = node.checks
+    assert isinstance(check, layers.GroupWidth) and check.n == 4 and check.sizes == (8, 24)
+    assert node.attrs["groups"] == 2
+    a = analyze(spec)
+    # 2 groups of 4 input channels: D_K^2 * 4 * N * D_F^2 = 9 * 4 * 24 * 256
+    assert a.madds == 9 * 4 * 24 * 256 and a.params == 9 * 4 * 24
+    assert a.rows[0].op == "Conv 3x3 grouped"
+
+
+@pytest.mark.parametrize("layer,message", [
+    ({"conv": {"k": 3, "out": 8, "group_width": 3}}, "group_width 3 must divide the input channels 8"),
+    ({"conv": {"k": 3, "out": 9, "group_width": 2}},
+     "group_width 2 gives 4 groups, which must divide the output channels 9"),
+    ({"conv": {"k": 3, "out": 8, "group_width": 2, "groups": 4}}, "give groups or group_width, not both"),
+    ({"conv": {"k": 3, "out": 8, "group_width": 0}}, "must be a positive integer"),
+])
+def test_group_width_refusals(layer, message):
+    with pytest.raises(SpecError, match=message) as e:
+        graph.build_graph(_spec([layer]))
+    assert e.value.field == "group_width"
+
+
+def test_group_width_rule_holds_in_the_grid_too():
+    # 16 -> 16 channels, group width 8: alpha 0.5 gives 8 (1 group), alpha 1.5 gives 24 (3
+    # groups); under truncation alpha 0.75 gives 12, which 8 does not divide: refused by table
+    # and by the grid alike
+    spec = {**_spec([{"pw": {"out": 16}}, {"conv": {"k": 3, "out": 16, "group_width": 8}}]),
+            "width": {"rule": "truncate"}}
+    ev = design.GridEvaluator(spec)
+    for a in ("1", "0.5", "1.5"):
+        assert ev.point(a, 16).madds == analyze(spec, alpha=a).madds
+    with pytest.raises(SpecError, match="group_width 8 must divide the input channels 12"):
+        analyze(spec, alpha="0.75")
+    with pytest.raises(SpecError, match="group_width 8"):
+        ev.point("0.75", 16)

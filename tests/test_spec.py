@@ -201,7 +201,7 @@ HEAD = "name: t\ninput: [32, 32, 3]\n"
     # a differently-cased activation gets its lower-case name suggested
     (HEAD + "layers:\n  - conv: {k: 3, out: 8, act: ReLU}\n",
      "net.yaml:4: layer 'conv': field 'act': unknown activation (did you mean 'relu'?); one of "
-     "relu, relu6, hswish, hsigmoid, swish, silu, sigmoid, tanh, softmax, none (got 'ReLU')"),
+     "relu, relu6, hswish, hsigmoid, swish, silu, sigmoid, tanh, softmax, gelu, none (got 'ReLU')"),
     # defaults: what is allowed
     (HEAD + "defaults: {k: 5}\nlayers:\n  - conv: {k: 3, out: 8}\n",
      "net.yaml:3: field 'defaults.k': unknown default; defaults may set only bn and act (set "
