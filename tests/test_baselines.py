@@ -1,4 +1,4 @@
-"""The classic CNN baselines (ResNet, ResNeXt, Wide ResNet, MnasNet, DenseNet) against
+"""The classic CNN baselines (ResNet, ResNeXt, Wide ResNet, MnasNet, DenseNet, RegNet, ConvNeXt) against
 torchvision, and every peer preset against what its counter printed on the torchvision model.
 
 Where the numbers come from:
@@ -6,7 +6,8 @@ Where the numbers come from:
   and the peer counters by tools/reference_counts.py (committed; see tools/README.md; never
   run by the suite). Its `source` header names the script, its hash and the versions.
 - The walkers below, written from torchvision's module code (resnet.py, mnasnet.py,
-  densenet.py) and independent of mbcost, derive MACs, parameters and BN elements by hand.
+  densenet.py, regnet.py, convnext.py) and independent of mbcost, derive MACs, parameters,
+  BN and LayerNorm elements by hand.
 - The issue's anchors: resnet50 4,089,184,256 MACs / 25,557,032 params (torchvision's
   metadata, _ops 4.089 and num_params); mnasnet1_0 314,415,872 / 4,383,312 (derived by hand
   from mnasnet.py, here by `mnasnet_walk`).
@@ -32,7 +33,7 @@ REF = json.loads((ROOT / "tests" / "reference" / "torchvision_counts.json").read
 ENTRIES = {(e["model"], e["resolution"]): e for e in REF["entries"]}
 CLASSIC = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
            "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-           "densenet121"]
+           "densenet121", "regnet_y_400mf", "convnext_tiny"]
 PRESETS = ["fvcore", "ptflops", "ptflops_aten", "thop", "torchprofile"]
 
 
@@ -142,6 +143,75 @@ def densenet121_walk(res):
     return n
 
 
+def regnet_walk(res, widths, depths, group_width=8, se_ratio=0.25):
+    """torchvision regnet.py: SimpleStemIN (3x3 stride-2 conv to 32, BN, ReLU); per stage
+    ResBottleneckBlocks (bottleneck multiplier 1, stride 2 in the first): 1x1, 3x3 with
+    groups = width // group_width, SqueezeExcitation with int(round(se_ratio * block input
+    width)) squeeze channels (two 1x1 convs with bias on the pooled 1x1), 1x1; a 1x1
+    projection + BN where the stride or width changes; AdaptiveAvgPool2d, Linear."""
+    n = Counter()
+    x = conv(n, (res, 3), 32, k=3, s=2)
+    for w, d in zip(widths, depths):
+        for b in range(d):
+            s = 2 if b == 0 else 1
+            y = conv(n, conv(n, x, w), w, k=3, s=s, g=w // group_width)
+            sq = int(round(se_ratio * x[1]))
+            n["macs"] += w * sq + sq * w  # fc1 and fc2 on 1 x 1
+            n["params"] += w * sq + sq + sq * w + w
+            y = conv(n, y, w)
+            if s != 1 or x[1] != w:
+                conv(n, x, w, s=s)
+            x = y
+    n["final_size"] = x[0]
+    fc(n, x[1])
+    return n
+
+
+def layernorm(n, h, c, module):
+    """LayerNorm over c channels at h x h positions: gamma and beta; module: an nn.LayerNorm
+    (CNBlock's), else torchvision's LayerNorm2d."""
+    n["params"] += 2 * c
+    n["ln"] += c * h * h
+    if module:
+        n["ln_module"] += c * h * h
+
+
+def convnext_walk(res, dims=(96, 192, 384, 768), depths=(3, 3, 9, 3)):
+    """torchvision convnext.py: a 4x4 stride-4 stem with bias + LayerNorm2d; CNBlock: 7x7
+    depthwise with bias, LayerNorm, Linear(c, 4c), GELU, Linear(4c, c) (the Linears on the
+    channels-last tensor: once per position), layer_scale (c); between stages LayerNorm2d +
+    2x2 stride-2 conv with bias; head AdaptiveAvgPool2d, LayerNorm2d, Linear."""
+    n = Counter()
+    h, c = (res - 4) // 4 + 1, dims[0]
+    n["macs"] += 16 * 3 * c * h * h
+    n["params"] += 16 * 3 * c + c
+    n["bias"] += c * h * h
+    layernorm(n, h, c, False)
+    for i, (c, d) in enumerate(zip(dims, depths)):
+        if i:
+            layernorm(n, h, dims[i - 1], False)
+            h = (h - 2) // 2 + 1
+            n["macs"] += 4 * dims[i - 1] * c * h * h
+            n["params"] += 4 * dims[i - 1] * c + c
+            n["bias"] += c * h * h
+        for _ in range(d):
+            n["macs"] += 49 * c * h * h + 2 * 4 * c * c * h * h
+            n["params"] += (49 * c + c) + (4 * c * c + 4 * c) + (4 * c * c + c) + c
+            n["bias"] += (c + 4 * c + c) * h * h
+            n["linear_params"] += (4 * c * c + 4 * c) + (4 * c * c + c)
+            n["linear_positions"] += h * h * ((4 * c * c + 4 * c) + (4 * c * c + c))
+            layernorm(n, h, c, True)
+            n["gelu"] += 4 * c * h * h
+            n["scale"] += c * h * h
+            n["scale_params"] += c
+    n["final_size"] = h
+    n["pool_in"] = c * h * h
+    layernorm(n, 1, c, False)
+    fc(n, c)
+    n["bias"] += 1000
+    return n
+
+
 WALKS = {
     "resnet18": lambda r: resnet_walk(r, "basic", (2, 2, 2, 2)),
     "resnet34": lambda r: resnet_walk(r, "basic", (3, 4, 6, 3)),
@@ -155,6 +225,8 @@ WALKS = {
     "mnasnet1_0": lambda r: mnasnet_walk(r, 1.0),
     "mnasnet1_3": lambda r: mnasnet_walk(r, 1.3),
     "densenet121": densenet121_walk,
+    "regnet_y_400mf": lambda r: regnet_walk(r, (48, 104, 208, 440), (1, 3, 6, 6)),
+    "convnext_tiny": convnext_walk,
 }
 
 
@@ -266,7 +338,8 @@ def test_fvcore_by_operator(name, res):
     ops, unsupported = e["peers"]["fvcore"]["flops_by_operator"], e["peers"]["fvcore"]["flops_unsupported_ops"]
     n = raw(mbcost.analyze(name, resolution=res))
     assert ops["conv"] + ops.get("linear", 0) == n["mac"]
-    assert ops["batch_norm"] == 2 * n["bn"]
+    assert ops.get("batch_norm", 0) == 2 * n["bn"]
+    assert ops.get("layer_norm", 0) == 5 * n["ln"]
     if name.startswith("mnasnet"):  # x.mean([2, 3]) is aten::mean: unsupported, not a pool
         f = WALKS[name](res)["final_size"]
         assert "adaptive_avg_pool2d" not in ops and unsupported["aten::mean"] == 1
@@ -403,3 +476,53 @@ def test_readme_preset_misses_are_the_derived_ones():
                 printed = ENTRIES[(model, res)]["peers"][p]
                 printed = printed["flops_total"] if p == "fvcore" else printed["macs"]
                 assert a.madds - printed == _num(cell), (model, p, res)
+
+
+# ---------------------------------------------------------------- ConvNeXt and RegNet
+
+@pytest.mark.parametrize("res", [224, 160])
+def test_convnext_peers_by_hand(res):
+    # each counter's total from the walker's element counts and the per-operation rules
+    # (docs: README's convention table; measured on torchvision's modules in test_registry):
+    # fvcore: layer_norm 5/elem, adaptive_avg_pool2d 1/input elem; ptflops: every bias,
+    # nn.LayerNorm 1/elem (LayerNorm2d not seen), nn.GELU 2/elem, the pool module 2/input elem;
+    # aten: every bias; thop: nn.LayerNorm 4/elem, the pool input + output; torchprofile:
+    # every LayerNorm 1/elem, the layer-scale multiply 1/elem, the pool's 768 outputs
+    w, e = convnext_walk(res), ENTRIES[("convnext_tiny", res)]
+    peers = e["peers"]
+    assert w["macs"] + 5 * w["ln"] + w["pool_in"] == peers["fvcore"]["flops_total"]
+    assert (w["macs"] + w["bias"] + w["ln_module"] + 2 * w["gelu"] + 2 * w["pool_in"]
+            == peers["ptflops"]["macs"])
+    assert w["macs"] + w["bias"] == peers["ptflops_aten"]["macs"]
+    assert w["macs"] + 4 * w["ln_module"] + w["pool_in"] + 768 == peers["thop"]["macs"]
+    assert w["macs"] + w["ln"] + w["scale"] + 768 == peers["torchprofile"]["macs"]
+    # thop's parameters leave out LayerNorm2d's (stem, 3 downsamples, head) and layer_scale
+    ln2d = 2 * (96 + 96 + 192 + 384 + 768)
+    assert peers["thop"]["params"] == w["params"] - ln2d - w["scale_params"]
+    assert (ln2d, w["scale_params"]) == (3_072, 6_624)  # 9,696 short of torch's 28,589,128
+
+
+def test_convnext_spec_reads_like_the_block():
+    rows = {r.name: r for r in mbcost.analyze("convnext_tiny").rows}
+    block = [r for r in rows if r.startswith("stage1.1/")]
+    assert block == [f"stage1.1/{n}" for n in ("dwconv", "norm", "pwconv1", "pwconv1.gelu",
+                                               "pwconv2", "layer_scale", "add")]
+    assert [rows[r].op for r in block] == ["Conv DW 7x7", "LayerNorm", "Conv 1x1", "GELU",
+                                           "Conv 1x1", "Layer scale", "Add"]
+    assert rows["stage1.1/pwconv1"].output == (56, 56, 384)
+    assert [len([r for r in rows if r.startswith(f"stage{i}.") and r.endswith("/add")])
+            for i in (1, 2, 3, 4)] == [3, 3, 9, 3]
+    assert rows["classifier"].input == (1, 1, 768)
+
+
+def test_regnet_groups_come_from_the_group_width():
+    # torchvision: groups = width // 8: 6, 13, 26, 55 in the four stages; the SE squeezes to
+    # round(0.25 x the block's input width): 8 (stem 32) in block1, then 12 and 26 in block2
+    rows = {r.name: r for r in mbcost.analyze("regnet_y_400mf").rows}
+    for stage, w in zip((1, 2, 3, 4), (48, 104, 208, 440)):
+        b = rows[f"block{stage}{'' if stage == 1 else '.1'}/add/b1/b"]
+        assert (b.op, b.input[2], b.output[2]) == ("Conv 3x3 grouped", w, w)
+        assert b.params == 9 * 8 * w  # each output channel sees group_width = 8 inputs
+    assert rows["block1/add/b1/se.reduce"].output[2] == 8 and "block1/add/b2/proj" in rows
+    assert rows["block2.1/add/b1/se.reduce"].output[2] == 12
+    assert rows["block2.2/add/b1/se.reduce"].output[2] == 26

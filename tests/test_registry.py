@@ -161,17 +161,24 @@ def test_channel_shuffle_refuses_groups_that_do_not_divide():
     assert e.value.field == "groups"
 
 
+def grid_agrees_with_table(spec, good, bad, message):
+    """The grid gives table's mult-adds at every alpha in good; at bad both refuse, table
+    with message (the rule the builder recorded, checked again by the grid)."""
+    ev = design.GridEvaluator(spec)
+    for a in good:
+        assert ev.point(a, 16).madds == analyze(spec, alpha=a).madds
+    with pytest.raises(SpecError, match=message):
+        analyze(spec, alpha=bad)
+    with pytest.raises(SpecError, match=message.split(" must")[0]):
+        ev.point(bad, 16)
+
+
 def test_channel_shuffle_rule_holds_in_the_grid_too():
     # 24 channels, groups 3: alpha 0.5 gives 12 (divisible), alpha 0.25 gives 6 (divisible),
     # alpha 0.4 gives int(9.6) = 9 (divisible), alpha 0.3 gives int(7.2) = 7: refused
     spec = _spec([{"pw": {"out": 24}}, {"channel_shuffle": 3}])
-    ev = design.GridEvaluator(spec)
-    for a in ("0.5", "0.25", "0.4"):
-        assert ev.point(a, 16).madds == analyze(spec, alpha=a).madds
-    with pytest.raises(SpecError, match="groups 3 must divide the 7 input channels"):
-        analyze(spec, alpha="0.3")
-    with pytest.raises(SpecError, match="groups 3 must divide"):
-        ev.point("0.3", 16)
+    grid_agrees_with_table(spec, ("0.5", "0.25", "0.4"), "0.3",
+                           "groups 3 must divide the 7 input channels")
 
 
 # ---- ConvNeXt's kinds: layernorm, gelu, layer_scale (and its 1x1 convs run as nn.Linear)
@@ -273,10 +280,5 @@ def test_group_width_rule_holds_in_the_grid_too():
     # and by the grid alike
     spec = {**_spec([{"pw": {"out": 16}}, {"conv": {"k": 3, "out": 16, "group_width": 8}}]),
             "width": {"rule": "truncate"}}
-    ev = design.GridEvaluator(spec)
-    for a in ("1", "0.5", "1.5"):
-        assert ev.point(a, 16).madds == analyze(spec, alpha=a).madds
-    with pytest.raises(SpecError, match="group_width 8 must divide the input channels 12"):
-        analyze(spec, alpha="0.75")
-    with pytest.raises(SpecError, match="group_width 8"):
-        ev.point("0.75", 16)
+    grid_agrees_with_table(spec, ("1", "0.5", "1.5"), "0.75",
+                           "group_width 8 must divide the input channels 12")
