@@ -526,3 +526,18 @@ def test_regnet_groups_come_from_the_group_width():
     assert rows["block1/add/b1/se.reduce"].output[2] == 8 and "block1/add/b2/proj" in rows
     assert rows["block2.1/add/b1/se.reduce"].output[2] == 12
     assert rows["block2.2/add/b1/se.reduce"].output[2] == 26
+
+
+def test_docs_convnext_example_is_the_bundled_block():
+    text = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- convnext-example[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
+    assert m, "docs/spec-format.md lost its <!-- convnext-example --> yaml block"
+    example = yaml.safe_load(m.group(1))
+    bundled = yaml.safe_load((SPECS / "convnext_tiny.yaml").read_text(encoding="utf-8"))
+    assert example["blocks"]["cnblock"] == bundled["blocks"]["cnblock"]
+    rows = {r.name: r for r in mbcost.analyze(example, convention="torchvision").rows}
+    # per block on 16 x 16 x 96 (torchvision CNBlock(96)): 7x7 depthwise 49*96 + 96, LayerNorm
+    # 2*96, Linears 96*384 + 384 and 384*96 + 96, layer scale 96 parameters
+    params = sum(r.params for n, r in rows.items() if n.startswith("stage1.1/"))
+    assert params == (49 * 96 + 96) + 2 * 96 + (96 * 384 + 384) + (384 * 96 + 96) + 96
+    assert rows["stage1.2/add"].output == (16, 16, 96)
