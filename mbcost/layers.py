@@ -314,8 +314,8 @@ FIELDS = {
     "type": Field(_enum("avg", "max", "global"), "pooling type"),
     "global": Field(BOOL, "pool the whole feature map to 1x1"),
     "call": Field(_enum("module", "functional"),
-                  "module or functional pool in the reference implementation (what hook "
-                  "counters see)"),
+                  "module or functional pool or LayerNorm in the reference implementation "
+                  "(what module-hook counters see)"),
     "fn": Field(ACT, "the activation function"),
     "p": Field(NUM_EXPR, "dropout probability (costs nothing)"),
     "ratio": Field(NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')", "{v}"),
