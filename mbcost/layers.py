@@ -171,7 +171,8 @@ def _act_cost(dom, ins, out, a):
 
 
 def _ln_cost(dom, ins, out, a):
-    # LayerNorm over C at every position (ConvNeXt §2.5): gamma and beta, 2 per channel
+    # LayerNorm over C at every position (ConvNeXt's micro design): gamma and beta, 2 per
+    # channel
     c, n = dom.v(out[2]), _elems(dom, out)
     madds = {"ln": n, "ln.params": 2 * c}
     if a["call"] == "module":

@@ -541,3 +541,15 @@ def test_docs_convnext_example_is_the_bundled_block():
     params = sum(r.params for n, r in rows.items() if n.startswith("stage1.1/"))
     assert params == (49 * 96 + 96) + 2 * 96 + (96 * 384 + 384) + (384 * 96 + 96) + 96
     assert rows["stage1.2/add"].output == (16, 16, 96)
+
+
+def test_memory_models_store_layernorm_and_layer_scale():
+    # every parameter category is stored weight in the memory model; ConvNeXt has no BN to
+    # fold, so each memory model stores torch's 28,589,128 parameters, 4 bytes each in fp32
+    from mbcost.layers import PARAM_CATEGORIES
+    from mbcost.memory_model import WEIGHT_TERMS
+
+    assert set(WEIGHT_TERMS) == set(PARAM_CATEGORIES)
+    for model in ("eager", "fused", "streamed"):
+        a = mbcost.analyze("convnext_tiny", memory={"memory_model": model})
+        assert a.memory.weight_bytes == 4 * ENTRIES[("convnext_tiny", 224)]["params"]
