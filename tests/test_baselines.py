@@ -553,3 +553,28 @@ def test_memory_models_store_layernorm_and_layer_scale():
     for model in ("eager", "fused", "streamed"):
         a = mbcost.analyze("convnext_tiny", memory={"memory_model": model})
         assert a.memory.weight_bytes == 4 * ENTRIES[("convnext_tiny", 224)]["params"]
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny", "regnet_y_400mf"])
+def test_every_evaluator_agrees(name):
+    # the closed form is exact at alpha = rho = 1 under each convention; the sweep/fit grid
+    # gives table's integers at other widths and resolutions (group widths still divide)
+    from mbcost import design
+
+    for conv in ("torchvision", "fvcore", "ptflops", "thop", "torchprofile"):
+        assert mbcost.closed_form(name, convention=conv).exact_at_base, conv
+    ev = design.GridEvaluator(name, convention="torchvision")
+    for alpha, res in (("0.5", 160), ("1", 224), ("1.5", 192), ("0.75", 224)):
+        a = mbcost.analyze(name, alpha=alpha, resolution=res, convention="torchvision")
+        assert (ev.point(alpha, res).madds, ev.point(alpha, res).params) == (a.madds, a.params)
+
+
+def test_group_width_is_linear_in_alpha():
+    # each output channel sees group_width = 8 inputs whatever the width: the grouped 3x3 of
+    # block2.1 (104 channels, 28 x 28 out) costs 9 * 8 * 104 * 28^2 alpha rho^2 mult-adds and
+    # 9 * 8 * 104 alpha weights, where fixed groups would grow with alpha^2
+    from mbcost.symbols import alpha, rho
+
+    layers = {n: (m, p) for n, _, m, p, _ in mbcost.closed_form("regnet_y_400mf").layers}
+    assert layers["block2.1/add/b1/b"] == (9 * 8 * 104 * 28 * 28 * alpha * rho**2,
+                                           9 * 8 * 104 * alpha)
