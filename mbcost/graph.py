@@ -396,6 +396,24 @@ class Builder:
     def _kernel(self, f, key, ctx, line, kind):
         return self._int(f, key, ctx, line, kind, maximum=MAX_KERNEL)
 
+    def _int_pair(self, f, key, ctx, line, kind, minimum=1, maximum=MAX_KERNEL):
+        """A field that is one integer (both axes) or a list [height, width] of two:
+        (h, w). Each value may be an expression."""
+        v = f[key]
+        if isinstance(v, list):
+            if len(v) != 2:
+                raise self._error("must be one integer or a list [height, width] of two", ctx,
+                                  self._loc(f, key, line), layer=f.get("name") or f["_layer"],
+                                  field=key, got=v)
+            return tuple(self._int({**f, key: x}, key, ctx, line, kind, minimum, maximum)
+                         for x in v)
+        n = self._int(f, key, ctx, line, kind, minimum, maximum)
+        return (n, n)
+
+    def _size_pair(self, f, key, ctx, line, kind):
+        """An output size [H, W] (or one number for both): each from 1 to MAX_RESOLUTION."""
+        return self._int_pair(f, key, ctx, line, kind, maximum=MAX_RESOLUTION)
+
     def _conv_attrs(self, f, ctx, line, kind, k=None, stride=None):
         k = self._kernel(f, "k", ctx, line, kind) if k is None else k
         s = self._int(f, "stride", ctx, line, kind, maximum=MAX_KERNEL) if stride is None else stride

@@ -104,6 +104,11 @@ def _pool_shape(dom, ins, a):
     h, w, c = ins[0]
     if a["global"]:
         return (dom.fixed(1), dom.fixed(1), c)
+    if "out_size" in a:  # adaptive: the output size is fixed, whatever the input's
+        return (dom.fixed(a["out_size"][0]), dom.fixed(a["out_size"][1]), c)
+    if a.get("ceil_mode"):
+        return (dom.spatial(h, a["k"], a["stride"], a["padding"], ceil=True),
+                dom.spatial(w, a["k"], a["stride"], a["padding"], ceil=True), c)
     return (dom.spatial(h, a["k"], a["stride"], a["padding"]),
             dom.spatial(w, a["k"], a["stride"], a["padding"]), c)
 
@@ -154,7 +159,10 @@ def _act_cost(dom, ins, out, a):
 
 
 def _pool_cost(dom, ins, out, a):
-    kind = "global" if a["global"] else a["type"]
+    # an adaptive average pool is counted as a global one (the same aten op and module:
+    # fvcore 1/input, torchprofile 1/output, thop (k+1)/output = input + output elements);
+    # an adaptive max pool as a max pool (ptflops 1/input; the others 0)
+    kind = "global" if a["global"] or ("out_size" in a and a["type"] == "avg") else a["type"]
     n_in, n_out = _elems(dom, ins[0]), _elems(dom, out)
     terms = {f"pool.{kind}.in": n_in, f"pool.{kind}.out": n_out}
     if a.get("call", "module") == "module":
@@ -192,6 +200,8 @@ def _const(text):
 
 
 def _pool_label(a, ins):
+    if "out_size" in a:
+        return f"Adaptive {a['type']} pool"
     return "Global pool" if a["global"] else f"{a['type'].capitalize()} pool"
 
 
@@ -268,6 +278,12 @@ FIELDS = {
     "call": Field(_enum("module", "functional"),
                   "module or functional pool in the reference implementation (what hook "
                   "counters see)"),
+    "out_size": Field({"anyOf": [INT_EXPR, {"type": "array", "items": INT_EXPR, "minItems": 2,
+                                            "maxItems": 2}]},
+                      "adaptive pool: the fixed output size, or [H, W], whatever the input's "
+                      "(torch's output_size)", "{v}"),
+    "ceil_mode": Field(BOOL, "torch's ceil_mode: round the output size up, the last window "
+                       "starting inside the input or its left padding"),
     "fn": Field(ACT, "the activation function"),
     "p": Field(NUM_EXPR, "dropout probability (costs nothing)"),
     "ratio": Field(NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')", "{v}"),
@@ -351,13 +367,33 @@ def _expand_pool(b, kind, f, name, ctx, line, cur):
          # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
          # counters see only the former
          "call": b._choice(f, "call", ("module", "functional"), ctx, line)}
+    ceil = b._bool(f, "ceil_mode", ctx, line)
+    if f["out_size"] is not None:
+        # adaptive pool (torch's nn.AdaptiveAvgPool2d(out_size)): no window fields
+        clash = [k for k in ("k", "stride", "padding", "global", "ceil_mode")
+                 if k in f["_fields"] and f[k] not in (None, False)]
+        if glob or clash:
+            bad = "global" if glob and not clash else clash[0]
+            raise b._error(f"an adaptive pool (out_size) takes no '{bad}'", ctx,
+                           b._loc(f, bad if bad in f["_fields"] else "out_size", line),
+                           layer=name, field=bad)
+        a["out_size"] = b._size_pair(f, "out_size", ctx, line, kind)
+        return b._emit("pool", name, a, [cur], ctx, line, "pool")
+    if ceil:
+        if glob:
+            raise b._error("a global pool takes no ceil_mode", ctx, b._loc(f, "ceil_mode", line),
+                           layer=name, field="ceil_mode")
+        a["ceil_mode"] = True
     if not glob:
         if f["k"] is None:
-            raise b._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
+            raise b._error("a windowed pool needs field 'k' (or global: true, or out_size)", ctx, line,
                            layer=name, field="k")
         a["k"] = b._kernel(f, "k", ctx, line, kind)
         a["stride"] = b._int(f, "stride", ctx, line, kind) if f["stride"] is not None else a["k"]
         a["padding"] = b._padding(f, ctx, line, kind)
+        if ceil and a["padding"] == "same":
+            raise b._error("ceil_mode needs padding valid or an integer (torch's rule)", ctx,
+                           b._loc(f, "ceil_mode", line), layer=name, field="ceil_mode")
         b._check_valid(a, cur, ctx, line, name)
     return b._emit("pool", name, a, [cur], ctx, line, "pool")
 
@@ -535,6 +571,7 @@ _WINDOW_OR_GLOBAL = {"anyOf": [
     {"required": ["k"]},
     {"required": ["global"], "properties": {"global": {"const": True}}},
     {"required": ["type"], "properties": {"type": {"const": "global"}}},
+    {"required": ["out_size"]},
 ]}
 _CONV = Primitive("conv", _conv_shape, _conv_cost, _conv_label)
 _DW = Primitive("dw", _conv_shape, _conv_cost, _conv_label)
@@ -559,9 +596,9 @@ _ENTRIES = [
     LayerKind("fc", "fully connected layer on the flattened input",
               {"out": REQUIRED, "bias": True, "scale": False, "act": None},
               _expand_fc, {"out": 8}, primitive=Primitive("fc", _fc_shape, _fc_cost, _const("FC"))),
-    LayerKind("pool", "average, max or global pooling",
+    LayerKind("pool", "average, max, global or adaptive pooling",
               {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid",
-               "call": "module"},
+               "call": "module", "ceil_mode": False, "out_size": None},
               _expand_pool, {"k": 2}, shorthand="type",
               primitive=Primitive("pool", _pool_shape, _pool_cost, _pool_label),
               schema_rule=_WINDOW_OR_GLOBAL),
