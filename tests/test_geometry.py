@@ -147,3 +147,91 @@ def test_adaptive_pool_refusals(fields, field, message):
     with pytest.raises(SpecError, match=message) as e:
         rows([{"pool": fields}])
     assert e.value.field == field
+
+
+# ---------------------------------------------------------------- rectangular kernels, dilation
+
+def test_rectangular_kernels_inception_style():
+    # Inception-v3's 1x7 then 7x1 (padding (0, 3) and (3, 0)) on 17x17x128 -> 128 -> 192:
+    # 1·7·128·128·17·17 and 7·1·128·192·17·17 MACs; weights 7·128·128 and 7·128·192
+    r = rows([{"conv": {"name": "a", "k": [1, 7], "out": 128, "padding": [0, 3]}},
+              {"conv": {"name": "b", "k": [7, 1], "out": 192, "padding": [3, 0]}}],
+             (17, 17, 128))
+    assert r["a"].output == (17, 17, 128) and r["b"].output == (17, 17, 192)
+    assert (r["a"].madds, r["a"].params) == (7 * 128 * 128 * 289, 7 * 128 * 128)
+    assert (r["b"].madds, r["b"].params) == (7 * 128 * 192 * 289, 7 * 128 * 192)
+    assert (r["a"].op, r["b"].op) == ("Conv 1x7", "Conv 7x1")
+    assert r["a"].k is None  # the k column holds one integer; the type says 1x7
+    assert rows([{"conv": {"name": "c", "k": [3, 3], "out": 8}}])["c"].k == 3
+
+
+def test_by_kind_shows_rectangular_convs():
+    spec = net([{"conv": {"k": [1, 7], "out": 16, "padding": [0, 3]}},
+                {"conv": {"k": [7, 1], "out": 16, "padding": [3, 0]}},
+                {"conv": {"k": 3, "out": 16}}])
+    kinds = {k.type: k for k in mbcost.analyze(spec).by_kind()}
+    # 8x8 map: 1·7·16·16·64 and 7·1·16·16·64; the 3x3 9·16·16·64
+    assert kinds["Conv 1x7"].madds == kinds["Conv 7x1"].madds == 7 * 16 * 16 * 64
+    assert kinds["Conv 3x3"].madds == 9 * 16 * 16 * 64
+
+
+@pytest.mark.parametrize("fields, out_hw", [
+    # torch.nn.Conv2d: out = floor((H + 2p - d·(k-1) - 1) / s) + 1, per axis
+    ({"k": [3, 5], "stride": [2, 1], "padding": "valid"}, (16, 17)),   # (33-3)/2+1, 21-5+1
+    ({"k": 3, "dilation": 2, "padding": 2}, (33, 21)),                 # span 5, pad 2: same size
+    ({"k": 3, "dilation": [1, 3], "padding": [1, 0]}, (33, 15)),      # W: span 7, 21-7+1
+    ({"k": [1, 3], "stride": [1, 2], "padding": [0, 1]}, (33, 11)),   # W: (21+2-3)/2+1
+    ({"k": 3, "stride": 2, "padding": "same", "dilation": 2}, (17, 11)),  # same: ceil(H/s)
+])
+def test_per_axis_output_sizes(fields, out_hw):
+    r = rows([{"conv": {"name": "x", "out": 4, **fields}}], (33, 21, 2))["x"]
+    assert r.output[:2] == out_hw
+    kh, kw = fields["k"] if isinstance(fields["k"], list) else (fields["k"],) * 2
+    # dilation adds no taps: K_h·K_w·M·N·H_out·W_out
+    assert r.madds == kh * kw * 2 * 4 * out_hw[0] * out_hw[1]
+
+
+def test_rectangular_pool_window():
+    # max pool k (3, 2), stride (2, 1), padding (1, 0) on 17x29: H (17+2-3)/2+1 = 9,
+    # W (29-2)/1+1 = 28
+    r = rows([{"pool": {"name": "p", "type": "max", "k": [3, 2], "stride": [2, 1],
+                        "padding": [1, 0]}}], (17, 29, 8))["p"]
+    assert r.output == (9, 28, 8)
+    # stride defaults to the window
+    r = rows([{"pool": {"name": "p", "type": "avg", "k": [2, 4]}}], (8, 8, 8))["p"]
+    assert r.output == (4, 2, 8)
+
+
+def test_geometry_evaluators_agree():
+    spec = net([{"conv": {"k": [1, 7], "out": 16, "padding": [0, 3], "stride": [1, 2]}},
+                {"conv": {"k": [7, 1], "out": 24, "padding": [3, 0], "dilation": [2, 1]}},
+                {"dw": {"k": [3, 1], "padding": [1, 0], "dilation": 2}},
+                {"dwsep": {"k": 3, "dilation": 2, "out": 32, "padding": 2}},
+                {"pool": {"type": "max", "k": [3, 2], "stride": 2, "ceil_mode": True}},
+                {"pool": {"type": "avg", "out_size": [2, 3]}},
+                {"fc": {"out": 10}}], (64, 48, 3))
+    agree(spec, (64, 40, 33))
+
+
+def test_dwsep_ratio_of_a_rectangular_depthwise():
+    # MobileNets §3.1: dw + pw over a standard conv = 1/N + 1/(K_h·K_w)
+    import sympy
+    spec = net([{"dwsep": {"name": "d", "k": [1, 3], "padding": [0, 1], "out": 32}}])
+    (name, ratio), = mbcost.cost.dwsep_ratios(mbcost.closed_form(spec))
+    from mbcost.symbols import alpha
+    assert sympy.simplify(ratio.subs(alpha, 1) - (sympy.Rational(1, 32) + sympy.Rational(1, 3))) == 0
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"k": [1, 7, 3]}, "k", r"list \[height, width\] of two"),
+    ({"k": [0, 7]}, "k", "positive integer"),
+    ({"k": 3, "dilation": 0}, "dilation", "positive integer"),
+    ({"k": 3, "padding": ["same", 1]}, "padding", r"list \[height, width\]"),
+    ({"k": 3, "padding": [1, -1]}, "padding", "non-negative|>= 0"),
+    ({"k": 3, "stride": [1, "x +"]}, "stride", "stride"),
+    ({"k": 5, "dilation": 3, "padding": "valid"}, "k", r"kernel 5 \(dilation 3: 13x13\) is larger"),
+])
+def test_geometry_refusals(fields, field, message):
+    with pytest.raises(SpecError, match=message) as e:
+        rows([{"conv": {"out": 4, **fields}}])
+    assert e.value.field == field
