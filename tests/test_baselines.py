@@ -32,7 +32,8 @@ REF = json.loads((ROOT / "tests" / "reference" / "torchvision_counts.json").read
 ENTRIES = {(e["model"], e["resolution"]): e for e in REF["entries"]}
 CLASSIC = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
            "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-           "densenet121"]
+           "densenet121", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0",
+           "squeezenet1_1"]
 PRESETS = ["fvcore", "ptflops", "ptflops_aten", "thop", "torchprofile"]
 
 
@@ -142,6 +143,91 @@ def densenet121_walk(res):
     return n
 
 
+def conv_bias(n, x, out, k, s=1, p=0):
+    """nn.Conv2d(c, out, k, stride s, padding p) with its bias (AlexNet, VGG, SqueezeNet):
+    output size floor((h + 2p - k) / s) + 1."""
+    h, c = x
+    ho = (h + 2 * p - k) // s + 1
+    n["macs"] += k * k * c * out * ho * ho
+    n["params"] += k * k * c * out + out
+    return ho, out
+
+
+def pool(x, k=3, s=2, ceil=False):
+    """nn.MaxPool2d(k, s) (padding 0); ceil_mode: ceil((h - k) / s) + 1, less one if the last
+    window would start outside the input (torch's pooling_output_shape; padding 0, so it never
+    does for k >= s)."""
+    h, c = x
+    ho = -(-(h - k) // s) + 1 if ceil else (h - k) // s + 1
+    if ceil and (ho - 1) * s >= h:
+        ho -= 1
+    return ho, c
+
+
+def linear(n, c, out):
+    """nn.Linear(c, out)."""
+    n["macs"] += c * out
+    n["params"] += c * out + out
+
+
+def alexnet_walk(res):
+    """torchvision alexnet.py: features, AdaptiveAvgPool2d((6, 6)), classifier."""
+    n = Counter()
+    x = pool(conv_bias(n, (res, 3), 64, 11, 4, 2))
+    x = pool(conv_bias(n, x, 192, 5, p=2))
+    for out in (384, 256, 256):
+        x = conv_bias(n, x, out, 3, p=1)
+    n["final_size"] = pool(x)[0]  # then the adaptive pool: 6x6 whatever it is
+    for c, out in ((256 * 6 * 6, 4096), (4096, 4096), (4096, 1000)):
+        linear(n, c, out)
+    return n
+
+
+VGG_CFGS = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
+            "vgg19": (2, 2, 4, 4, 4)}  # vgg.py cfgs A, B, D, E: 3x3 convs per stage
+
+
+def vgg_walk(res, cfg):
+    """torchvision vgg.py make_layers (3x3 convs, padding 1; MaxPool2d(2, 2) after each
+    stage), AdaptiveAvgPool2d((7, 7)), classifier 25088-4096-4096-1000."""
+    n = Counter()
+    x = (res, 3)
+    for convs, out in zip(cfg, (64, 128, 256, 512, 512)):
+        for _ in range(convs):
+            x = conv_bias(n, x, out, 3, p=1)
+        x = pool(x, 2, 2)
+    n["final_size"] = x[0]
+    for c, out in ((512 * 7 * 7, 4096), (4096, 4096), (4096, 1000)):
+        linear(n, c, out)
+    return n
+
+
+def squeezenet_walk(res, version):
+    """torchvision squeezenet.py: Fire(inplanes, squeeze, e1x1, e3x3) = 1x1 squeeze, then
+    1x1 and 3x3 (padding 1) expands concatenated; max pools 3/2 ceil_mode; final 1x1 conv."""
+    n = Counter()
+
+    def fire(x, s, e):
+        y = conv_bias(n, x, s, 1)
+        conv_bias(n, y, e, 1)
+        conv_bias(n, y, e, 3, p=1)
+        return y[0], 2 * e
+
+    if version == "1_0":
+        x = pool(conv_bias(n, (res, 3), 96, 7, 2), ceil=True)
+        plan = [(16, 64), (16, 64), (32, 128), "M", (32, 128), (48, 192), (48, 192), (64, 256),
+                "M", (64, 256)]
+    else:
+        x = pool(conv_bias(n, (res, 3), 64, 3, 2), ceil=True)
+        plan = [(16, 64), (16, 64), "M", (32, 128), (32, 128), "M", (48, 192), (48, 192),
+                (64, 256), (64, 256)]
+    for step in plan:
+        x = pool(x, ceil=True) if step == "M" else fire(x, *step)
+    n["final_size"] = x[0]
+    conv_bias(n, x, 1000, 1)  # final_conv, then ReLU and AdaptiveAvgPool2d((1, 1))
+    return n
+
+
 WALKS = {
     "resnet18": lambda r: resnet_walk(r, "basic", (2, 2, 2, 2)),
     "resnet34": lambda r: resnet_walk(r, "basic", (3, 4, 6, 3)),
@@ -155,6 +241,10 @@ WALKS = {
     "mnasnet1_0": lambda r: mnasnet_walk(r, 1.0),
     "mnasnet1_3": lambda r: mnasnet_walk(r, 1.3),
     "densenet121": densenet121_walk,
+    "alexnet": alexnet_walk,
+    **{name: (lambda r, c=cfg: vgg_walk(r, c)) for name, cfg in VGG_CFGS.items()},
+    "squeezenet1_0": lambda r: squeezenet_walk(r, "1_0"),
+    "squeezenet1_1": lambda r: squeezenet_walk(r, "1_1"),
 }
 
 
@@ -206,6 +296,40 @@ def test_the_issue_anchors():
         assert (a.madds, a.params) == (macs, params)
         e = ENTRIES[(name, 224)]
         assert (e["conv_linear_macs"], e["params"]) == (macs, params)
+
+
+def test_the_issue_anchors_of_alexnet_vgg16_squeezenet():
+    # torchvision's published num_params and the issue's / the reference's conv+FC MACs:
+    # alexnet 61,100,840 / 714,188,480; vgg16 138,357,544 / 15,470,264,320 (issue 11);
+    # squeezenet1_0 1,248,424 / 818,924,576
+    anchors = {"alexnet": (714_188_480, 61_100_840), "vgg16": (15_470_264_320, 138_357_544),
+               "squeezenet1_0": (818_924_576, 1_248_424)}
+    for name, (macs, params) in anchors.items():
+        w = WALKS[name](224)
+        assert (w["macs"], w["params"]) == (macs, params)
+        a = mbcost.analyze(name, convention="torchvision")
+        assert (a.madds, a.params) == (macs, params)
+
+
+@pytest.mark.parametrize("name, pool, fc, size", [
+    ("alexnet", "avgpool", "fc6", (6, 6, 256)), ("vgg16", "avgpool", "fc6", (7, 7, 512)),
+    ("vgg11", "avgpool", "fc6", (7, 7, 512))])
+@pytest.mark.parametrize("res", [224, 160, 100])
+def test_adaptive_pool_fixes_the_classifier_input(name, pool, fc, size, res):
+    # torchvision: nn.AdaptiveAvgPool2d((6, 6)) / ((7, 7)) before the classifier, so its
+    # weights and MACs are the same at every resolution (9216·4096 / 25088·4096)
+    rows = {r.name: r for r in mbcost.analyze(name, resolution=res).rows}
+    assert rows[pool].output == size and rows[fc].input == size
+    n = size[0] * size[1] * size[2] * 4096
+    assert (rows[fc].madds, rows[fc].params) == (n, n + 4096)
+
+
+def test_squeezenet_pools_round_up():
+    # torchvision squeezenet1_0: conv1 7x7/2 (no padding) 224 -> 109; MaxPool2d(3, 2,
+    # ceil_mode=True) 109 -> 54, 54 -> 27 (floor would give 26), 27 -> 13
+    rows = {r.name: r for r in mbcost.analyze("squeezenet1_0").rows}
+    assert [rows[p].output[0] for p in ("maxpool1", "maxpool4", "maxpool8")] == [54, 27, 13]
+    assert rows["maxpool4"].input[0] == 54
 
 
 def test_cli_prints_the_resnet50_anchor():
@@ -266,7 +390,7 @@ def test_fvcore_by_operator(name, res):
     ops, unsupported = e["peers"]["fvcore"]["flops_by_operator"], e["peers"]["fvcore"]["flops_unsupported_ops"]
     n = raw(mbcost.analyze(name, resolution=res))
     assert ops["conv"] + ops.get("linear", 0) == n["mac"]
-    assert ops["batch_norm"] == 2 * n["bn"]
+    assert ops.get("batch_norm", 0) == 2 * n["bn"]  # AlexNet, VGG, SqueezeNet have none
     if name.startswith("mnasnet"):  # x.mean([2, 3]) is aten::mean: unsupported, not a pool
         f = WALKS[name](res)["final_size"]
         assert "adaptive_avg_pool2d" not in ops and unsupported["aten::mean"] == 1
@@ -299,12 +423,23 @@ SPECS = ROOT / "mbcost" / "specs"
     ("mnasnet0_5", "mnasnet1_0.yaml", {"width": {"multiplier": 0.5}}),
     ("mnasnet0_75", "mnasnet1_0.yaml", {"width": {"multiplier": 0.75}}),
     ("mnasnet1_3", "mnasnet1_0.yaml", {"width": {"multiplier": 1.3}}),
+    ("vgg11", "vgg16.yaml", {"vars": {"n1": 1, "n2": 1, "n3": 2, "n4": 2, "n5": 2}}),
+    ("vgg13", "vgg16.yaml", {"vars": {"n1": 2, "n2": 2, "n3": 2, "n4": 2, "n5": 2}}),
+    ("vgg19", "vgg16.yaml", {"vars": {"n1": 2, "n2": 2, "n3": 4, "n4": 4, "n5": 4}}),
 ])
 def test_variants_come_from_one_base(child, parent, changes):
     data = yaml.safe_load((SPECS / f"{child}.yaml").read_text(encoding="utf-8"))
     assert data["extends"] == parent
     assert {k: data[k] for k in changes} == changes
     assert "layers" not in data and "blocks" not in data
+
+
+def test_squeezenet1_1_shares_the_fire_block():
+    # one base: squeezenet1_1 lists its own stem and pool placement, and takes the fire
+    # block and classifier from squeezenet1_0
+    data = yaml.safe_load((SPECS / "squeezenet1_1.yaml").read_text(encoding="utf-8"))
+    assert data["extends"] == "squeezenet1_0.yaml" and "blocks" not in data
+    assert sum("fire" in item for item in data["layers"]) == 8
 
 
 def test_projection_shortcuts_where_torchvision_has_them():
