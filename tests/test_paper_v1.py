@@ -378,3 +378,16 @@ def test_table_9_alexnet_is_the_two_gpu_original():
                        {"fc": {"out": 4096}}, {"fc": {"out": 4096}}, {"fc": {"out": 1000}}]}
     a = mbcost.analyze(spec)
     assert (a.madds, a.params) == (macs, params) == (724_406_816, 60_965_224)
+
+
+def test_table_8_googlenet():
+    # the paper: GoogleNet 1550 M mult-adds / 6.8 M params; torchvision's googlenet (its
+    # published num_params 6,624,904 = 6,610,344 weights + 14,560 BN gamma and beta)
+    g, mob = mbcost.analyze("googlenet"), mbcost.analyze("mobilenet_v1")
+    assert (g.madds, g.params) == (1_498_376_192, 6_610_344)
+    assert mbcost.analyze("googlenet", convention="torchvision").params == 6_624_904
+    # "more than 2.5 times less computation" than GoogleNet
+    assert round(g.madds / mob.madds, 2) == 2.63
+    # the paper's 5x5 kernels in the third branch: 9 -> 25 taps of each branch3b conv
+    extra = sum(16 * r.madds // 9 for r in g.rows if r.name.endswith("/branch3b"))
+    assert g.madds + extra == 1_582_671_872
