@@ -33,8 +33,14 @@ ENTRIES = {(e["model"], e["resolution"]): e for e in REF["entries"]}
 CLASSIC = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
            "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
            "densenet121", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0",
-           "squeezenet1_1", "googlenet"]
+           "squeezenet1_1", "googlenet", "inception_v3"]
 PRESETS = ["fvcore", "ptflops", "ptflops_aten", "thop", "torchprofile"]
+NATIVE = {"inception_v3": 299}  # every other baseline's native size is 224 px
+
+
+def at(name, res):
+    """The resolution a test means: 'native' is the model's own size, else res itself."""
+    return NATIVE.get(name, 224) if res == "native" else res
 
 
 def raw(a):
@@ -228,6 +234,70 @@ def squeezenet_walk(res, version):
     return n
 
 
+def inception_v3_walk(res):
+    """torchvision inception.py Inception3(aux_logits=False): BasicConv2d = conv (no bias) + BN
+    + F.relu with (kh, kw) kernels and per-axis padding; InceptionA-E; branch pools keep or
+    halve the size like the convs beside them. aux_params: InceptionAux(768, 1000), which
+    torchvision's published num_params includes: conv0 1x1 768 -> 128 + BN, conv1 5x5
+    128 -> 768 + BN, fc 768 -> 1000."""
+    n = Counter()
+
+    def basic(x, out, k=(1, 1), s=1, p=(0, 0)):
+        h, w, c = x
+        ho, wo = (h + 2 * p[0] - k[0]) // s + 1, (w + 2 * p[1] - k[1]) // s + 1
+        n["macs"] += k[0] * k[1] * c * out * ho * wo
+        n["params"] += k[0] * k[1] * c * out + 2 * out
+        n["bn"] += out * ho * wo
+        n["relu"] += out * ho * wo
+        return ho, wo, out
+
+    def cat(*xs):
+        return xs[0][0], xs[0][1], sum(x[2] for x in xs)
+
+    k3, k5, p1, p2 = (3, 3), (5, 5), (1, 1), (2, 2)
+    k17, k71, p03, p30 = (1, 7), (7, 1), (0, 3), (3, 0)
+    k13, k31, p01, p10 = (1, 3), (3, 1), (0, 1), (1, 0)
+
+    def a(x, pf):
+        return cat(basic(x, 64), basic(basic(x, 48), 64, k5, p=p2),
+                   basic(basic(basic(x, 64), 96, k3, p=p1), 96, k3, p=p1), basic(x, pf))
+
+    def b(x):
+        y = basic(x, 384, k3, 2)
+        return cat(y, basic(basic(basic(x, 64), 96, k3, p=p1), 96, k3, 2), (y[0], y[1], x[2]))
+
+    def c(x, c7):
+        b7 = basic(basic(basic(x, c7), c7, k17, p=p03), 192, k71, p=p30)
+        d = basic(basic(basic(basic(basic(x, c7), c7, k71, p=p30), c7, k17, p=p03), c7, k71,
+                                    p=p30), 192, k17, p=p03)
+        return cat(basic(x, 192), b7, d, basic(x, 192))
+
+    def d(x):
+        y = basic(basic(x, 192), 320, k3, 2)
+        z = basic(basic(basic(basic(x, 192), 192, k17, p=p03), 192, k71, p=p30), 192, k3, 2)
+        return cat(y, z, (y[0], y[1], x[2]))
+
+    def e(x):
+        y = basic(x, 384)
+        z = basic(basic(x, 448), 384, k3, p=p1)
+        return cat(basic(x, 320), basic(y, 384, k13, p=p01), basic(y, 384, k31, p=p10),
+                   basic(z, 384, k13, p=p01), basic(z, 384, k31, p=p10), basic(x, 192))
+
+    x = basic(basic(basic((res, res, 3), 32, k3, 2), 32, k3), 64, k3, p=p1)
+    x = (pool((x[0], 0))[0], pool((x[1], 0))[0], x[2])  # maxpool1 3/2
+    x = basic(basic(x, 80), 192, k3)
+    x = (pool((x[0], 0))[0], pool((x[1], 0))[0], x[2])  # maxpool2 3/2
+    x = a(a(a(x, 32), 64), 64)
+    x = b(x)
+    for c7 in (128, 160, 160, 192):
+        x = c(x, c7)
+    x = e(e(d(x)))
+    n["final_size"] = x[0]
+    fc(n, x[2])
+    n["aux_params"] = (768 * 128 + 2 * 128) + (25 * 128 * 768 + 2 * 768) + (768 * 1000 + 1000)
+    return n
+
+
 def googlenet_walk(res):
     """torchvision googlenet.py (aux_logits=False): BasicConv2d = conv (no bias) + BN + F.relu;
     MaxPool2d(..., ceil_mode=True); Inception(in, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5,
@@ -283,6 +353,7 @@ WALKS = {
     "squeezenet1_0": lambda r: squeezenet_walk(r, "1_0"),
     "squeezenet1_1": lambda r: squeezenet_walk(r, "1_1"),
     "googlenet": googlenet_walk,
+    "inception_v3": inception_v3_walk,
 }
 
 
@@ -299,15 +370,15 @@ def preset_excess(model, preset, walk):
     - DenseNet's forward calls F.relu after norm5: ptflops counts a functional ReLU once, an
       nn.ReLU module twice (its hook and the F.relu it calls); activations have no `call:`, so
       the preset counts it twice: 1024 x f x f too many.
-    - GoogLeNet's BasicConv2d calls F.relu after every BN: the same rule, one ReLU element too
-      many per BN element (the walker's relu count).
+    - GoogLeNet's and Inception-v3's BasicConv2d call F.relu after every BN: the same rule,
+      one ReLU element too many per BN element (the walker's relu count).
     """
     f = walk["final_size"]
     if model.startswith("mnasnet") and preset in ("fvcore", "ptflops"):
         return 1280 * f * f
     if model == "densenet121" and preset == "ptflops":
         return 1024 * f * f
-    if model == "googlenet" and preset == "ptflops":
+    if model in ("googlenet", "inception_v3") and preset == "ptflops":
         return walk["relu"]
     return 0
 
@@ -324,7 +395,7 @@ def test_reference_file_names_its_source():
             src["versions"]["torchprofile"]) == ("0.1.5.post20221221", "0.7.5", "0.1.0")
     assert src["versions"]["thop"].startswith("0.1.1")
     # every classic baseline at its native size and at 160 px
-    assert {(m, r) for m in CLASSIC for r in (224, 160)} <= set(ENTRIES)
+    assert {(m, at(m, r)) for m in CLASSIC for r in ("native", 160)} <= set(ENTRIES)
 
 
 def test_the_issue_anchors():
@@ -382,16 +453,18 @@ def test_cli_prints_the_resnet50_anchor():
 
 # ---------------------------------------------------------------- torchvision, exactly
 
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("res", ["native", 160])
 @pytest.mark.parametrize("name", CLASSIC)
 def test_walker_matches_torch(name, res):
+    res = at(name, res)
     w, e = WALKS[name](res), ENTRIES[(name, res)]
     assert (w["macs"], w["params"], w["bn"]) == (e["conv_linear_macs"], e["params"], e["bn_out_elems"])
 
 
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("res", ["native", 160])
 @pytest.mark.parametrize("name", CLASSIC)
 def test_torchvision_convention_is_exact(name, res):
+    res = at(name, res)
     e = ENTRIES[(name, res)]
     a = mbcost.analyze(name, resolution=res, convention="torchvision")
     assert (a.madds, a.params) == (e["conv_linear_macs"], e["params"])
@@ -401,17 +474,18 @@ def test_torchvision_convention_is_exact(name, res):
 @pytest.mark.parametrize("name", CLASSIC)
 def test_published_metadata(name):
     # torchvision's num_params and _ops (GFLOPS, really GMACs, to 3 decimals) of the default weights
-    pub = ENTRIES[(name, 224)]["published"]
+    pub = ENTRIES[(name, at(name, "native"))]["published"]
     a = mbcost.analyze(name, convention="torchvision")
-    assert a.params == pub["num_params"]
+    assert a.params + WALKS[name](at(name, "native"))["aux_params"] == pub["num_params"]
     assert round(a.madds / 1e9, 3) == pub["ops_gflops"]
 
 
 # ---------------------------------------------------------------- the peer presets
 
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("res", ["native", 160])
 @pytest.mark.parametrize("name", sorted({m for m, _ in ENTRIES}))
 def test_peer_presets(name, res):
+    res = at(name, res)
     e = ENTRIES[(name, res)]
     walk = WALKS[name](res) if name in WALKS else Counter()
     for preset in PRESETS:
@@ -423,9 +497,10 @@ def test_peer_presets(name, res):
             assert a.params == peer["params"], preset
 
 
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("res", ["native", 160])
 @pytest.mark.parametrize("name", sorted({m for m, _ in ENTRIES}))
 def test_fvcore_by_operator(name, res):
+    res = at(name, res)
     # fvcore's per-operator totals are mbcost's raw categories: conv + linear = MACs, batch_norm =
     # 2 per BN element, adaptive_avg_pool2d = the input elements of every pool it sees
     e = ENTRIES[(name, res)]
@@ -448,7 +523,8 @@ def test_the_misses_are_only_those_known():
               if preset_excess(m, p, Counter({"final_size": 7, "relu": 1}))}
     assert misses == {(m, p) for m in ("mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3")
                       for p in ("fvcore", "ptflops")} | {("densenet121", "ptflops"),
-                                                         ("googlenet", "ptflops")}
+                                                         ("googlenet", "ptflops"),
+                                                         ("inception_v3", "ptflops")}
 
 
 # ---------------------------------------------------------------- the specs themselves

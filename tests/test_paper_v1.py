@@ -391,3 +391,22 @@ def test_table_8_googlenet():
     # the paper's 5x5 kernels in the third branch: 9 -> 25 taps of each branch3b conv
     extra = sum(16 * r.madds // 9 for r in g.rows if r.name.endswith("/branch3b"))
     assert g.madds + extra == 1_582_671_872
+
+
+# ---------------------------------------------------------------- Table 10's Inception V3
+
+def test_table_10_inception_v3():
+    # the paper: Inception V3 5000 M mult-adds / 23.2 M params; torchvision's inception_v3 at
+    # 299 px, inference (its _ops 5.713 GFLOPS; 23,834,568 params with BN gamma and beta,
+    # 27,161,264 published with the training-only AuxLogits)
+    a = mbcost.analyze("inception_v3")
+    assert a.resolution == 299 and (a.madds, a.params) == (5_713_216_096, 23_800_136)
+    assert mbcost.analyze("inception_v3", convention="torchvision").params == 23_834_568
+    assert round(a.params / 10**6, 1) == 23.8
+    kinds = {k.type: k for k in a.by_kind()}
+    # the factorized convs, counted by hand from inception.py: InceptionC has three 1x7 and
+    # three 7x1 (x4 modules), InceptionD one of each: 13 rows each; InceptionE two 1x3 and
+    # two 3x1 (x2 modules)
+    assert (kinds["Conv 1x7"].layers, kinds["Conv 7x1"].layers) == (13, 13)
+    assert (kinds["Conv 1x3"].layers, kinds["Conv 3x1"].layers) == (4, 4)
+    assert kinds["Conv 1x7"].madds == kinds["Conv 7x1"].madds
