@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .layers import ACT, ACTIVATIONS, BOOL, COMMON, FIELDS, INT_EXPR, LAYER_KINDS, NUM_EXPR, REQUIRED, TEXT
 from . import design_report
-from .columns import COUNT_SCHEMA, SHAPE_SCHEMA, Options, kind_columns, layer_columns
+from .columns import COUNT_SCHEMA, SHAPE_SCHEMA, Options, kind_columns, layer_columns, point_columns
 from .report import BY_KIND_SCHEMA, FORMULA_SCHEMA, JSON_SCHEMA, LIST_SCHEMA
 from .spec import SPEC_VERSION, TOP_KEYS, WIDTH_RULES
 
@@ -313,7 +313,16 @@ def _point():
 
 
 def sweep_json_schema():
-    """`mbcost sweep --format json` (schema mbcost.sweep/1)."""
+    """`mbcost sweep --format json` (schema mbcost.sweep/1): a point's fields from the
+    column model (mbcost.columns.POINT), those an option adds not required."""
+    from .units import MEMORY_QUANTITIES, QUANTITIES
+
+    point, _ = _columns_schema(point_columns(Options.every(), "data"))
+    mem = {k: v for k, v in memory_totals_schema().items() if k not in ("peak_act_bytes",
+                                                                          "peak_at")}
+    mem = {k: _d(v, v["description"].replace("only with --memory", "only with --memory, "
+                                              "--device or a memory limit"))
+           for k, v in mem.items()}
     return _layout(design_report.SWEEP_SCHEMA, "sweep", {
         "model": _d({"type": "string"}, "the spec's name"),
         "title": {"type": "string"},
@@ -321,9 +330,15 @@ def sweep_json_schema():
         "alphas": _d({"type": "array", "items": ALPHA}, "the widths, in the order given"),
         "resolutions": _d({"type": "array", "items": {"type": "integer", "minimum": 1}},
                           "the resolutions, in the order given"),
-        "points": _d({"type": "array", "items": _point()},
+        "points": _d({"type": "array", "items": point},
                      "every (alpha, resolution), alpha-major, exact counts"),
-    })
+        **mem,
+        "limits": _d(_obj({q: COUNT for q in QUANTITIES + MEMORY_QUANTITIES}, required=[]),
+                     "the limits given (peak_memory and weights in bytes, latency in ns); "
+                     "only with limits"),
+        "ok": _d({"type": "boolean"}, "some point is within every limit (the exit code is 0); "
+                 "only with limits"),
+    }, required=["model", "title", "convention", "alphas", "resolutions", "points"])
 
 
 def _limit_checks():
