@@ -458,13 +458,13 @@ def formula_json_schema():
             "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
             "with --layers: each separable pair over the standard conv it replaces"),
         "metric": _d(_obj({
-            "name": {"enum": ["activations", "traffic", "peak", "latency"]},
-            "unit": {"enum": ["bytes", "seconds"]},
+            "name": {"enum": ["activations", "traffic", "peak", "latency", "intensity"]},
+            "unit": {"enum": ["bytes", "seconds", "FLOP/byte"]},
             "dtype": {"type": "string"}, "weight_dtype": {"type": "string"},
             "memory_model": {"type": "string"}, "device": {"type": ["string", "null"]},
             "total": _d({"type": "string"}, "the metric in alpha and rho, sympy syntax: a "
                         "polynomial for activations and traffic, with Max terms for peak and "
-                        "latency"),
+                        "latency, a ratio of polynomials for intensity"),
             "layers": _d({"type": "array", "items": _obj({
                 "name": {"type": "string"}, "op": {"type": "string"},
                 "value": {"type": "string"}})}, "with --layers")},
