@@ -37,6 +37,9 @@ MAX_GRID_POINTS = 100_000
 # layers once per point (a fraction of a microsecond each): both are bounded
 MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
 MAX_GRID_TERMS = 10_000_000  # points x counted layers
+# a sweep with memory analyzes every point whole (build, counts, memory pass: about 1.5x a
+# build on mobilenet_v1 and EfficientNet-B7), charged as two rebuilds against MAX_GRID_WORK
+MEMORY_POINT_BUILDS = 2
 
 # ---------------------------------------------------------------- fast exact grid
 
@@ -299,8 +302,9 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, l
     limits: mult-add and parameter limits as ``check_budget`` takes them ({'madds': '150M'}).
     memory: {'settings': memory settings, 'limits': ``memory_budget.memory_limits(...)``}
     (limits may be empty): every point then carries the memory quantities of
-    ``table --memory`` (a ``MemoryPoint``: one exact analysis per point, each charged as a
-    new resolution against MAX_GRID_WORK; without memory the grid stays the fast one)."""
+    ``table --memory`` (a ``MemoryPoint``: one exact analysis per point, each charged as
+    MEMORY_POINT_BUILDS rebuilds against MAX_GRID_WORK; without memory the grid stays the
+    fast one)."""
     for what, values in (("alphas", alphas), ("resolutions", resolutions), ("rhos", rhos)):
         if (values is not None or what == "alphas") and (not isinstance(values, (list, tuple, range))
                                    or len(values) > MAX_LIST_VALUES):
@@ -324,12 +328,15 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, l
         raise UsageError(f"the grid has {len(alphas) * len(resolutions)} points; the limit is "
                          f"{MAX_GRID_POINTS}")
     if settings is not None:
-        # one whole analysis per point: each costs what a new resolution does
-        ev.charge(len(alphas) * len(resolutions), ahead=True)
+        # one whole analysis with memory per point: charged as MEMORY_POINT_BUILDS rebuilds
+        per = MEMORY_POINT_BUILDS * ev.build_cost
+        if ev.work + len(alphas) * len(resolutions) * per > MAX_GRID_WORK:
+            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({per} for each point with "
+                             "memory: a whole analysis); ask for fewer values", path=ev.spec.path)
         points = []
         for a in alphas:
             for r in resolutions:
-                ev.charge(resolutions=1)
+                ev.charge(resolutions=MEMORY_POINT_BUILDS)
                 points.append(memory_point(ev.spec, a, r, ev.conv, settings))
         return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points,
                      all_limits, settings)

@@ -197,8 +197,8 @@ def test_library_refuses_malformed_memory_arguments():
 def test_memory_points_are_charged_against_the_grid_work():
     from mbcost.errors import LimitError
 
-    # each memory point costs a rebuild (184 steps for mobilenet_v1): 2,500 points exceed
-    # MAX_GRID_WORK before any is computed
+    # each memory point costs two rebuilds (2 x 184 steps for mobilenet_v1): 2,500 points
+    # exceed MAX_GRID_WORK before any is computed
     with pytest.raises(LimitError, match="steps"):
         design.sweep("mobilenet_v1", [f"{k / 100}" for k in range(1, 51)], list(range(96, 146)),
                      memory={"settings": {}})
@@ -213,3 +213,14 @@ def test_readme_example_is_what_sweep_prints():
     assert r.exit_code == 0
     assert "$ mbcost sweep mobilenet_v1 --alpha 1,0.5 --res 224,160 --max-latency 2ms --device " \
            "jetson_nano\n" + r.stdout in readme
+
+
+def test_memory_sweep_refuses_up_front_one_point_past_the_work_limit():
+    from mbcost.errors import LimitError
+    from mbcost.grid import MAX_GRID_WORK, MEMORY_POINT_BUILDS, GridEvaluator
+
+    per = MEMORY_POINT_BUILDS * GridEvaluator("mobilenet_v1").build_cost
+    fits = MAX_GRID_WORK // per
+    alphas = [f"{k / 1000}" for k in range(1, fits + 2)]
+    with pytest.raises(LimitError, match=f"more than {MAX_GRID_WORK} steps"):
+        design.sweep("mobilenet_v1", alphas, [32], memory={"settings": {}})
