@@ -301,7 +301,7 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, l
 
     limits: mult-add and parameter limits as ``check_budget`` takes them ({'madds': '150M'}).
     memory: {'settings': memory settings, 'limits': ``memory_budget.memory_limits(...)``}
-    (limits may be empty): every point then carries the memory quantities of
+    (either may be left out; True: the default settings, no limit): every point then carries the memory quantities of
     ``table --memory`` (a ``MemoryPoint``: one exact analysis per point, each charged as
     MEMORY_POINT_BUILDS rebuilds against MAX_GRID_WORK; without memory the grid stays the
     fast one)."""
@@ -353,6 +353,8 @@ def _sweep_memory(memory):
     """(checked memory settings or None, memory limits) from sweep's memory= argument."""
     if memory is None or memory is False:
         return None, {}
+    if memory is True:  # the default settings, as analyze(memory=True)
+        memory = {}
     if not isinstance(memory, dict) or not set(memory) <= {"settings", "limits"}:
         raise UsageError("memory is a mapping {'settings': {...}, 'limits': {...}} "
                          f"(got {show(memory)})")

@@ -49,7 +49,7 @@ def test_points_equal_the_analysis_at_each_point(spec, model):
 
 def test_memory_leaves_the_counts_of_the_fast_grid_alone():
     plain = design.sweep("mobilenet_v2", ALPHAS, RESOLUTIONS)
-    mem = design.sweep("mobilenet_v2", ALPHAS, RESOLUTIONS, memory={"settings": {}})
+    mem = design.sweep("mobilenet_v2", ALPHAS, RESOLUTIONS, memory=True)
     assert all(type(p) is Point for p in plain.points)
     assert all(isinstance(p, MemoryPoint) for p in mem.points)
     assert [(p.alpha, p.resolution, p.madds, p.params) for p in plain.points] == \
