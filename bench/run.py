@@ -437,6 +437,23 @@ def design_cases(big):
         out.append(Case(name, f"mbcost {' '.join(argv[:2])}: {what} (whole process)",
                         python_process("-m", "mbcost", *argv, sympy_ok=True),
                         baseline="sympy floor", max_ratio=1.5))
+    # issue 12: limits on the fast grid cost nothing; memory points are one exact analysis
+    # each (measured against the plain 1,000-point sweep of the same spec, same run)
+    limits = ["--max-madds", "300M", "--max-params", "3M"]
+    out.append(Case("sweep mobilenet_v1 limits", "mbcost sweep mobilenet_v1: the same 1,000 "
+                    "points with --max-madds and --max-params (whole process)",
+                    python_process("-m", "mbcost", "sweep", "mobilenet_v1", *sweep, *limits,
+                                   sympy_ok=True), baseline="sweep mobilenet_v1", max_ratio=1.2))
+    memory = ["--device", "jetson_nano", "--max-latency", "20ms", "--max-peak-memory", "30MB",
+              "--format", "csv", "-o", os.devnull]
+    for spec, alphas, resolutions in (("mobilenet_v1", "0.25:1.15:0.1", "96:240:16"),
+                                      (big, "0.5,0.75,1", "128,160,192,224")):
+        n = len(alphas.split(",")) * len(resolutions.split(",")) if "," in alphas else 100
+        out.append(Case(f"sweep {spec} memory", f"mbcost sweep {spec}: {n} points with --device, "
+                        "--max-latency and --max-peak-memory (one exact analysis each; whole "
+                        "process)", python_process("-m", "mbcost", "sweep", spec, "--alpha", alphas,
+                                                   "--res", resolutions, *memory, sympy_ok=True),
+                        baseline=f"sweep {spec}"))
     return out
 
 

@@ -202,10 +202,11 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE (atomically) instead of stdout.")
-@click.option("--metric", type=click.Choice(["madds", "activations", "traffic", "peak", "latency"]),
+@click.option("--metric", type=click.Choice(["madds", "activations", "traffic", "peak", "latency",
+                                           "intensity"]),
               default="madds", show_default=True,
               help="Also a memory metric's closed form (bytes; latency: seconds on --device, "
-                   "a roofline bound).")
+                   "a roofline bound; intensity: FLOPs per byte of traffic).")
 @memory_options
 @allow_unknown_option
 @click.pass_context
@@ -221,6 +222,7 @@ def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memor
         mbcost formula model.onnx          # a dynamic-size export: a polynomial in rho
         mbcost formula mobilenet_v1 --metric traffic --dtype fp16
         mbcost formula mobilenet_v1 --metric latency --device jetson_nano
+        mbcost formula mobilenet_v1 --metric intensity --layers
     """
     spec = spec_arg(spec, allow_unknown)
     if latex and fmt == "json":
@@ -239,7 +241,8 @@ def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memor
     else:
         clash = given(ctx, "dtype", "weight_dtype", "memory_model", "device")
         if clash:
-            raise UsageError(f"{clash[0]} goes with --metric activations|traffic|peak|latency")
+            raise UsageError(f"{clash[0]} goes with --metric "
+                             "activations|traffic|peak|latency|intensity")
     f = closed_form(spec, convention)
     ratios = dwsep_ratios(f) if layers else ()
     if fmt == "json":

@@ -1,7 +1,8 @@
 """The design commands: check, fit, sweep, compare, layer (a thin layer over
 ``mbcost.design``; rendering in ``mbcost.design_report``).
 
-Exit codes: 0 ok / within budget; 1 over budget (check) or nothing fits (fit);
+Exit codes: 0 ok / within budget; 1 over budget (check) or nothing fits (fit, and a sweep
+with limits where no point is within every one);
 2 bad input (spec, budget file, flags); 3 internal error.
 """
 
@@ -199,24 +200,38 @@ def fit(ctx, spec, max_madds, max_params, max_peak_memory, max_weights, max_late
                    "spec's)): a list and/or ranges, e.g. 0.5:1:0.25.")
 @convention_option
 @click.option("--exact", is_flag=True, help="Exact integers instead of K/M/G units.")
+@limit_options
+@click.option("--memory", is_flag=True,
+              help="Add each point's peak live activations, weight bytes and traffic (as "
+                   "'table --memory' totals them; one exact analysis per point).")
+@memory_limit_options
 @output_options("text", "csv", "json", "markdown")
 @plot_option
 @allow_unknown_option
 @click.pass_context
 @handle_errors
-def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, plot,
-          allow_unknown):
+def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, max_madds, max_params, memory,
+          max_peak_memory, max_weights, max_latency, device, dtype, weight_dtype, memory_model,
+          fmt, output, plot, allow_unknown):
     """Mult-adds of every alpha x resolution combination in one table (params per alpha).
 
     MobileNet v1 Tables 6-7 and the TF-slim table of 16 variants in one command.
     JSON (schema mbcost.sweep/1) holds the grid's points {alpha, resolution, madds,
     params} in "points"; CSV has one row per point with those columns.
 
+    With --memory (or --device, or a memory limit) every point also gets its peak live
+    activations, weight bytes and traffic (and with --device its roofline time, a bound,
+    not a measurement), and the table has a row per point. With limits (--max-madds,
+    --max-params, --max-peak-memory, --max-weights, --max-latency) each point says which
+    it exceeds. Exit 0 when some point is within every limit (or no limits), 1 when none
+    is, 2 bad input.
+
     \b
     Examples:
         mbcost sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128
         mbcost sweep mobilenet_v2 --alpha 0.25:1.4:0.05 --res 96:224:32 --format csv
         mbcost sweep efficientnet_b0 --alpha 0.25:1:0.05 --rho 0.5:1:0.25 --plot grid.png
+        mbcost sweep mobilenet_v2 --memory --device jetson_nano --max-latency 5ms
     """
     require_plot(plot)
     if rhos is not None and given(ctx, "resolutions"):
@@ -224,12 +239,16 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
     spec = spec_arg(spec, allow_unknown)
     if fixed_width(spec) and not given(ctx, "alphas"):
         alphas = "1"  # an ONNX graph's channels are fixed: sweep the resolution alone
+    mem = sweep_memory_request(ctx, memory, max_peak_memory, max_weights, max_latency, device,
+                               dtype, weight_dtype, memory_model)
+    limits = {"madds": max_madds, "params": max_params}
     values = design.parse_values(alphas, "--alpha")
     if rhos is not None:
-        sw = design.sweep(spec, values, None, convention, rhos=design.parse_values(rhos, "--rho"))
+        sw = design.sweep(spec, values, None, convention, rhos=design.parse_values(rhos, "--rho"),
+                          limits=limits, memory=mem)
     else:
         sw = design.sweep(spec, values, design.parse_values(resolutions, "--res", integer=True),
-                          convention)
+                          convention, limits=limits, memory=mem)
     if fmt == "text":
         show(design_report.sweep_view(sw, exact), output, fit=False)
     else:
@@ -240,6 +259,24 @@ def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, fmt, output, 
         from .plot import plot_sweep
 
         plot_sweep(sw, plot)
+    if not sw.ok:
+        sys.exit(EXIT_OVER_BUDGET)
+
+
+def sweep_memory_request(ctx, memory, max_peak_memory, max_weights, max_latency, device, dtype,
+                         weight_dtype, memory_model):
+    """sweep's memory= from the options: None unless --memory, --device or a memory limit
+    (then the settings and the memory limits, perhaps none)."""
+    from .memory_budget import memory_limits
+
+    limits = memory_limits(max_peak_memory, max_weights, max_latency, device)
+    if not (memory or device is not None or limits):
+        extra = given(ctx, "dtype", "weight_dtype", "memory_model")
+        if extra:
+            raise UsageError(f"{extra[0]} goes with --memory, --device or a memory limit")
+        return None
+    return {"limits": limits, "settings": {"dtype": dtype, "weight_dtype": weight_dtype,
+                                           "memory_model": memory_model, "device": device}}
 
 
 @click.command()

@@ -26,6 +26,7 @@ from fractions import Fraction
 from operator import attrgetter, itemgetter
 
 from .textview import BAR, NAME, Column
+from .units import MEMORY_QUANTITIES, QUANTITIES
 
 # ---------------------------------------------------------------- how values are written
 
@@ -149,16 +150,17 @@ SUM, MAX = sum, _max  # how totals combine a column (any function of its values 
 class Options:
     """What the options ask of a table's columns: ``flops`` (FLOPs = 2 x mult-adds),
     ``exact`` (exact integers on screen instead of K/M/G), ``memory`` (the memory columns,
-    ``--memory``) and ``device`` (the roofline columns, ``--device``). ``FLAGS`` are the
-    options a column's ``when`` may name. The last two follow the analysis: a table has
-    memory columns when its ``Analysis`` was made with memory (``for_analysis``)."""
+    ``--memory``), ``device`` (the roofline columns, ``--device``) and ``limits`` (a
+    sweep's budget column, with limits). ``FLAGS`` are the options a column's ``when``
+    may name. Memory and device follow the analysis: a table has memory columns when its
+    ``Analysis`` was made with memory (``for_analysis``)."""
 
-    FLAGS = ("flops", "memory", "device")
-    __slots__ = ("flops", "exact", "memory", "device")
+    FLAGS = ("flops", "memory", "device", "limits")
+    __slots__ = ("flops", "exact", "memory", "device", "limits")
 
-    def __init__(self, flops=False, exact=False, memory=False, device=False):
+    def __init__(self, flops=False, exact=False, memory=False, device=False, limits=False):
         self.flops, self.exact = bool(flops), bool(exact)
-        self.memory, self.device = bool(memory), bool(device)
+        self.memory, self.device, self.limits = bool(memory), bool(device), bool(limits)
 
     def for_rows(self, rows):
         """These options, with memory and device as the rows carry them (``Row.mem``)."""
@@ -334,6 +336,69 @@ LAYER = [
     Col("bound", "Bound", BOUND, "compute or memory: which roof bounds the layer (null: it "
         "moves and computes nothing); only with --device", when="device", value=_mem("bound")),
 ]
+
+
+# ---------------------------------------------------------------- sweep points
+
+class PointRow:
+    """One point of a sweep as its columns read it: the ``grid.Point`` (a ``MemoryPoint``
+    with memory) and the limits it breaks (``over``: quantity names, [] within)."""
+
+    __slots__ = ("point", "over")
+
+    def __init__(self, point, over=()):
+        self.point, self.over = point, list(over)
+
+
+def _pt(attr):
+    get = attrgetter(attr)
+    return lambda r: get(r.point)
+
+
+_SHORT = {"peak_memory": "peak"}  # on screen and in Markdown
+
+
+def _over_text(over):
+    return "OVER " + ",".join(_SHORT.get(q, q) for q in over) if over else "ok"
+
+
+ALPHA = Encoding({"type": "number"}, json=number, csv=fmt_alpha, text=fmt_alpha)
+RESOLUTION = Encoding({"type": "integer", "minimum": 1}, json=int, csv=int)
+OVER = Encoding({"type": "array", "items": {"enum": [*QUANTITIES, *MEMORY_QUANTITIES]}},
+                json=list, csv=lambda v: " ".join(v), text=_over_text, align="left", right=False)
+
+# A sweep point's columns (``mbcost sweep``: a JSON point's fields, the CSV's columns, and
+# with memory or limits the text and Markdown table's), in order; new ones go at the end.
+# The memory ones are ``table --memory``'s totals at that point, under the same names.
+POINT = [
+    Col("alpha", "alpha", ALPHA, "width multiplier alpha: an integer when whole, else a float",
+        value=_pt("alpha"), key=True),
+    Col("resolution", "res", RESOLUTION, "input height in pixels", value=_pt("resolution"),
+        key=True),
+    Col("madds", "Mult-adds", COUNT, "mult-adds under the convention, exact",
+        value=_pt("madds")),
+    Col("params", "Params", COUNT, "parameters under the convention, exact", value=_pt("params")),
+    Col("peak_act_bytes", "Peak B", BYTES, "peak live activation bytes in --dtype under "
+        "--memory-model (table --memory's totals.peak_act_bytes); only with --memory or a "
+        "memory limit", when="memory", value=_pt("peak_memory")),
+    Col("peak_at", None, TEXT, "the layer where the peak is first reached; only with --memory "
+        "or a memory limit", when="memory", value=_pt("peak_at")),
+    Col("weight_bytes", "Weights B", BYTES, "weight bytes in the weight type (totals."
+        "weight_bytes); only with --memory or a memory limit", when="memory",
+        value=_pt("weights")),
+    Col("traffic_bytes", "Traffic B", BYTES, "bytes read and written (totals.traffic_bytes, "
+        "ShuffleNetV2's memory access cost); only with --memory or a memory limit",
+        when="memory", value=_pt("traffic")),
+    Col("time_s", "Time us", SECONDS, "roofline bound in seconds on --device (totals.time_s): "
+        "a bound, not a measurement; only with --device", when="device", value=_pt("time_s")),
+    Col("over", "Budget", OVER, "the limits this point exceeds ([]: within every limit); only "
+        "with limits", when="limits", value=attrgetter("over")),
+]
+
+
+def point_columns(opts, fmt):
+    """A sweep's point columns in a format ('data': JSON and CSV; 'text'; 'markdown')."""
+    return [c for c in POINT if c.shown(opts) and _in(c, fmt)]
 
 
 # ---------------------------------------------------------------- the two layouts

@@ -13,6 +13,7 @@ import json
 
 from .units import QUANTITY_LABELS
 from .escape import markdown as md
+from .columns import Options, PointRow, point_columns
 from .report import fmt_alpha, number, shape_str, si
 from .textview import NAME, Column, Line, Table, plain
 
@@ -233,9 +234,59 @@ def _sweep_headers(sw):
     return ["alpha \\ res"] + [str(r) for r in sw.resolutions] + ["params"]
 
 
+def _by_point(sw):
+    """Whether the sweep is shown a point per row (with memory or limits) rather than as
+    the pivot of mult-adds by width and resolution."""
+    return sw.memory is not None or bool(sw.limits)
+
+
+def _point_layout(sw, fmt, exact=False):
+    """(columns, rows) of the sweep's points in a format (mbcost.columns.POINT)."""
+    mem = sw.memory
+    opts = Options(exact=exact, memory=mem is not None,
+                   device=mem is not None and mem.get("device") is not None,
+                   limits=bool(sw.limits))
+    return point_columns(opts, fmt), [PointRow(p, sw.over(p)) for p in sw.points]
+
+
+def _point_cells(columns, rows, writer):
+    return [list(r) for r in zip(*[c.enc.write(map(c.value, rows), writer(c)) for c in columns])]
+
+
+def sweep_notes(sw):
+    """The lines under a sweep shown by point: the memory settings, that a time is a
+    roofline bound, and the limits with how many points meet them."""
+    out = []
+    mem = sw.memory
+    if mem is not None:
+        types = mem["dtype"] if mem["weight_dtype"] == mem["dtype"] else \
+            f"{mem['dtype']} activations, {mem['weight_dtype']} weights"
+        out.append(f"Memory model '{mem['memory_model']}', {types}: peak live activations, "
+                   "weights and traffic in bytes.")
+        dev = mem.get("device")
+        if dev is not None:
+            from .roofline import NOT_A_MEASUREMENT
+
+            out.append(f"Time on {dev.name} ({dev.title}): {NOT_A_MEASUREMENT} (ridge point "
+                       f"{float(dev.ridge(mem['dtype'])):.1f} FLOP/byte).")
+    if sw.limits:
+        limits = ", ".join(f"{QUANTITY_LABELS[q]} {v:,}" for q, v in sw.limits.items())
+        n = len(sw.within)
+        out.append(f"Limits: {limits}; {n} of {len(sw.points)} points within every limit"
+                   if n else f"Limits: {limits}; no point is within every limit")
+    return out
+
+
 def sweep_view(sw, exact=False):
     """Rows alpha, columns resolution, cells mult-adds, then params per alpha (a textview
-    view; split into panels, alpha repeated, when the columns do not fit)."""
+    view; split into panels, alpha repeated, when the columns do not fit). With memory or
+    limits: one row per point, the columns of mbcost.columns.POINT, then sweep_notes."""
+    if _by_point(sw):
+        cols, rows = _point_layout(sw, "text", exact)
+        cells = _point_cells(cols, rows, lambda c: c.enc.exact if exact else c.enc.text)
+        return ([Line(f"{sw.model}: exact totals by width and resolution, convention "
+                      f"'{sw.convention}'"), Table(cols, cells)]
+                + [Line(n) for n in sweep_notes(sw)])
     heads = _sweep_headers(sw)
     cols = [Column(heads[0], "left", key=True)] + [Column(h) for h in heads[1:]]
     return [Line(f"{sw.model}: mult-adds by width (rows) and resolution (columns), convention "
@@ -248,7 +299,16 @@ def sweep_text(sw, exact=False):
 
 
 def sweep_markdown(sw, exact=True):
-    """The sweep as a Markdown pivot table."""
+    """The sweep as a Markdown pivot table (with memory or limits: a row per point)."""
+    if _by_point(sw):
+        cols, rows = _point_layout(sw, "markdown", exact)
+        out = [f"**{md(sw.model)}: exact totals by width and resolution, convention "
+               f"'{sw.convention}'**", ""]
+        out += md_table([c.md_header or c.header for c in cols],
+                        _point_cells(cols, rows, lambda c: c.enc.markdown if exact else c.enc.text),
+                        right={i for i, c in enumerate(cols) if c.enc.right})
+        notes = sweep_notes(sw)
+        return "\n".join(out + ([""] + [md(n) for n in notes] if notes else [])) + "\n"
     out = [f"**{md(sw.model)}: mult-adds by width and resolution, convention '{sw.convention}'**", ""]
     out += md_table(_sweep_headers(sw), _sweep_rows(sw, exact))
     return "\n".join(out) + "\n"
@@ -256,10 +316,23 @@ def sweep_markdown(sw, exact=True):
 
 def sweep_dict(sw):
     """The sweep JSON contract (schema mbcost.sweep/1): the setting, the grid's axes and
-    every point {alpha, resolution, madds, params} in grid order (alpha-major)."""
-    return {"schema": SWEEP_SCHEMA, "model": sw.model, "title": sw.title,
-            "convention": sw.convention, "alphas": [number(a) for a in sw.alphas],
-            "resolutions": list(sw.resolutions), "points": [_point_dict(p) for p in sw.points]}
+    every point {alpha, resolution, madds, params} in grid order (alpha-major); with
+    memory, each point's memory fields and the settings; with limits, the limits, each
+    point's ``over`` and ``ok`` (some point is within every limit)."""
+    cols, rows = _point_layout(sw, "data")
+    d = {"schema": SWEEP_SCHEMA, "model": sw.model, "title": sw.title,
+         "convention": sw.convention, "alphas": [number(a) for a in sw.alphas],
+         "resolutions": list(sw.resolutions),
+         "points": [dict(zip([c.name for c in cols], values)) for values in
+                    zip(*[c.enc.write(map(c.value, rows), c.enc.json) for c in cols])]}
+    mem = sw.memory
+    if mem is not None:
+        dev = mem.get("device")
+        d.update(dtype=mem["dtype"], weight_dtype=mem["weight_dtype"],
+                 memory_model=mem["memory_model"], device=None if dev is None else dev.name)
+    if sw.limits:
+        d.update(limits=dict(sw.limits), ok=sw.ok)
+    return d
 
 
 def sweep_json(sw):
@@ -268,12 +341,13 @@ def sweep_json(sw):
 
 
 def sweep_csv(sw):
-    """One row per point: alpha,resolution,madds,params."""
+    """One row per point: alpha,resolution,madds,params (and, with memory or limits, the
+    columns they add: mbcost.columns.POINT)."""
+    cols, rows = _point_layout(sw, "data")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["alpha", "resolution", "madds", "params"])
-    for p in sw.points:
-        w.writerow([_alpha(p.alpha), p.resolution, p.madds, p.params])
+    w.writerow([c.name for c in cols])
+    w.writerows(_point_cells(cols, rows, lambda c: c.enc.csv))
     return buf.getvalue()
 
 

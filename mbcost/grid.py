@@ -37,6 +37,9 @@ MAX_GRID_POINTS = 100_000
 # layers once per point (a fraction of a microsecond each): both are bounded
 MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
 MAX_GRID_TERMS = 10_000_000  # points x counted layers
+# a sweep with memory analyzes every point whole (build, counts, memory pass: about 1.5x a
+# build on mobilenet_v1 and EfficientNet-B7), charged as two rebuilds against MAX_GRID_WORK
+MEMORY_POINT_BUILDS = 2
 
 # ---------------------------------------------------------------- fast exact grid
 
@@ -63,14 +66,20 @@ class MemoryPoint(Point):
     peak_memory: int = 0
     weights: int = 0
     latency: int | None = None
+    traffic: int = 0  # bytes read and written (table --memory's totals.traffic_bytes)
+    peak_at: str = ""  # the layer where the peak is first reached
+    time_s: object = None  # the exact roofline bound in seconds (a Fraction; None: no device)
 
 
 def memory_point(spec, alpha, resolution, convention, settings):
-    """The exact MemoryPoint of spec at (alpha, resolution) under memory settings."""
+    """The exact MemoryPoint of spec at (alpha, resolution) under memory settings: the
+    totals of ``analyze(..., memory=settings)``, as ``table --memory`` prints them."""
     from .memory_budget import values
 
     a = analyze(spec, alpha=alpha, resolution=resolution, convention=convention, memory=settings)
-    return MemoryPoint(Fraction(alpha), resolution, a.madds, a.params, **values(a))
+    m = a.memory
+    return MemoryPoint(a.alpha_exact, a.resolution, a.madds, a.params, **values(a),
+                       traffic=m.traffic_bytes, peak_at=m.peak_at, time_s=m.time_s)
 
 
 class GridEvaluator:
@@ -246,7 +255,12 @@ _PAIRS = _PairDomain()
 
 @dataclass
 class Sweep:
-    """Exact totals over a grid of widths and resolutions."""
+    """Exact totals over a grid of widths and resolutions.
+
+    limits: {quantity: limit} (mult-adds, parameters, and the memory limits of
+    ``mbcost.memory_budget``; {} without limits); ``over(point)`` names the ones a point
+    breaks. memory: the checked memory settings (``memory_settings``) when the points
+    carry the memory quantities (``MemoryPoint``), else None."""
 
     model: str
     title: str
@@ -254,6 +268,8 @@ class Sweep:
     alphas: list
     resolutions: list
     points: list  # Point, alpha-major
+    limits: dict = field(default_factory=dict)
+    memory: dict | None = None
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, alpha, resolution):
@@ -262,15 +278,43 @@ class Sweep:
             self._index = {(p.alpha, p.resolution): p for p in self.points}
         return self._index[(numbers.parse_number(alpha, "alpha"), resolution)]
 
+    def over(self, point):
+        """The quantities whose limit point exceeds, in the order of the limits ([]: within
+        every limit; equal is within)."""
+        return [q for q, v in self.limits.items() if point.value(q) > v]
 
-def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
+    @property
+    def within(self):
+        """The points within every limit (all of them without limits)."""
+        return [p for p in self.points if not self.over(p)]
+
+    @property
+    def ok(self):
+        """Some point is within every limit (a sweep without limits is always ok)."""
+        return not self.limits or any(not self.over(p) for p in self.points)
+
+
+def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, limits=None,
+          memory=None):
     """Every (alpha, resolution) combination, exact, via the fast grid; with rhos instead
-    of resolutions, each resolution is round(rho x the spec's)."""
+    of resolutions, each resolution is round(rho x the spec's).
+
+    limits: mult-add and parameter limits as ``check_budget`` takes them ({'madds': '150M'}).
+    memory: {'settings': memory settings, 'limits': ``memory_budget.memory_limits(...)``}
+    (either may be left out; True: the default settings, no limit): every point then carries the memory quantities of
+    ``table --memory`` (a ``MemoryPoint``: one exact analysis per point, each charged as
+    MEMORY_POINT_BUILDS rebuilds against MAX_GRID_WORK; without memory the grid stays the
+    fast one)."""
     for what, values in (("alphas", alphas), ("resolutions", resolutions), ("rhos", rhos)):
         if (values is not None or what == "alphas") and (not isinstance(values, (list, tuple, range))
                                    or len(values) > MAX_LIST_VALUES):
             raise UsageError(f"{what} must be a list of at most {MAX_LIST_VALUES} values "
                              f"(got {show(values)})")
+    settings, all_limits = _sweep_memory(memory)
+    if limits is not None:
+        from .budget import _limits
+
+        all_limits = {**_limits(limits, allow_empty=True), **all_limits}
     ev = GridEvaluator(spec, convention)
     alphas = [parse_alpha(a) for a in alphas]
     if rhos is not None:
@@ -283,12 +327,55 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
     if len(alphas) * len(resolutions) > MAX_GRID_POINTS:
         raise UsageError(f"the grid has {len(alphas) * len(resolutions)} points; the limit is "
                          f"{MAX_GRID_POINTS}")
+    if settings is not None:
+        # one whole analysis with memory per point: charged as MEMORY_POINT_BUILDS rebuilds
+        per = MEMORY_POINT_BUILDS * ev.build_cost
+        if ev.work + len(alphas) * len(resolutions) * per > MAX_GRID_WORK:
+            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({per} for each point with "
+                             "memory: a whole analysis); ask for fewer values", path=ev.spec.path)
+        points = []
+        for a in alphas:
+            for r in resolutions:
+                ev.charge(resolutions=MEMORY_POINT_BUILDS)
+                points.append(memory_point(ev.spec, a, r, ev.conv, settings))
+        return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points,
+                     all_limits, settings)
     ev.charge(len(resolutions), len(alphas), ahead=True)  # known up front: refuse before working
     if len(alphas) * len(resolutions) * len(ev._nodes) > MAX_GRID_TERMS:
         raise LimitError(f"needs more than {MAX_GRID_TERMS} terms (points x {len(ev._nodes)} "
                          "counted layers); ask for fewer values", path=ev.spec.path)
     points = [ev.point(a, r) for a in alphas for r in resolutions]
-    return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points)
+    return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points,
+                 all_limits)
+
+
+def _sweep_memory(memory):
+    """(checked memory settings or None, memory limits) from sweep's memory= argument."""
+    if memory is None or memory is False:
+        return None, {}
+    if memory is True:  # the default settings, as analyze(memory=True)
+        memory = {}
+    if not isinstance(memory, dict) or not set(memory) <= {"settings", "limits"}:
+        raise UsageError("memory is a mapping {'settings': {...}, 'limits': {...}} "
+                         f"(got {show(memory)})")
+    from .memory_model import memory_settings
+
+    raw = memory.get("settings") or {}
+    if not isinstance(raw, dict) or not set(raw) <= {"dtype", "weight_dtype", "memory_model",
+                                                     "device"}:
+        raise UsageError("memory settings are a mapping of dtype, weight_dtype, memory_model "
+                         f"and device (got {show(raw)})")
+    settings = memory_settings(**raw)
+    limits = dict(memory.get("limits") or {})
+    from .units import MEMORY_QUANTITIES
+
+    for q, v in limits.items():
+        if q not in MEMORY_QUANTITIES or isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise UsageError(f"memory limits are {{quantity: positive integer}} with a quantity "
+                             f"in {', '.join(MEMORY_QUANTITIES)} (got {show(q)}: {show(v)})")
+    if "latency" in limits and settings["device"] is None:
+        raise UsageError("a latency limit needs a device")
+    return settings, limits
 
 
 # ---------------------------------------------------------------- closed forms

@@ -20,6 +20,8 @@ METRICS = {
     "traffic": "bytes read and written (traffic_bytes, ShuffleNetV2's memory access cost)",
     "peak": "peak live activation bytes: a Max over the layers' live bytes",
     "latency": "roofline bound in seconds on --device: a sum of per-layer Max terms",
+    "intensity": "arithmetic intensity, FLOPs (2 x MACs) per byte of traffic: a ratio of "
+                 "polynomials per layer, and for the network its total FLOPs over its traffic",
 }
 
 
@@ -27,7 +29,9 @@ def memory_closed_form(spec, metric, convention="paper", **settings):
     """(total, [(name, op, expr)]) of a memory metric (``METRICS``) as sympy expressions in
     alpha and rho, under the memory settings (``memory_settings``' keywords; ``latency``
     needs a device). Polynomials for activations and traffic; a ``Max`` for the peak and
-    per layer for latency (a bound is the larger of two polynomials)."""
+    per layer for latency (a bound is the larger of two polynomials); for intensity, a ratio
+    of two polynomials per layer (0 for a layer that moves no byte) and the network's total
+    FLOPs over its total traffic."""
     import sympy
 
     from .cost import get_convention, layer_cost
@@ -53,6 +57,14 @@ def memory_closed_form(spec, metric, convention="paper", **settings):
         per = [m.act_bytes for m in rep.layers]
     elif metric == "traffic":
         per = [m.traffic_bytes for m in rep.layers]
+    elif metric == "intensity":
+        # FLOPs per byte: 2 x MACs / traffic, a ratio of polynomials (cancelled, not expanded)
+        flops = [2 * _as_sympy(m.macs) for m in rep.layers]
+        traffic = [sympy.expand(_as_sympy(m.traffic_bytes)) for m in rep.layers]
+        per = [sympy.Integer(0) if t == 0 else sympy.cancel(f / t) for f, t in zip(flops, traffic)]
+        layers = [(n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), e)
+                  for n, e in zip(g.nodes, per)]
+        return sympy.cancel(sympy.expand(sympy.Add(*flops)) / sympy.Add(*traffic)), layers
     else:
         dev = st["device"]
         peak, bw = dev.peak_for(st["dtype"]), dev.bandwidth

@@ -307,7 +307,10 @@ def metric_formula(metric, total, per, settings):
     return {"name": metric, "dtype": dtype, "weight_dtype": settings.get("weight_dtype") or dtype,
             "memory_model": settings.get("memory_model") or DEFAULT_MEMORY_MODEL,
             "device": None if dev is None else str(dev),
-            "unit": "seconds" if metric == "latency" else "bytes", "total": total, "layers": per}
+            "unit": METRIC_UNITS.get(metric, "bytes"), "total": total, "layers": per}
+
+
+METRIC_UNITS = {"latency": "seconds", "intensity": "FLOP/byte"}  # the others are bytes
 
 
 def _metric_lines(mem, layers, show, poly):
@@ -322,6 +325,9 @@ def _metric_lines(mem, layers, show, poly):
         out.append(f"  ({NOT_A_MEASUREMENT}: a sum of per-layer Max(compute, memory) terms)")
     elif mem["name"] == "peak":
         out.append("  (a Max over the layers' live bytes: not one polynomial)")
+    elif mem["name"] == "intensity":
+        out.append("  (2 x MACs / traffic bytes: a ratio of polynomials; the network's is its "
+                   "total FLOPs over its total traffic)")
     if layers:
         for name, op, e in mem["layers"]:
             if e != 0:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .layers import ACT, ACTIVATIONS, BOOL, COMMON, FIELDS, INT_EXPR, LAYER_KINDS, NUM_EXPR, REQUIRED, TEXT
 from . import design_report
-from .columns import COUNT_SCHEMA, SHAPE_SCHEMA, Options, kind_columns, layer_columns
+from .columns import COUNT_SCHEMA, SHAPE_SCHEMA, Options, kind_columns, layer_columns, point_columns
 from .report import BY_KIND_SCHEMA, FORMULA_SCHEMA, JSON_SCHEMA, LIST_SCHEMA
 from .spec import SPEC_VERSION, TOP_KEYS, WIDTH_RULES
 
@@ -313,7 +313,16 @@ def _point():
 
 
 def sweep_json_schema():
-    """`mbcost sweep --format json` (schema mbcost.sweep/1)."""
+    """`mbcost sweep --format json` (schema mbcost.sweep/1): a point's fields from the
+    column model (mbcost.columns.POINT), those an option adds not required."""
+    from .units import MEMORY_QUANTITIES, QUANTITIES
+
+    point, _ = _columns_schema(point_columns(Options.every(), "data"))
+    mem = {k: v for k, v in memory_totals_schema().items() if k not in ("peak_act_bytes",
+                                                                          "peak_at")}
+    mem = {k: _d(v, v["description"].replace("only with --memory", "only with --memory, "
+                                              "--device or a memory limit"))
+           for k, v in mem.items()}
     return _layout(design_report.SWEEP_SCHEMA, "sweep", {
         "model": _d({"type": "string"}, "the spec's name"),
         "title": {"type": "string"},
@@ -321,9 +330,15 @@ def sweep_json_schema():
         "alphas": _d({"type": "array", "items": ALPHA}, "the widths, in the order given"),
         "resolutions": _d({"type": "array", "items": {"type": "integer", "minimum": 1}},
                           "the resolutions, in the order given"),
-        "points": _d({"type": "array", "items": _point()},
+        "points": _d({"type": "array", "items": point},
                      "every (alpha, resolution), alpha-major, exact counts"),
-    })
+        **mem,
+        "limits": _d(_obj({q: COUNT for q in QUANTITIES + MEMORY_QUANTITIES}, required=[]),
+                     "the limits given (peak_memory and weights in bytes, latency in ns); "
+                     "only with limits"),
+        "ok": _d({"type": "boolean"}, "some point is within every limit (the exit code is 0); "
+                 "only with limits"),
+    }, required=["model", "title", "convention", "alphas", "resolutions", "points"])
 
 
 def _limit_checks():
@@ -443,13 +458,13 @@ def formula_json_schema():
             "at_alpha_1": _d({"type": "number"}, "the ratio at alpha = 1")})},
             "with --layers: each separable pair over the standard conv it replaces"),
         "metric": _d(_obj({
-            "name": {"enum": ["activations", "traffic", "peak", "latency"]},
-            "unit": {"enum": ["bytes", "seconds"]},
+            "name": {"enum": ["activations", "traffic", "peak", "latency", "intensity"]},
+            "unit": {"enum": ["bytes", "seconds", "FLOP/byte"]},
             "dtype": {"type": "string"}, "weight_dtype": {"type": "string"},
             "memory_model": {"type": "string"}, "device": {"type": ["string", "null"]},
             "total": _d({"type": "string"}, "the metric in alpha and rho, sympy syntax: a "
                         "polynomial for activations and traffic, with Max terms for peak and "
-                        "latency"),
+                        "latency, a ratio of polynomials for intensity"),
             "layers": _d({"type": "array", "items": _obj({
                 "name": {"type": "string"}, "op": {"type": "string"},
                 "value": {"type": "string"}})}, "with --layers")},

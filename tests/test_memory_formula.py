@@ -101,3 +101,35 @@ def test_formula_cli_metric():
         mbcost.analyze("mobilenet_v1", memory=True).memory.traffic_bytes
     r = CliRunner().invoke(main, ["formula", "mobilenet_v1", "--device", "rtx_4090"])
     assert r.exit_code == 2 and "--device goes with --metric" in r.stderr
+
+
+def test_intensity_metric_is_flops_per_byte_of_traffic():
+    # formula --metric intensity: per layer 2 x MACs / traffic as one ratio of polynomials.
+    # By hand, conv12.dw (fused fp32, 14x14x512 at alpha = rho = 1, stride 1): 2 x 9 x 196 rho^2
+    # x 512 alpha FLOPs over 4 x 512 alpha (196 rho^2 read + 9 weights + 1 folded BN bias + 196
+    # rho^2 written) bytes = 441 rho^2 / (196 rho^2 + 5): free of alpha, tending to 9/4
+    total, layers = memory_closed_form("mobilenet_v1", "intensity")
+    per = {name: e for name, _, e in layers}
+    assert sympy.simplify(per["conv12.dw"] - 441 * rho**2 / (196 * rho**2 + 5)) == 0
+    # at alpha = rho = 1 every layer's form is the exact 2 x MACs / traffic of table --memory
+    an = mbcost.analyze("mobilenet_v1", memory=True)
+    for r in an.rows:
+        m = r.mem
+        exact = Fraction(2 * m.macs, m.traffic_bytes) if m.traffic_bytes else 0
+        assert per[r.name].subs({alpha: 1, rho: 1}) == exact, r.name
+    flops = 2 * sum(r.mem.macs for r in an.rows)
+    assert total.subs({alpha: 1, rho: 1}) == Fraction(flops, an.memory.traffic_bytes)
+    r = CliRunner().invoke(main, ["formula", "mobilenet_v1", "--metric", "intensity", "-f", "json"])
+    d = json.loads(r.stdout)["metric"]
+    assert r.exit_code == 0 and (d["name"], d["unit"]) == ("intensity", "FLOP/byte")
+
+
+def test_readme_intensity_lines_are_what_formula_prints():
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    out = CliRunner().invoke(main, ["formula", "mobilenet_v1", "--metric", "intensity",
+                                    "--layers"]).stdout
+    for line in ("conv12.dw [Conv DW 3x3]: 441*rho^2/(196*rho^2 + 5)",
+                 "conv12.pw [Conv 1x1]: 50176*alpha*rho^2/(512*alpha + 392*rho^2 + 1)"):
+        assert line in out and f"`{line}`" in readme
