@@ -418,16 +418,27 @@ def test_densenet_transition_halves_the_channels():
 
 # ---------------------------------------------------------------- the docs' example
 
-def _shortcut_example():
+def _docs_example(marker):
+    """The yaml block after <!-- marker ... --> in docs/spec-format.md."""
     text = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- shortcut-example[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
-    assert m, "docs/spec-format.md lost its <!-- shortcut-example --> yaml block"
+    m = re.search(rf"<!-- {marker}[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
+    assert m, f"docs/spec-format.md lost its <!-- {marker} --> yaml block"
     return yaml.safe_load(m.group(1))
 
 
-def test_docs_shortcut_example_is_the_bundled_block():
-    bundled = yaml.safe_load((SPECS / "resnet18.yaml").read_text(encoding="utf-8"))
-    assert _shortcut_example()["blocks"]["basic"] == bundled["blocks"]["basic"]
+def _shortcut_example():
+    return _docs_example("shortcut-example")
+
+
+def _shuffle_example():
+    return _docs_example("shuffle-example")
+
+
+@pytest.mark.parametrize("marker,spec,block", [("shortcut-example", "resnet18", "basic"),
+                                               ("shuffle-example", "shufflenet_v2_x1_0", "unit")])
+def test_docs_example_is_the_bundled_block(marker, spec, block):
+    bundled = yaml.safe_load((SPECS / f"{spec}.yaml").read_text(encoding="utf-8"))
+    assert _docs_example(marker)["blocks"][block] == bundled["blocks"][block]
 
 
 def test_docs_shortcut_example_analyzes():
@@ -441,18 +452,6 @@ def test_docs_shortcut_example_analyzes():
     for b in ("stage1.1", "stage1.2", "stage2.1", "stage2.2"):
         assert rows[f"{b}/add"].kind == "add" and f"{b}/relu1" in rows
     assert rows["stage2.2/add"].input == rows["stage2.2/add"].output == (16, 16, 32)
-
-
-def _shuffle_example():
-    text = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- shuffle-example[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
-    assert m, "docs/spec-format.md lost its <!-- shuffle-example --> yaml block"
-    return yaml.safe_load(m.group(1))
-
-
-def test_docs_shuffle_example_is_the_bundled_block():
-    bundled = yaml.safe_load((SPECS / "shufflenet_v2_x1_0.yaml").read_text(encoding="utf-8"))
-    assert _shuffle_example()["blocks"]["unit"] == bundled["blocks"]["unit"]
 
 
 def test_docs_shuffle_example_analyzes():
