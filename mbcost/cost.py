@@ -90,20 +90,22 @@ CONVENTIONS = {
         {"mac": 1, "bn": 2, "pool.global.in": 1, "ln": 5}, _TV_PARAMS,
         "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
         "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
-        "gelu, mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0; "
-        "layer_norm counts 5/elem. --memory's "
+        "gelu, mul, add, max_pool2d, avg_pool2d and mean (x.mean, `call: method`) are "
+        "unsupported or ignored, so 0; layer_norm counts 5/elem. --memory's "
         "act_elems are its ActivationCountAnalysis: the outputs of conv and linear only.",
         {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
-        "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
-        "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
-        {"mac": 1, "bias": 1, "bn": 2, "act.relu": 2, "act.relu6": 1, "act.swish": 1,
-         "act.gelu": 2, "ln.module": 1, **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
+        "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem (1 if "
+        "functional), ReLU6 and SiLU 1/elem, pools 1/input elem (2 for pool modules)",
+        {"mac": 1, "bias": 1, "bn": 2, "act.relu": 1, "act.relu.module": 1, "act.relu6": 1,
+         "act.swish": 1, "act.gelu": 1, "act.gelu.module": 1, "ln.module": 1, **_POOL_IN,
+         **_POOL_MODULE_IN}, _TV_PARAMS,
         "Module hooks plus patched torch.nn.functional: nn.ReLU counts twice (its hook and the "
-        "F.relu it calls), nn.ReLU6 once (F.hardtanh is not patched), nn.SiLU once (F.silu); "
-        "a pool module counts twice, a functional pool (`call: functional`) once. Activations "
-        "are assumed to be modules, as in torchvision. The SE `scale * x` is Tensor.__mul__, "
-        "not patched: 0. nn.GELU counts twice (hook and F.gelu), nn.LayerNorm once; "
+        "F.relu it calls), a functional F.relu (`call: functional`) once, nn.ReLU6 once "
+        "(F.hardtanh is not patched), F.relu6 once, nn.SiLU and F.silu once; a pool module "
+        "counts twice, a functional pool (`call: functional`) once; tensor methods (x.mean, "
+        "`call: method`) are not patched: 0. The SE `scale * x` is Tensor.__mul__, not "
+        "patched: 0. nn.GELU counts twice (hook and F.gelu), nn.LayerNorm once; "
         "torchvision's LayerNorm2d (`call: functional`) not at all: the hooks match the exact "
         "type."),
     "ptflops_aten": Convention(
@@ -121,11 +123,12 @@ CONVENTIONS = {
         "so not LayerNorm2d's (`call: functional`) nor ConvNeXt's layer scale."),
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
-        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1, "ln": 1,
-         "scale": 1}, _TV_PARAMS,
-        "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
-        "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped; "
-        "layer_norm 1/elem, ConvNeXt's layer-scale multiply (aten::mul) 1/elem."),
+        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.global.method.out": 1, "pool.avg.out": 1,
+         "mul": 1, "ln": 1, "scale": 1}, _TV_PARAMS,
+        "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means "
+        "(x.mean, `call: method`) 1 per output element; sigmoid, silu, hardswish and "
+        "hardsigmoid are free or skipped; layer_norm 1/elem, ConvNeXt's layer-scale multiply "
+        "(aten::mul) 1/elem."),
     "torchinfo": Convention(
         "torchinfo", "torchinfo summary: a parameterized layer's mult-adds are its parameters x "
         "output positions (conv MACs + bias adds, BN gamma and beta once)",
@@ -476,19 +479,27 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
 # The README's rows: what is counted, and the raw categories (layers.py) behind each row.
 _POOLS = {k: [f"pool.{k}.{e}" for e in ("in", "out", "module.in", "module.out")]
           for k in ("global", "avg", "max")}
+_POOLS["global"] += ["pool.global.method.in", "pool.global.method.out"]
+
+
+def _act_cats(*fns):
+    """An activation row's categories: module or functional calls, modules, tensor methods."""
+    return [f"act.{f}{c}" for f in fns for c in ("", ".module", ".method")]
+
+
 MADD_ROWS = [
     ("conv and FC weights (multiply-accumulates)", ["mac"]),
     ("conv and FC bias adds", ["bias"]),
     ("BatchNorm (inference)", ["bn"]),
     ("BatchNorm gamma, beta (once per layer)", ["bn.params"]),
-    ("ReLU", ["act.relu"]),
-    ("ReLU6", ["act.relu6"]),
-    ("h-swish", ["act.hswish"]),
-    ("h-sigmoid", ["act.hsigmoid"]),
-    ("swish / SiLU", ["act.swish"]),
-    ("sigmoid", ["act.sigmoid"]),
-    ("tanh, softmax", ["act.tanh", "act.softmax"]),
-    ("GELU", ["act.gelu"]),
+    ("ReLU", _act_cats("relu")),
+    ("ReLU6", _act_cats("relu6")),
+    ("h-swish", _act_cats("hswish")),
+    ("h-sigmoid", _act_cats("hsigmoid")),
+    ("swish / SiLU", _act_cats("swish")),
+    ("sigmoid", _act_cats("sigmoid")),
+    ("tanh, softmax", _act_cats("tanh", "softmax")),
+    ("GELU", _act_cats("gelu")),
     ("LayerNorm", ["ln", "ln.module"]),
     ("LayerNorm gamma, beta (once per layer)", ["ln.params"]),
     ("layer scale multiply", ["scale"]),
@@ -512,13 +523,9 @@ def _unit(cat, w):
     """How much one unit of a mult-add category costs, in words ('2/elem')."""
     if cat == "mac":
         return "1/MAC" if w == 1 else f"{w}/MAC"
-    if cat.endswith(".module"):
-        return f"{w}/elem if a module"
-    if ".module." in cat:
-        return f"{w}/{cat.rsplit('.', 1)[1]} elem if a module"
-    if cat.startswith("pool."):
-        return f"{w}/{cat.rsplit('.', 1)[1]} elem"
-    return f"{w}/elem"
+    what = f"{cat.rsplit('.', 1)[1]} elem" if cat.startswith("pool.") else "elem"
+    call = next((c for c in ("module", "method") if f".{c}." in cat + "."), None)
+    return f"{w}/{what}" + (f" if a {call}" if call else "")
 
 
 def _acts(acts):

@@ -53,9 +53,20 @@ MADD_CATEGORIES = {
     "bn": "one BatchNorm output element",
     "bn.params": "one BatchNorm gamma or beta (2 per channel), once per layer: torchinfo counts "
                  "a parameterized module's parameters as its mult-adds",
-    **{f"act.{a}": f"one {a} output element" for a in ACTIVATIONS if a != "silu"},
-    "pool.global.in": "one input element of a global average pool",
-    "pool.global.out": "one output element of a global average pool",
+    # an activation's elements, when it is called as a module or a function (nn.ReLU,
+    # F.relu: call-patching counters see both), once more if it is a module (ptflops: its
+    # hook and the F.relu it calls), or instead as a tensor method (x.relu()), which no
+    # counter patches
+    **{f"act.{a}": f"one {a} output element (not a tensor method)"
+       for a in ACTIVATIONS if a != "silu"},
+    **{f"act.{a}.module": f"one {a} output element of an activation module"
+       for a in ACTIVATIONS if a != "silu"},
+    **{f"act.{a}.method": f"one {a} output of a tensor method, x.{a}()"
+       for a in ACTIVATIONS if a != "silu"},
+    # a pool called as a module or a function (nn.AdaptiveAvgPool2d, F.adaptive_avg_pool2d);
+    # a tensor method (x.mean([2, 3])) has categories of its own below
+    "pool.global.in": "one input element of a global average pool, not x.mean",
+    "pool.global.out": "one output element of a global average pool, not x.mean",
     "pool.avg.in": "one input element of a windowed average pool",
     "pool.avg.out": "one output element of a windowed average pool",
     "pool.max.in": "one input element of a max pool",
@@ -64,6 +75,11 @@ MADD_CATEGORIES = {
     # module-hook counters (thop, ptflops) see; a functional call (F.adaptive_avg_pool2d) is not
     **{f"pool.{k}.module.{e}": f"one {e}put element of a {k} pool run as a module"
        for k in ("global", "avg", "max") for e in ("in", "out")},
+    # a global pool written as a tensor method, x.mean([2, 3]) (ShuffleNetV2, MnasNet): traced
+    # as aten::mean, which fvcore leaves unsupported, ptflops and thop do not see, and
+    # torchprofile counts like an average pool
+    **{f"pool.global.method.{e}": f"one {e}put element of a global pool x.mean([2, 3])"
+       for e in ("in", "out")},
     "add": "one element-wise addition of a residual or merge",
     "mul": "one element-wise multiply (squeeze-and-excite gate)",
     # LayerNorm over the channels at each position (ConvNeXt): elements, and again for an
@@ -147,6 +163,10 @@ def _pool_shape(dom, ins, a):
     return (_window(dom, h, a, 0), _window(dom, w, a, 1), c)
 
 
+def _split_shape(dom, ins, a):
+    return (ins[0][0], ins[0][1], a["c_out"])
+
+
 def _fc_shape(dom, ins, a):
     return (dom.fixed(1), dom.fixed(1), a["c_out"])
 
@@ -193,7 +213,11 @@ def _bn_cost(dom, ins, out, a):
 
 def _act_cost(dom, ins, out, a):
     fn = "swish" if a["fn"] == "silu" else a["fn"]
-    return {f"act.{fn}": _elems(dom, out)}, {}
+    call = a.get("call", "module")
+    if call == "method":
+        return {f"act.{fn}.method": _elems(dom, out)}, {}
+    n = _elems(dom, out)
+    return ({f"act.{fn}": n, f"act.{fn}.module": n} if call == "module" else {f"act.{fn}": n}), {}
 
 
 def _ln_cost(dom, ins, out, a):
@@ -218,6 +242,8 @@ def _pool_cost(dom, ins, out, a):
     # an adaptive max pool as a max pool (ptflops 1/input; the others 0)
     kind = "global" if a["global"] or ("out_size" in a and a["type"] == "avg") else a["type"]
     n_in, n_out = _elems(dom, ins[0]), _elems(dom, out)
+    if a.get("call") == "method":  # x.mean([2, 3]): global only (the expander checks)
+        return {f"pool.{kind}.method.in": n_in, f"pool.{kind}.method.out": n_out}, {}
     terms = {f"pool.{kind}.in": n_in, f"pool.{kind}.out": n_out}
     if a.get("call", "module") == "module":
         terms[f"pool.{kind}.module.in"] = n_in
@@ -235,6 +261,24 @@ def _mul_cost(dom, ins, out, a):
 
 def _free_cost(dom, ins, out, a):
     return {}, {}
+
+
+class _WholePart:
+    """The rounding of an equal split part, c / n: whole, as n divides c (a Divides check
+    recorded on the node, which every evaluator checks at its alpha)."""
+
+    rule = "whole"
+
+    @staticmethod
+    def apply(v):
+        return int(v)
+
+    @staticmethod
+    def describe():
+        return "c / n, whole"
+
+
+_EXACT = _WholePart()
 
 
 # ---- labels for --by kind (the MobileNet paper's Table 2 names)
@@ -310,6 +354,9 @@ INT_OR_PAIR = {"anyOf": [INT_EXPR, {"type": "array", "items": INT_EXPR, "minItem
                                     "maxItems": 2}]}
 
 
+CALLS = ("module", "functional", "method")  # how a reference implementation calls a layer
+
+
 def _enum(*values):
     return {"enum": list(values)}
 
@@ -352,9 +399,10 @@ FIELDS = {
     "multiplier": Field(INT_EXPR, "depthwise channel multiplier", "{v}"),
     "type": Field(_enum("avg", "max", "global"), "pooling type"),
     "global": Field(BOOL, "pool the whole feature map to 1x1"),
-    "call": Field(_enum("module", "functional"),
-                  "module or functional pool or LayerNorm in the reference implementation "
-                  "(what module-hook counters see)"),
+    "call": Field(_enum("module", "functional", "method"),
+                  "how the reference implementation calls it: a module (nn.ReLU, nn.LayerNorm), a "
+                  "function (F.relu, torchvision's LayerNorm2d) or a tensor method "
+                  "(x.mean([2, 3])); hook counters see only some"),
     "out_size": Field(INT_OR_PAIR,
                       "adaptive pool: the fixed output size, or [H, W], whatever the input's "
                       "(torch's output_size)", "{v}"),
@@ -374,6 +422,10 @@ FIELDS = {
                       "a list of branches, each a list of layers, run on the same input"),
     "merge": Field(_enum("concat", "add"), "how branch outputs are merged"),
     "op": Field(TEXT, "the operator that is not counted (e.g. an ONNX op type)"),
+    "parts": Field({"anyOf": [INT_EXPR, {"type": "array", "items": INT_EXPR, "minItems": 2}]},
+                   "a split's parts: how many equal ones, or their channels (scaled like out)",
+                   "{v}"),
+    "take": Field(INT_EXPR, "which part of the split the layer is, from 1", "{v}"),
     "size": Field({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
                    "maxItems": 2}, "output [H, W], fixed (default: the input's)"),
 }
@@ -461,9 +513,14 @@ def _expand_pool(b, kind, f, name, ctx, line, cur):
     typ = b._choice(f, "type", ("avg", "max", "global"), ctx, line)
     glob = b._bool(f, "global", ctx, line) or typ == "global"
     a = {"type": "avg" if typ == "global" else typ, "global": glob,
-         # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
-         # counters see only the former
-         "call": b._choice(f, "call", ("module", "functional"), ctx, line)}
+         # module (nn.AdaptiveAvgPool2d), functional (F.adaptive_avg_pool2d) or a tensor
+         # method (x.mean([2, 3])): module-hook counters see only the first, fvcore and
+         # ptflops not the last
+         "call": b._choice(f, "call", CALLS, ctx, line)}
+    if a["call"] == "method" and not glob:
+        raise b._error("'method' is a global pool written as a tensor method "
+                       "(x.mean([2, 3])); a windowed pool is a module or functional call", ctx,
+                       b._loc(f, "call", line), layer=name, field="call")
     ceil = b._bool(f, "ceil_mode", ctx, line)
     if f["out_size"] is not None:
         # adaptive pool (torch's nn.AdaptiveAvgPool2d(out_size)): no window fields
@@ -504,7 +561,10 @@ def _expand_act(b, kind, f, name, ctx, line, cur):
     fn = b._act_name(f["fn"] if kind == "act" else kind, f, "fn", ctx, line)
     if fn is None:
         return cur  # linear: no layer at all
-    return b._emit("act", name, {"fn": fn}, [cur], ctx, line, kind)
+    # nn.ReLU (module), F.relu (functional) or x.relu() (method): counters that patch
+    # functions or hook modules see some of these only (ptflops counts nn.ReLU twice)
+    call = b._choice(f, "call", CALLS, ctx, line) if "call" in f else "module"
+    return b._emit("act", name, {"fn": fn, "call": call}, [cur], ctx, line, kind)
 
 
 def _expand_channel_shuffle(b, kind, f, name, ctx, line, cur):
@@ -523,6 +583,50 @@ def _expand_layernorm(b, kind, f, name, ctx, line, cur):
     # LayerNorm2d, a subclass module-hook counters do not recognize): what those counters see
     call = b._choice(f, "call", ("module", "functional"), ctx, line)
     return b._emit(kind, name, {"call": call}, [cur], ctx, line, kind)
+
+
+def _expand_split(b, kind, f, name, ctx, line, cur):
+    # a channel split (torch.chunk / torch.split along channels; ShuffleNetV2, Ma et al. 2018,
+    # §3 and Figure 3(c)): the layer is one part, `take`; the other parts are other split
+    # layers on the same input, in parallel branches. parts: n equal parts (n divides C), or
+    # the parts' table channels, scaled like `out`, which must add up to C
+    from .limits import MAX_CHANNELS
+
+    c, tc_in = b.tensors[cur][0][2], b.tensors[cur][1]
+    parts = f["parts"]
+    if isinstance(parts, list):
+        b._charge(len(parts), ctx, line, name)  # every part is work
+        if len(parts) < 2:
+            raise b._error("must be a number of equal parts or a list of at least 2 channel "
+                           "counts", ctx, b._loc(f, "parts", line), layer=name, field="parts",
+                           got=parts)
+        table = [b._int({**f, "parts": p}, "parts", ctx, line, kind, maximum=MAX_CHANNELS)
+                 for p in parts]
+        fixed = b.spec.rounding.rule == "fixed"
+        sizes = [b.dom.scaled(t, not fixed) for t in table]
+        take = b._int(f, "take", ctx, line, kind, maximum=len(parts))
+        check = Equal((b.dom.sum(sizes), c))
+        if not check.holds(b.dom.base):
+            raise b._error(f"the parts add up to {sum(b.dom.base(x) for x in sizes)} channels, "
+                           f"the input has {b.dom.base(c)}", ctx, b._loc(f, "parts", line),
+                           layer=name, field="parts")
+        a = {"parts": len(parts), "take": take, "c_out": sizes[take - 1]}
+        tc = table[take - 1]
+    else:
+        n = b._int(f, "parts", ctx, line, kind, maximum=MAX_CHANNELS)
+        if n < 2:
+            raise b._error("a split needs at least 2 parts", ctx, b._loc(f, "parts", line),
+                           layer=name, field="parts", got=parts)
+        take = b._int(f, "take", ctx, line, kind, maximum=n)
+        check = Divides(n, (c,))
+        if not check.holds(b.dom.base):
+            raise b._error(f"{n} parts must divide the {b.dom.base(c)} input channels", ctx,
+                           b._loc(f, "parts", line), layer=name, field="parts")
+        # c / n, exact (n divides c: checked here and, at every alpha, by every evaluator)
+        a = {"parts": n, "take": take, "c_out": b.dom.rel(c, Fraction(1, n), _EXACT)}
+        tc = Fraction(tc_in) / n
+        tc = tc.numerator if tc.denominator == 1 else tc
+    return b._emit(kind, name, a, [cur], ctx, line, kind, tc, checks=(check,))
 
 
 def _expand_unknown(b, kind, f, name, ctx, line, cur):
@@ -711,7 +815,8 @@ _ENTRIES = [
               schema_rule=_WINDOW_OR_GLOBAL),
     LayerKind("bn", "BatchNorm", {}, _expand_plain,
               primitive=Primitive("bn", _same_shape, _bn_cost, _const("BN"))),
-    LayerKind("act", "an activation given by fn", {"fn": REQUIRED}, _expand_act, {"fn": "relu"},
+    LayerKind("act", "an activation given by fn", {"fn": REQUIRED, "call": "module"}, _expand_act,
+              {"fn": "relu"},
               primitive=Primitive("act", _same_shape, _act_cost, lambda a, ins: ACT_LABELS[a["fn"]])),
     LayerKind("dropout", "dropout (no cost)", {"p": None}, _expand_plain, shorthand="p",
               primitive=Primitive("dropout", _same_shape, _free_cost, _const("Dropout"))),
@@ -728,6 +833,9 @@ _ENTRIES = [
               {}, _expand_plain,
               primitive=Primitive("layer_scale", _same_shape, _layer_scale_cost,
                                   _const("Layer scale"))),
+    LayerKind("split", "one part of a channel split (ShuffleNetV2; no cost)",
+              {"parts": 2, "take": REQUIRED}, _expand_split, {"take": 1}, shorthand="take",
+              primitive=Primitive("split", _split_shape, _free_cost, _const("Split"))),
     LayerKind("se", "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
               {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
                "min": None, "act": "relu", "gate": "sigmoid"},
@@ -748,7 +856,8 @@ _ENTRIES = [
               primitive=Primitive("unknown", lambda dom, ins, a: a["shape"], _free_cost,
                                   lambda a, ins: f"unknown: {a['op']}")),
 ]
-_ENTRIES += [LayerKind(a, f"the {a} activation", {}, _expand_act) for a in ACTIVATIONS]
+_ENTRIES += [LayerKind(a, f"the {a} activation", {"call": "module"}, _expand_act)
+             for a in ACTIVATIONS]
 _ENTRIES.append(LayerKind("linear", "no activation", {}, _expand_act))
 
 LAYER_KINDS = {}

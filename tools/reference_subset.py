@@ -25,7 +25,8 @@ MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext
           "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
           "densenet121", "regnet_y_400mf", "convnext_tiny", "mobilenet_v2", "mobilenet_v3_large",
           "efficientnet_b0", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0",
-          "squeezenet1_1", "googlenet", "inception_v3"]
+          "squeezenet1_1", "googlenet", "inception_v3", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+          "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
 
 
 def subset(full):
