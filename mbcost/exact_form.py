@@ -28,12 +28,15 @@ import sympy
 from . import expr as _expr
 from .errors import UsageError
 
-FORMS = ("continuous", "exact")
-# where each form equals the exact integer counts (the formula output says it)
+# the two forms: what each keeps, and where it equals the exact integer counts of
+# ``analyze`` / ``mbcost table`` (formula's text and JSON say both)
+FORMS = {
+    "continuous": "the papers' polynomial",
+    "exact": "channel rounding and strided sizes as make_divisible, floor and ceiling",
+}
 WHERE_EXACT = {
-    "continuous": "continuous: equals table where every width and size divides evenly "
-                  "(and at alpha = 1, rho = 1)",
-    "exact": "exact: equals table at every alpha and resolution table accepts",
+    "continuous": "equals table where every width and size divides evenly",
+    "exact": "equals table at every alpha and resolution table accepts",
 }
 
 
@@ -59,9 +62,10 @@ class make_divisible(sympy.Function):
     def _eval_is_positive(self):
         return True
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         args = ", ".join(printer._print(a) for a in self.args)
-        return r"\operatorname{make\_divisible}\left(%s\right)" % args
+        out = r"\operatorname{make\_divisible}\left(%s\right)" % args
+        return out if exp is None else r"%s^{%s}" % (out, exp)
 
 
 def _int(n):
