@@ -370,7 +370,10 @@ class Formula:
     ``madds`` and ``params`` are sympy expressions in ``mbcost.symbols.alpha`` and
     ``rho``; ``layers`` holds (name, op, madds, params, node) per primitive layer;
     ``approximations`` says where the forms are continuous approximations of the exact,
-    rounded counts, and ``exact_at_base`` whether they match them at alpha = rho = 1.
+    rounded counts, and ``exact_at_base`` whether they match them at alpha = rho = 1;
+    ``form`` is ``"continuous"`` (the papers' polynomial) or ``"exact"`` (rounding and
+    strided sizes kept, ``closed_form(exact=True)``), ``where_exact`` where it equals
+    ``analyze``, and ``at(alpha, resolution)`` its exact value there.
 
         >>> closed_form("mobilenet_v1")
         Formula(model='mobilenet_v1', convention='paper', madds=539492352*alpha**2*rho**2 + 28224000*alpha*rho**2 + 1024000*alpha, params=3139584*alpha**2 + 1069504*alpha + 1000, layers=<84 layers>)

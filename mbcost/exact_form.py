@@ -101,14 +101,16 @@ def spatial(h, k, s, pad, **kw):
     """The output side of a windowed layer as a sympy value (domains.spatial_size on
     sympy). Nested steps fold: ceiling(ceiling(y)/s) = ceiling(y/s) and
     floor((floor(y) + c)/s) = floor((y + c)/s) for integers c and s > 0."""
-    if kw:  # options a newer shape rule added: its own integer arithmetic on sympy values
-        from .domains import spatial_size
+    from . import domains
 
+    kw = {name: v for name, v in kw.items() if _default(domains.spatial_size, name) != v}
+    if kw:  # options a newer shape rule added: its own integer arithmetic on sympy values
         try:
-            out = spatial_size(h, k, s, pad, **kw)
+            out = domains.spatial_size(h, k, s, pad, **kw)
         except TypeError:
             raise UsageError(f"the exact closed form cannot express a window with "
                              f"{', '.join(sorted(kw))}") from None
+        return _int(out) if isinstance(out, int) else out
     if pad == "same":
         if s == 1:
             return h
@@ -124,6 +126,17 @@ def spatial(h, k, s, pad, **kw):
     if inner is not None:
         return sympy.floor((inner[0] + inner[1]) / s) + 1
     return sympy.floor(t / s) + 1
+
+
+def _default(fn, name):
+    """The default of fn's keyword argument name (a sentinel if it has none)."""
+    import inspect
+
+    p = inspect.signature(fn).parameters.get(name)
+    return _NO_DEFAULT if p is None or p.default is inspect.Parameter.empty else p.default
+
+
+_NO_DEFAULT = object()
 
 
 def exact_sizes(tape):

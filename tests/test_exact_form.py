@@ -140,6 +140,24 @@ def test_evaluate_is_exact_with_no_floats():
     assert isinstance(c, Fraction) and c.denominator > 1
 
 
+def test_window_options_of_a_newer_shape_rule(monkeypatch):
+    # a spatial() keyword at its default keeps the folded form; another value is replayed
+    # through domains.spatial_size's own integer arithmetic on sympy values; one it cannot
+    # take is a one-line UsageError, not a traceback
+    from mbcost import domains, exact_form
+
+    def dilated(h, k, s, pad, dilation=1):
+        return (h + 2 * pad - dilation * (k - 1) - 1) // s + 1
+
+    h = 224 * rho
+    monkeypatch.setattr(domains, "spatial_size", dilated)
+    assert exact_form.spatial(h, 3, 2, "same", dilation=1) == sympy.ceiling(112 * rho)
+    e = exact_form.spatial(h, 3, 2, 1, dilation=2)
+    assert e.xreplace({rho: sympy.Rational(101, 224)}) == (101 + 2 - 2 * 2 - 1) // 2 + 1 == 50
+    with pytest.raises(mbcost.UsageError, match="cannot express a window with ceil_mode"):
+        exact_form.spatial(h, 3, 2, 1, ceil_mode=True)
+
+
 def test_exact_is_checked():
     with pytest.raises(mbcost.UsageError):
         mbcost.closed_form("mobilenet_v1", exact="yes")
