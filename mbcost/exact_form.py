@@ -89,6 +89,43 @@ def rounded(rounding, v):
     return sympy.Max(_int(1 if rounding.min is None else rounding.min), sympy.floor(v))
 
 
+def _known(x):
+    """(d, low): x is a multiple of d and at least low, as its form shows; None if unknown."""
+    if x.is_Integer and x > 0:
+        return int(x), int(x)
+    if isinstance(x, make_divisible):
+        d = int(x.args[1]) if len(x.args) > 1 else 8
+        return d, int(x.args[2]) if len(x.args) > 2 else d
+    if isinstance(x, sympy.Max) and len(x.args) == 2 and x.args[0].is_Integer \
+            and isinstance(x.args[1], sympy.floor):
+        return 1, int(x.args[0])
+    c, rest = x.as_coeff_Mul()
+    if c.is_Integer and c > 0 and rest is not x:
+        inner = _known(rest)
+        if inner is not None:
+            return int(c) * inner[0], int(c) * inner[1]
+    return None
+
+
+def derived(rounding, src, ratio):
+    """A count derived from src (a sympy value) by an exact ratio and rounded by rounding:
+    r x src itself where the rule cannot move it (r whole, r x src a multiple of the
+    divisor and at least the minimum, as src's form shows), else rounded(r x src)."""
+    ratio = Fraction(ratio)
+    known = _known(src) if ratio.denominator == 1 else None
+    if known is not None:
+        r = ratio.numerator
+        d, low = known
+        if rounding.rule == "make_divisible":
+            d2 = int(rounding.divisor)
+            lowest = d2 if rounding.min is None else int(rounding.min)
+            if (r * d) % d2 == 0 and r * low >= lowest:
+                return src * r
+        elif r * low >= (1 if rounding.min is None else int(rounding.min)):
+            return src * r
+    return rounded(rounding, src * _rational(ratio))
+
+
 def _split_step(t, fn):
     """(y, c) when t is fn(y) + c with c an integer, else None."""
     c, rest = t.as_coeff_Add()
@@ -159,7 +196,7 @@ def exact_sizes(tape):
                 m = sympy.Max(1, wm * alpha) if mode == "up" else wm * alpha
                 chans.append(rounded(spec.rounding, _int(c) * m))
         elif op == "rel":
-            chans.append(rounded(args[2], chans[args[0]] * _rational(args[1])))
+            chans.append(derived(args[2], chans[args[0]], args[1]))
         elif op == "mul":
             chans.append(chans[args[0]] * args[1])
         else:  # sum

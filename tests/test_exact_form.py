@@ -115,6 +115,25 @@ def test_spatial_steps_fold_into_one_ceiling():
     assert not fc_free.has(sympy.ceiling(sympy.ceiling(112 * rho) / 2))
 
 
+def test_derived_counts_keep_an_exact_multiple_whole():
+    # an expansion r x C_in of a rounded count needs no second rounding where r x C_in is
+    # already a multiple of the divisor (and above the minimum): torchvision's V2 hidden
+    # width 6 x make_divisible(16 alpha) prints as that; where it could move, it rounds
+    from mbcost.exact_form import derived
+    from mbcost.spec import Rounding
+
+    x = make_divisible(16 * alpha)
+    assert derived(Rounding("make_divisible", 8), x, 6) == 6 * x
+    assert derived(Rounding("make_divisible", 16), x, 3) == make_divisible(3 * x, 16)  # 24k
+    assert derived(Rounding("make_divisible", 8, 64), x, 6) == make_divisible(6 * x, 8, 64)
+    assert derived(Rounding("truncate", 8, 8), x, 2) == 2 * x
+    assert derived(Rounding("make_divisible", 8), x, Fraction(1, 4)).func is make_divisible
+    f = mbcost.closed_form("mobilenet_v2", exact=True)
+    assert f.madds.has(6 * make_divisible(96 * alpha))
+    # and the grid (v2 and mnasnet expand, SE squeezes by 1/4) still equals analyze
+    _check("mnasnet1_0", [(a, 150) for a in ("0.2", "0.45", "0.8", "1.55")])
+
+
 def test_make_divisible_is_its_own_exact_function():
     for v, d, m in ((Fraction(21, 2), 8, None), (Fraction(68, 10), 8, None), (35, 8, 16),
                     (Fraction(1, 3), 4, None), (Fraction(90, 1), 16, 8), (57, 8, None)):
