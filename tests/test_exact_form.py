@@ -206,8 +206,11 @@ def test_onnx_dynamic_export():
     from onnxgraph import onnx  # noqa: F401  (skips where the optional extra is missing)
     from pathlib import Path
 
-    p = str(Path(__file__).parent / "fixtures" / "onnx" / "resnet18.onnx")
-    _check(p, [(1, r) for r in (97, 160, 225)], convention="torchvision")
+    fixtures = Path(__file__).parent / "fixtures" / "onnx"
+    _check(str(fixtures / "resnet18.onnx"), [(1, r) for r in (97, 160, 225)], "torchvision")
+    # unknown operators (channel split and shuffle) and a max pool after a strided stem
+    spec = mbcost.read_onnx(str(fixtures / "shufflenet_v2_x1_0.onnx"), allow_unknown=True)
+    _check(spec, [(1, r) for r in (97, 150, 331)], "torchvision")
 
 
 # ---------------------------------------------------------------- the command
