@@ -210,18 +210,19 @@ def largest_bundled_spec():
     return name, sizes[name]
 
 
-def in_process(fn_name, spec):
-    """A Case setup timing mbcost.<fn_name>(spec) inside this process (no startup cost)."""
+def in_process(fn_name, spec, **kwargs):
+    """A Case setup timing mbcost.<fn_name>(spec, **kwargs) inside this process (no startup
+    cost)."""
 
     def setup():
         import mbcost
 
         fn = getattr(mbcost, fn_name)
-        fn(spec)  # warm: modules imported, spec file cached by the OS
+        fn(spec, **kwargs)  # warm: modules imported, spec file cached by the OS
 
         def once():
             t0 = time.perf_counter()
-            fn(spec)
+            fn(spec, **kwargs)
             return time.perf_counter() - t0
 
         return once
@@ -278,6 +279,10 @@ def build_cases():
                       in_process("analyze", big)))
     cases.append(Case("closed_form mobilenet_v1", "mbcost.closed_form('mobilenet_v1') in a "
                       "running process (sympy imported, its cache warm: repeats are cheap)", in_process("closed_form", "mobilenet_v1")))
+    cases.append(Case("closed_form mobilenet_v1 exact", "the same with exact=True (formula "
+                      "--exact: rounding and strided sizes kept), against the continuous form",
+                      in_process("closed_form", "mobilenet_v1", exact=True),
+                      baseline="closed_form mobilenet_v1"))
     cases.append(Case("closed-form grid", "MobileNet v1 closed forms (mult-adds, params) on a "
                       "100 x 100 alpha x rho grid, lambdify'd once", grid_setup,
                       max_seconds=0.1))

@@ -9,7 +9,9 @@ A spec is a bundled name (``bundled_names()``), a path to a YAML file, a path to
 model (``read_onnx`` gives its spec as a dict; needs the ``onnx`` extra) or a dict.
 ``analyze`` gives an ``Analysis`` (exact integers per layer and in total; ``by_kind()``,
 ``records()``, ``to_dict()``, ``to_dataframe()``), ``closed_form`` a ``Formula`` (sympy
-polynomials in alpha and rho), ``load_spec`` and ``build_graph`` the steps in between.
+polynomials in alpha and rho; ``exact=True``: the exact form, with channel rounding and
+strided sizes kept; ``Formula.at(alpha, resolution)`` evaluates either exactly),
+``load_spec`` and ``build_graph`` the steps in between.
 Bad input raises ``SpecError`` (with ``ExprError`` and ``LimitError``) or ``UsageError``,
 all ``ValueError`` and ``MbcostError``. ``help(mbcost.analyze)`` and the others say more.
 

@@ -197,6 +197,9 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
 @click.option("--by", type=click.Choice(["total", "kind"]), default="total", show_default=True,
               help="Totals only, or also grouped by layer type.")
 @click.option("--layers", is_flag=True, help="Also the closed form of every layer.")
+@click.option("--exact", is_flag=True,
+              help="The exact form (channel rounding and strided sizes as make_divisible, "
+                   "floor, ceiling: equals table everywhere) instead of the papers' polynomial.")
 @click.option("--latex", is_flag=True, help="Print LaTeX instead of plain text.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
@@ -211,13 +214,18 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
 @allow_unknown_option
 @click.pass_context
 @handle_errors
-def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memory, dtype,
+def formula(ctx, spec, convention, by, layers, exact, latex, fmt, output, metric, memory, dtype,
             weight_dtype, memory_model, device, allow_unknown):
     """Closed-form mult-adds and parameters of SPEC as polynomials in alpha and rho.
+
+    The default is the continuous polynomial (the papers' formula), equal to table where
+    every width and size divides evenly; --exact keeps channel rounding and strided sizes
+    (make_divisible, floor, ceiling) and equals table at every alpha and resolution.
 
     \b
     Examples:
         mbcost formula mobilenet_v1 --by kind --layers
+        mbcost formula mobilenet_v1 --exact
         mbcost formula mobilenet_v2 --format json -o formula.json
         mbcost formula model.onnx          # a dynamic-size export: a polynomial in rho
         mbcost formula mobilenet_v1 --metric traffic --dtype fp16
@@ -236,14 +244,14 @@ def formula(ctx, spec, convention, by, layers, latex, fmt, output, metric, memor
 
         settings = {"dtype": dtype, "weight_dtype": weight_dtype, "memory_model": memory_model,
                     "device": device}
-        total, per = memory_closed_form(spec, metric, convention, **settings)
+        total, per = memory_closed_form(spec, metric, convention, exact, **settings)
         mem = report.metric_formula(metric, total, per, settings)
     else:
         clash = given(ctx, "dtype", "weight_dtype", "memory_model", "device")
         if clash:
             raise UsageError(f"{clash[0]} goes with --metric "
                              "activations|traffic|peak|latency|intensity")
-    f = closed_form(spec, convention)
+    f = closed_form(spec, convention, exact)
     ratios = dwsep_ratios(f) if layers else ()
     if fmt == "json":
         write_output(report.formula_json(f, by == "kind", layers, ratios, mem), output)

@@ -390,7 +390,10 @@ class Formula:
     ``madds`` and ``params`` are sympy expressions in ``mbcost.symbols.alpha`` and
     ``rho``; ``layers`` holds (name, op, madds, params, node) per primitive layer;
     ``approximations`` says where the forms are continuous approximations of the exact,
-    rounded counts, and ``exact_at_base`` whether they match them at alpha = rho = 1.
+    rounded counts, and ``exact_at_base`` whether they match them at alpha = rho = 1;
+    ``form`` is ``"continuous"`` (the papers' polynomial) or ``"exact"`` (rounding and
+    strided sizes kept, ``closed_form(exact=True)``), ``where_exact`` where it equals
+    ``analyze``, and ``at(alpha, resolution)`` its exact value there.
 
         >>> closed_form("mobilenet_v1")
         Formula(model='mobilenet_v1', convention='paper', madds=539492352*alpha**2*rho**2 + 28224000*alpha*rho**2 + 1024000*alpha, params=3139584*alpha**2 + 1069504*alpha + 1000, layers=<84 layers>)
@@ -404,6 +407,8 @@ class Formula:
     approximations: list
     exact_at_base: bool
     title: str = ""
+    form: str = "continuous"  # or "exact" (closed_form(exact=True)): exact_form.FORMS
+    spec: object = field(default=None, compare=False)  # the loaded Spec (for at())
 
     def __repr__(self):
         def short(e):
@@ -413,6 +418,32 @@ class Formula:
         return (f"Formula(model={self.model!r}, convention={self.convention!r}, "
                 f"madds={short(self.madds)}, params={short(self.params)}, "
                 f"layers=<{len(self.layers)} layers>)")
+
+    @property
+    def where_exact(self):
+        """Where this form equals the exact counts of ``analyze``, in words."""
+        from .exact_form import WHERE_EXACT
+
+        return WHERE_EXACT[self.form]
+
+    def at(self, alpha=1, resolution=None, rho=None):
+        """{'madds', 'params'}: the closed forms at width alpha and a resolution (or rho,
+        as ``analyze`` takes them), evaluated exactly (rationals substituted, no floats).
+        The exact form gives ``analyze``'s integers wherever ``analyze`` accepts the spec;
+        the continuous form an int or a Fraction, equal to them where sizes divide evenly.
+
+            >>> f = closed_form("mobilenet_v1", exact=True)
+            >>> f.at(1, 100)["madds"], analyze("mobilenet_v1", resolution=100).madds
+            (139938112, 139938112)
+            >>> closed_form("mobilenet_v1").at(1, 100)["madds"]
+            114169000
+        """
+        from .exact_form import evaluate
+
+        a = parse_alpha(alpha)
+        res = resolve_resolution(self.spec, resolution, rho)
+        r = Fraction(res, self.spec.input[0])
+        return {"madds": evaluate(self.madds, a, r), "params": evaluate(self.params, a, r)}
 
     def by_kind(self):
         """One ``KindFormula(type, madds, params)`` per op label, in network order."""
@@ -427,15 +458,19 @@ class Formula:
 
 
 @spec_doc
-def closed_form(spec, convention=DEFAULT_CONVENTION):
+def closed_form(spec, convention=DEFAULT_CONVENTION, exact=False):
     """Total and per-layer mult-adds and params as sympy expressions in alpha and rho.
 
     {spec}
     ``convention`` is a name from ``mbcost.CONVENTIONS`` (default ``"paper"``).
 
-    Returns a ``Formula``. Each size is exact at alpha = rho = 1 and scales continuously
-    from there (alpha for scaled channels, rho for spatial sizes); the approximations made
-    (channel rounding, ceil on odd sizes) are listed in ``Formula.approximations``.
+    Returns a ``Formula``. By default the continuous form (the papers' polynomial): each
+    size is exact at alpha = rho = 1 and scales continuously from there (alpha for scaled
+    channels, rho for spatial sizes); the approximations made (channel rounding, ceil on
+    odd sizes) are listed in ``Formula.approximations``. ``exact=True`` gives the exact
+    form instead: channel rounding as ``make_divisible`` or ``floor`` and strided sizes as
+    ``floor``/``ceiling`` of rho (mbcost.exact_form), equal to ``analyze`` at every alpha
+    and resolution it accepts (``Formula.at`` evaluates either form exactly).
     Imports sympy (about half a second); ``analyze`` does not.
 
     Raises ``mbcost.SpecError`` for a missing or malformed spec (its subclasses
@@ -456,6 +491,10 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
 
     spec = load_spec(spec)
     conv = get_convention(convention)
+    if not isinstance(exact, bool):
+        raise UsageError("exact must be true or false")
+    if exact:
+        return _exact_closed_form(spec, conv)
     g = build_graph(spec, symbolic=True)
     layers = []
     for n in g.nodes:
@@ -472,7 +511,27 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     base = analyze(spec, convention=conv)
     exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
     return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact),
-                   spec.title)
+                   spec.title, spec=spec)
+
+
+def _exact_closed_form(spec, conv):
+    """closed_form(exact=True): the cost rules on the exact sizes (sympy expressions with
+    floor, ceiling and make_divisible), summed without expanding them."""
+    import sympy
+
+    from .symbols import alpha, rho
+
+    g = build_graph(spec, symbolic=True, exact=True)
+    layers = []
+    for n in g.nodes:
+        m, p = (x if isinstance(x, sympy.Basic) else sympy.Integer(x)
+                for x in layer_cost(n, g.domain, conv)[:2])
+        layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
+    tm = sympy.Add(*(layer[2] for layer in layers))
+    tp = sympy.Add(*(layer[3] for layer in layers))
+    base = analyze(spec, convention=conv)
+    exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
+    return Formula(spec.name, conv.name, layers, tm, tp, [], bool(exact), spec.title, "exact", spec)
 
 
 

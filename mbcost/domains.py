@@ -125,6 +125,7 @@ class _Traced:
 
     base: int
     index: int
+    sp: int = -1  # a spatial size's place on ChannelTape.spatial_ops (the exact form's)
 
     def __eq__(self, other):
         return isinstance(other, _Traced) and self.base == other.base
@@ -144,6 +145,7 @@ class ChannelTape:
         self.spec = spec
         self.exact = ExactDomain(1, spec)
         self.tape = []
+        self.spatial_ops = []  # how each spatial size follows from the input (exact_form.py)
         self.approx = set()  # the continuous approximations the closed form makes
 
     def _record(self, base, op, *args):
@@ -156,7 +158,8 @@ class ChannelTape:
 
     def input_dim(self, n):
         """An input height or width: spatial, taken from the per-resolution graphs."""
-        return _Traced(n, -1)
+        self.spatial_ops.append(("input", (n,)))
+        return _Traced(n, -1, len(self.spatial_ops) - 1)
 
     def v(self, x):
         """The value a cost rule sees: the size at alpha = 1."""
@@ -183,15 +186,18 @@ class ChannelTape:
             self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
         return self._record(b, "rel", c_in.index, ratio, rounding)
 
-    def spatial(self, h, k, s, pad, ceil=False):
+    def spatial(self, h, k, s, pad, **kw):
         """The output size of a windowed layer."""
-        b = spatial_size(h.base, k, s, pad, ceil)
+        b = spatial_size(h.base, k, s, pad, **kw)
         if pad != "same" or h.base % s:
             self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
                             "(exact only where strides divide the resolution)")
         # sizes downstream of the input scale with rho; after a global pool or an FC
         # (a constant 1x1) they stay constant
-        return _Traced(b, -1) if h.index < 0 else self._record(b, "const", b)
+        if h.index >= 0:
+            return self._record(b, "const", b)
+        self.spatial_ops.append(("window", (h.sp, k, s, pad, tuple(sorted(kw.items())))))
+        return _Traced(b, -1, len(self.spatial_ops) - 1)
 
     def mul_int(self, x, n):
         """x times a fixed integer (depthwise channel multiplier)."""
@@ -335,18 +341,24 @@ class _MonomialView:
 _MONOMIAL = _MonomialView()
 
 
-def symbolic_sizes(tape):
+def symbolic_sizes(tape, exact_of=None):
     """size(x) -> Sym of a traced size x: its value at alpha = rho = 1, its closed form as
     Monomials (poly) and as a sympy expression (expr). Spatial sizes downstream of the
-    input scale with rho, every channel count by its recorded rule."""
+    input scale with rho, every channel count by its recorded rule. exact_of (x -> sympy,
+    exact_form.exact_sizes): expr is the exact form instead (rounding and strided sizes
+    kept; poly stays the continuous one)."""
     vals = tape.replay_closed_form()
     memo = {}
 
     def size(x):
         key = (x.index, x.base) if x.index < 0 else x.index
+        if exact_of is not None and x.index < 0:
+            key = ("sp", x.sp)  # equal at rho = 1 is not equal everywhere
         if key not in memo:
             poly = Monomials({(0, 1, 0): x.base}) if x.index < 0 else vals[x.index]
             memo[key] = Sym(x.base, poly)
+            if exact_of is not None:
+                memo[key]._expr = exact_of(x)
         return memo[key]
 
     return size

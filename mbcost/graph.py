@@ -645,9 +645,15 @@ class ClosedFormView:
         return x / n
 
 
-def _closed_form_sizes(g, tape):
-    """g, built through tape, with every size (shapes, attributes, checks) as a Sym."""
-    size = symbolic_sizes(tape)
+def _closed_form_sizes(g, tape, exact=False):
+    """g, built through tape, with every size (shapes, attributes, checks) as a Sym
+    (exact: each Sym's expr the exact form, exact_form.py)."""
+    exact_of = None
+    if exact:
+        from .exact_form import exact_sizes
+
+        exact_of = exact_sizes(tape)
+    size = symbolic_sizes(tape, exact_of)
 
     def conv(v):
         if isinstance(v, _Traced):
@@ -667,14 +673,16 @@ def _closed_form_sizes(g, tape):
     return g
 
 
-def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
+def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS,
+                exact=False):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
     ``spec`` is a ``Spec`` or anything ``load_spec`` takes (a bundled name, path or dict);
     ``alpha`` a number in (0, 64] (exact: int, Fraction or text such as '0.75'),
     ``resolution`` the input height (default: the spec's); ``symbolic=True`` builds sizes
-    as expressions in alpha and rho instead; ``max_layers`` at most MAX_LAYERS. A bad
-    argument raises ``mbcost.UsageError``.
+    as expressions in alpha and rho instead (the continuous closed forms; with
+    ``exact=True`` the exact ones, rounding kept: exact_form.py); ``max_layers`` at most
+    MAX_LAYERS. A bad argument raises ``mbcost.UsageError``.
 
     Returns a ``Graph``: ``nodes`` (one ``Node`` per primitive layer, in order, with
     ``in_shapes`` and ``out_shape``) and ``input_shape``. Raises ``mbcost.SpecError`` with
@@ -691,9 +699,11 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         raise UsageError(f"max_layers must be an integer from 1 to {MAX_LAYERS}")
     if not isinstance(symbolic, bool):
         raise UsageError("symbolic must be true or false")
+    if not isinstance(exact, bool) or (exact and not symbolic):
+        raise UsageError("exact must be true or false, and goes with symbolic=True")
     if symbolic:
         tape = ChannelTape(spec)
-        return _closed_form_sizes(Builder(spec, tape, max_layers).build(spec.input), tape)
+        return _closed_form_sizes(Builder(spec, tape, max_layers).build(spec.input), tape, exact)
     alpha = parse_alpha(alpha)
     resolution = resolve_resolution(spec, resolution)
     h, w, c = spec.input

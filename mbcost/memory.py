@@ -25,13 +25,14 @@ METRICS = {
 }
 
 
-def memory_closed_form(spec, metric, convention="paper", **settings):
+def memory_closed_form(spec, metric, convention="paper", exact=False, **settings):
     """(total, [(name, op, expr)]) of a memory metric (``METRICS``) as sympy expressions in
     alpha and rho, under the memory settings (``memory_settings``' keywords; ``latency``
     needs a device). Polynomials for activations and traffic; a ``Max`` for the peak and
     per layer for latency (a bound is the larger of two polynomials); for intensity, a ratio
     of two polynomials per layer (0 for a layer that moves no byte) and the network's total
-    FLOPs over its total traffic."""
+    FLOPs over its total traffic. exact: the exact form's sizes (``closed_form(exact=True)``)
+    instead of the continuous ones."""
     import sympy
 
     from .cost import get_convention, layer_cost
@@ -46,11 +47,13 @@ def memory_closed_form(spec, metric, convention="paper", **settings):
     if metric == "latency" and st["device"] is None:
         raise UsageError("--metric latency needs --device")
     conv = get_convention(convention)
-    g = build_graph(load_spec(spec), symbolic=True)
+    if not isinstance(exact, bool):
+        raise UsageError("exact must be true or false")
+    g = build_graph(load_spec(spec), symbolic=True, exact=exact)
     terms = [layer_cost(n, g.domain, conv)[2:] for n in g.nodes]
     rep = analyze_memory(g.nodes, [pt for _, pt in terms], [mt.get("mac", 0) for mt, _ in terms],
                          st["dtype"], st["memory_model"], st["weight_dtype"], conv.acts,
-                         symbolic=True)
+                         symbolic="exact" if exact else True)
     if metric == "peak":
         per = [m.live_bytes for m in rep.layers]
     elif metric == "activations":
@@ -69,9 +72,11 @@ def memory_closed_form(spec, metric, convention="paper", **settings):
         dev = st["device"]
         peak, bw = dev.peak_for(st["dtype"]), dev.bandwidth
         per = [sympy.Max(2 * sympy.Rational(peak.denominator, peak.numerator) * m.macs,
-                         sympy.Rational(bw.denominator, bw.numerator) * m.traffic_bytes)
+                         sympy.Rational(bw.denominator, bw.numerator) * m.traffic_bytes,
+                         evaluate=not exact)
                for m in rep.layers]
-    per = [sympy.expand(_as_sympy(e)) for e in per]
+    # the exact form is left as the cost rules built it (expanding floors only lengthens it)
+    per = [_as_sympy(e) if exact else sympy.expand(_as_sympy(e)) for e in per]
     layers = [(n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), e) for n, e in zip(g.nodes, per)]
     if metric == "peak":
         total = rep.peak_act_bytes

@@ -220,7 +220,8 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     convention's activation weights ({kind: weight}; None: every output once), which
     ``act_elems`` and ``act_bytes`` follow (the peak and the traffic do not). symbolic: the
     nodes come from a symbolic graph; every size is then a sympy expression in alpha and
-    rho, the peak a ``Max`` of the layers' live bytes and ``peak_at`` empty."""
+    rho, the peak a ``Max`` of the layers' live bytes and ``peak_at`` empty ("exact": the
+    graph's sizes are the exact form's, and the ``Max`` is left unsimplified)."""
     dtype = check_dtype(dtype)
     weight_dtype = check_dtype(weight_dtype or dtype, "weight dtype")
     model = check_memory_model(model)
@@ -292,7 +293,9 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     if symbolic:
         import sympy
 
-        peak, peak_i = sympy.Max(*set(live)) if live else sympy.Integer(0), None
+        # the exact form's floors make sympy's pruning of dominated terms slow: kept whole
+        peak, peak_i = (sympy.Max(*set(live), evaluate=symbolic != "exact") if live
+                        else sympy.Integer(0)), None
     else:
         peak = max(live, default=0)
         peak_i = live.index(peak) if live else 0

@@ -348,8 +348,13 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), m
     def poly(text, hang):
         return Line(text, hang=hang, wrap=not latex)
 
+    from .exact_form import FORMS
+
+    exact = formula.form == "exact"
     out = [Line(f"{formula.model}: closed forms in alpha (width) and rho (resolution), "
-                f"convention '{formula.convention}'"), ""]
+                f"convention '{formula.convention}'"),
+           Line(f"form: {formula.form} ({FORMS[formula.form]}): {formula.where_exact}"
+                + ("" if exact else "; --exact gives the exact form"), hang=2), ""]
     out.append(poly(f"mult-adds = {show(formula.madds)}", 12))
     out.append(poly(f"params    = {show(formula.params)}", 12))
     if by_kind:
@@ -372,7 +377,12 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), m
     if mem is not None:
         out += _metric_lines(mem, layers, show, poly)
     out += [""]
-    if formula.approximations:
+    if exact:
+        h = formula.spec.input[0] if formula.spec is not None else "the spec's height"
+        out.append(Line("These closed forms are exact at every alpha and resolution where table "
+                        f"accepts the spec ({'checked' if formula.exact_at_base else 'NOT equal'} "
+                        f"at alpha = 1, rho = 1), with rho = resolution / {h}.", hang=2))
+    elif formula.approximations:
         out.append(Line("These closed forms are exact at alpha = 1, rho = 1 "
                         f"({'checked' if formula.exact_at_base else 'NOT exact there'}) and continuous "
                         "approximations elsewhere:"))
@@ -392,7 +402,8 @@ def formula_text(formula, by_kind=False, layers=False, latex=False, ratios=()):
 
 def formula_dict(formula, by_kind=False, layers=False, ratios=(), mem=None):
     """The formula JSON contract (schema mbcost.formula/1) as a plain dict. Expressions are
-    strings in sympy syntax (``*``, ``**``), which ``sympy.sympify`` reads back; like the
+    strings in sympy syntax (``*``, ``**``), which ``sympy.sympify`` reads back (the exact
+    form's with ``locals={"make_divisible": mbcost.exact_form.make_divisible}``); like the
     text, kinds and layers whose closed forms are both 0 are left out."""
     import sympy
 
@@ -400,7 +411,8 @@ def formula_dict(formula, by_kind=False, layers=False, ratios=(), mem=None):
         return m != 0 or p != 0
 
     d = {"schema": FORMULA_SCHEMA, "model": formula.model, "title": formula.title,
-         "convention": formula.convention, "variables": ["alpha", "rho"],
+         "convention": formula.convention, "form": formula.form,
+         "where_exact": formula.where_exact, "variables": ["alpha", "rho"],
          "madds": str(formula.madds), "params": str(formula.params)}
     if by_kind:
         d["kinds"] = [{"type": k.type, "madds": str(k.madds), "params": str(k.params)}

@@ -442,9 +442,15 @@ def layer_json_schema():
 
 def formula_json_schema():
     """`mbcost formula --format json` (schema mbcost.formula/1)."""
-    expr = _d({"type": "string"}, "a polynomial in alpha and rho, sympy syntax (* and **)")
+    expr = _d({"type": "string"}, "a closed form in alpha and rho, sympy syntax (* and **): "
+              "a polynomial (form continuous), or with floor, ceiling, Max and make_divisible "
+              "(form exact)")
     return _layout(FORMULA_SCHEMA, "formula", {
         "model": {"type": "string"}, "title": {"type": "string"}, "convention": {"type": "string"},
+        "form": _d({"enum": ["continuous", "exact"]},
+                   "continuous: the papers' polynomial (the default); exact: channel rounding "
+                   "and strided sizes kept (--exact)"),
+        "where_exact": _d({"type": "string"}, "where this form equals table, in words"),
         "variables": {"type": "array", "items": {"enum": ["alpha", "rho"]}},
         "madds": expr, "params": expr,
         "kinds": _d({"type": "array", "items": _obj({"type": {"type": "string"}, "madds": expr,

@@ -199,6 +199,7 @@ JSON_CASES = [
                "--alpha", "0.75", "--rho", "0.714"], 0),
     ("formula", ["formula", "mobilenet_v1"], 0),
     ("formula", ["formula", "efficientnet_b0", "--by", "kind", "--layers"], 0),
+    ("formula", ["formula", "mobilenet_v2", "--exact", "--by", "kind", "--layers"], 0),
     ("list", ["list"], 0),
     ("list", ["list", "--conventions"], 0),
     # issue 12: the memory and roofline fields
