@@ -173,3 +173,19 @@ def test_listed_and_described():
     assert r.exit_code == 0
     assert {"shufflenet_v1", "shufflenet_v1_2x_g3"} <= {ln.split()[0] for ln in r.stdout.splitlines()
                                                         if ln.split()}
+
+
+def test_readme_rows_are_what_mbcost_counts():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### MobileNetV2 Table 3")[1].split("\n### ")[0]
+    rows = [ln.strip("|").split("|") for ln in section.splitlines() if ln.startswith("| `shufflenet")]
+    assert [r[0].strip().strip("`") for r in rows] == ["shufflenet_v1", "shufflenet_v1_2x_g3"]
+    for name, _, params, madds, _ in rows:
+        a = mbcost.analyze(name.strip().strip("`"))
+        assert (int(params.replace(",", "")), int(madds.replace(",", ""))) == (a.params, a.madds)
+    for cell in ("292,443,552", "299,612,448", "37,589,856", "143,078,976", "140,836,512",
+                 "134,339,776", "138,365,952", "752,640 B", "627,200 B"):
+        assert cell in section
+    assert mbcost.analyze(variant(c1=16, s=1.5)).madds == 292_443_552
