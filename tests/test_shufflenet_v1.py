@@ -24,7 +24,7 @@ from mbcost import memory
 def variant(g=3, c2=240, c1=24, s=1):
     """shufflenet_v1 with another group count (Table 1's c2 for it), stem or width s."""
     return {"extends": "shufflenet_v1", "vars": {"g": g, "c2": c2, "c1": c1},
-            "width": {"multiplier": s}}
+            "width": {"multiplier": s, "divisor": g}}
 
 
 TABLE1 = {1: (144, 143), 2: (200, 140), 3: (240, 137), 4: (272, 133), 8: (384, 137)}
