@@ -189,3 +189,21 @@ def test_readme_rows_are_what_mbcost_counts():
                  "134,339,776", "138,365,952", "752,640 B", "627,200 B"):
         assert cell in section
     assert mbcost.analyze(variant(c1=16, s=1.5)).madds == 292_443_552
+
+
+def test_every_alpha_builds_and_the_paper_scales_keep_every_residual():
+    from fractions import Fraction
+
+    dropped = []
+    for k in range(1, 41):
+        a = mbcost.analyze("shufflenet_v1", alpha=Fraction(k, 20))
+        adds = [r for r in a.rows if r.kind == "add"]
+        if len(adds) != 3 + 7 + 3:
+            dropped.append(Fraction(k, 20))
+        if Fraction(k, 20) in (Fraction(1, 4), Fraction(1, 2), 1, Fraction(3, 2), 2):
+            s = Fraction(k, 20)
+            assert len(adds) == 13
+            assert [r.output[2] for r in adds] == [240 * s] * 3 + [480 * s] * 7 + [960 * s] * 3
+            assert a.rows[0].output[2] == 24 * s  # conv1
+    # the README's list: there a stage's first unit is not the stage's rounded width
+    assert dropped == [Fraction(1, 20), Fraction(3, 20), Fraction(3, 10)]
