@@ -178,6 +178,7 @@ class Row:
     madd_terms: dict = field(default_factory=dict, repr=False)
     param_terms: dict = field(default_factory=dict, repr=False)
     mem: object = field(default=None, repr=False, compare=False)  # memory.LayerMemory (--memory)
+    head: str | None = None  # the head (`head` kind) the layer belongs to, None on the main path
 
     def to_dict(self):
         """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
@@ -220,6 +221,7 @@ class Analysis:
     params: int
     spec_path: str = ""
     memory: object = field(default=None, repr=False, compare=False)  # memory.MemoryReport
+    train: bool = False  # built for training: train-only heads' mult-adds are counted
 
     @property
     def alpha(self):
@@ -286,7 +288,8 @@ def layer_cost(node, dom, convention):
 
 
 @spec_doc
-def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None):
+def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None,
+            train=None):
     """Per-layer rows and exact integer totals of spec at width alpha and resolution.
 
     {spec}
@@ -301,7 +304,10 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     ``memory`` (a dict of ``mbcost.memory.memory_settings``' keywords: ``dtype``,
     ``weight_dtype``, ``memory_model``, ``device``; ``True`` for the defaults) adds
     activation memory, traffic and, with a device, the roofline bound: ``Analysis.memory``
-    and each ``Row.mem``.
+    and each ``Row.mem``. ``train=True`` counts the mult-adds of train-only heads (the
+    ``head`` kind: GoogLeNet's and Inception-v3's auxiliary classifiers), which inference
+    does not run; their parameters count either way (default None: eval, unless inside
+    ``mbcost.graph.training``).
 
     Raises ``mbcost.SpecError`` for a missing or malformed spec (with file, line, layer
     and field; its subclasses ``ExprError`` for a bad expression and ``LimitError`` for a
@@ -329,7 +335,7 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
         from .memory_model import memory_settings
 
         settings = memory_settings(**({} if memory is True else memory))
-    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv, settings)
+    return analyze_graph(spec, build_graph(spec, a, res, train=train), a, res, conv, settings)
 
 
 
@@ -342,10 +348,12 @@ def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
         m, p, mt, pt = layer_cost(n, g.domain, conv)
         rows.append(Row(n.name, n.kind, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes),
                         tuple(n.in_shapes[0]), tuple(n.out_shape), n.attrs.get("k"),
-                        n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt))
+                        n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt,
+                        head=n.attrs.get("head")))
         tm += m
         tp += p
-    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path,
+                  train=g.train)
     if memory is not None:
         from .memory_model import attach
 
@@ -407,11 +415,12 @@ class Formula:
 
 
 @spec_doc
-def closed_form(spec, convention=DEFAULT_CONVENTION):
+def closed_form(spec, convention=DEFAULT_CONVENTION, train=None):
     """Total and per-layer mult-adds and params as sympy expressions in alpha and rho.
 
     {spec}
-    ``convention`` is a name from ``mbcost.CONVENTIONS`` (default ``"paper"``).
+    ``convention`` is a name from ``mbcost.CONVENTIONS`` (default ``"paper"``); ``train``
+    as for ``analyze`` (train-only heads' mult-adds count only when True).
 
     Returns a ``Formula``. Each size is exact at alpha = rho = 1 and scales continuously
     from there (alpha for scaled channels, rho for spatial sizes); the approximations made
@@ -436,7 +445,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
 
     spec = load_spec(spec)
     conv = get_convention(convention)
-    g = build_graph(spec, symbolic=True)
+    g = build_graph(spec, symbolic=True, train=train)
     layers = []
     for n in g.nodes:
         # the cost rule on the sizes' Monomials (domains.py: the one closed-form engine);
@@ -449,7 +458,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION):
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
     tp = sympy.expand(sympy.Add(*(layer[3] for layer in layers)))
-    base = analyze(spec, convention=conv)
+    base = analyze(spec, convention=conv, train=train)
     exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
     return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact),
                    spec.title)

@@ -63,6 +63,32 @@ def sharing_work(work):
         _SHARED_WORK.reset(token)
 
 
+_TRAINING = contextvars.ContextVar("mbcost_training", default=False)
+
+
+@contextlib.contextmanager
+def training(on=True):
+    """Within the block, graphs are built for training unless told otherwise: the
+    mult-adds of train-only heads (the `head` kind, `train: true`) count. The CLI's
+    --train wraps a command in it; ``analyze(train=...)`` and the other entry points
+    take it as an argument. None: leave the current mode."""
+    if on is None:
+        yield _TRAINING.get()
+        return
+    if not isinstance(on, bool):
+        raise UsageError("train must be true or false")
+    token = _TRAINING.set(on)
+    try:
+        yield on
+    finally:
+        _TRAINING.reset(token)
+
+
+def in_training():
+    """Whether graphs built now are for training (see ``training``)."""
+    return _TRAINING.get()
+
+
 # ---------------------------------------------------------------- nodes
 
 @dataclass
@@ -89,6 +115,7 @@ class Graph:
     nodes: list = field(default_factory=list)
     input_shape: tuple = ()
     domain: object = None
+    train: bool = False  # built for training: train-only heads run (see training)
 
     def __repr__(self):
         return (f"Graph(spec={getattr(self.spec, 'name', None)!r}, input_shape={self.input_shape}, "
@@ -129,6 +156,8 @@ class Builder:
         self.work = _SHARED_WORK.get() or Work()
         self.tensors = []  # tensor id -> (shape, table channels)
         self.names = {}  # layer name -> tensor id
+        self.train = _TRAINING.get()  # built for training: train-only heads run
+        self.head_of = {}  # tensor id -> the head whose layer made it
 
     # ---- public
 
@@ -142,7 +171,7 @@ class Builder:
         ctx = _Ctx(env, "", t0, path, 0, ())
         self.names["input"] = t0
         self._seq(layers, ctx, t0)
-        return Graph(self.spec, self.nodes, shape, d)
+        return Graph(self.spec, self.nodes, shape, d, self.train)
 
     # ---- helpers
 
@@ -428,6 +457,11 @@ class Builder:
             if full not in self.names:
                 raise self._error(f"no earlier layer named '{r}'{suggest(r, self.names)}", ctx,
                                   self._loc(f, "from", line), layer=name, field="from")
+            head = self.head_of.get(self.names[full])
+            if head is not None and not ctx.prefix.startswith(head + "/"):
+                raise self._error(f"'{r}' is a layer of head '{head}', whose output the rest "
+                                  "of the network does not use", ctx,
+                                  self._loc(f, "from", line), layer=name, field="from")
             out.append(self.names[full])
         return out
 
@@ -627,14 +661,15 @@ def _closed_form_sizes(g, tape):
     return g
 
 
-def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS):
+def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS, train=None):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
     ``spec`` is a ``Spec`` or anything ``load_spec`` takes (a bundled name, path or dict);
     ``alpha`` a number in (0, 64] (exact: int, Fraction or text such as '0.75'),
     ``resolution`` the input height (default: the spec's); ``symbolic=True`` builds sizes
-    as expressions in alpha and rho instead; ``max_layers`` at most MAX_LAYERS. A bad
-    argument raises ``mbcost.UsageError``.
+    as expressions in alpha and rho instead; ``max_layers`` at most MAX_LAYERS; ``train``
+    True builds the training graph (train-only heads' mult-adds count; None: the mode
+    of ``training``, eval by default). A bad argument raises ``mbcost.UsageError``.
 
     Returns a ``Graph``: ``nodes`` (one ``Node`` per primitive layer, in order, with
     ``in_shapes`` and ``out_shape``) and ``input_shape``. Raises ``mbcost.SpecError`` with
@@ -646,6 +681,11 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         >>> g.nodes[0].name, g.nodes[0].out_shape
         ('conv1', (80, 80, 32))
     """
+    with training(train):
+        return _build_graph(spec, alpha, resolution, symbolic, max_layers)
+
+
+def _build_graph(spec, alpha, resolution, symbolic, max_layers):
     spec = load_spec(spec)
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or not 1 <= max_layers <= MAX_LAYERS:
         raise UsageError(f"max_layers must be an integer from 1 to {MAX_LAYERS}")

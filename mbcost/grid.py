@@ -25,7 +25,7 @@ from .cost import (DEFAULT_CONVENTION, analyze, get_convention, parse_alpha, res
                    weigh)
 from .errors import LimitError, UsageError, show
 from .domains import _MONOMIAL, ChannelTape, Monomials, _Traced  # noqa: F401
-from .graph import Builder, build_graph
+from .graph import Builder, build_graph, training
 from .layers import PRIMITIVES
 from .limits import MAX_CHANNELS
 from .spec import load_spec
@@ -77,14 +77,17 @@ class GridEvaluator:
     """Exact totals at many (alpha, resolution) points: one graph per distinct resolution,
     one replay of the channel tape per distinct alpha, combined per point."""
 
-    def __init__(self, spec, convention=DEFAULT_CONVENTION):
+    def __init__(self, spec, convention=DEFAULT_CONVENTION, train=None):
         self.spec = load_spec(spec)
         self.conv = get_convention(convention)
+        with training(train) as mode:
+            self.train = mode  # every graph it builds later is built the same way
         self._chan, self._spat, self._points = {}, {}, {}
         self._svec, self._cvec = {}, {}
         self._tape = ChannelTape(self.spec)
-        builder = Builder(self.spec, self._tape)
-        g = builder.build(self.spec.input)
+        with training(self.train):
+            builder = Builder(self.spec, self._tape)
+            g = builder.build(self.spec.input)
         # what a new resolution costs (a rebuild: its expansion steps) and a new alpha (a
         # replay of the channel tape and the counted layers), in steps of MAX_GRID_WORK
         self.layers, self.work = len(g.nodes), 0
@@ -136,7 +139,7 @@ class GridEvaluator:
     def _spatial(self, res):
         if res not in self._spat:
             self.charge(resolutions=1)
-            g = build_graph(self.spec, 1, res)
+            g = build_graph(self.spec, 1, res, train=self.train)
             self._spat[res] = {n.name: n for n in g.nodes}
         return self._spat[res]
 
@@ -149,7 +152,7 @@ class GridEvaluator:
             self._points[key] = self._combine(a, res) if not self.exact_only else None
             if self._points[key] is None:
                 self.charge(resolutions=1)  # a whole build, as a new resolution
-                full = analyze(self.spec, a, res, convention=self.conv)
+                full = analyze(self.spec, a, res, convention=self.conv, train=self.train)
                 self._points[key] = Point(a, res, full.madds, full.params)
         return self._points[key]
 
@@ -263,15 +266,15 @@ class Sweep:
         return self._index[(numbers.parse_number(alpha, "alpha"), resolution)]
 
 
-def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None):
+def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, train=None):
     """Every (alpha, resolution) combination, exact, via the fast grid; with rhos instead
-    of resolutions, each resolution is round(rho x the spec's)."""
+    of resolutions, each resolution is round(rho x the spec's); train as for analyze."""
     for what, values in (("alphas", alphas), ("resolutions", resolutions), ("rhos", rhos)):
         if (values is not None or what == "alphas") and (not isinstance(values, (list, tuple, range))
                                    or len(values) > MAX_LIST_VALUES):
             raise UsageError(f"{what} must be a list of at most {MAX_LIST_VALUES} values "
                              f"(got {show(values)})")
-    ev = GridEvaluator(spec, convention)
+    ev = GridEvaluator(spec, convention, train)
     alphas = [parse_alpha(a) for a in alphas]
     if rhos is not None:
         if resolutions is not None:
