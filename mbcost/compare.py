@@ -43,6 +43,8 @@ def densify(graph):
                 attrs = {"k": n.attrs["k"], "stride": n.attrs["stride"],
                          "padding": n.attrs["padding"], "bias": pw.attrs["bias"], "groups": 1,
                          "depthwise": False, "c_out": pw.attrs["c_out"]}
+                if "dilation" in n.attrs:
+                    attrs["dilation"] = n.attrs["dilation"]
                 out.append(Node(name, "conv", attrs, list(n.inputs), list(n.in_shapes),
                                 pw.out_shape, n.path, n.line, "dense"))
                 for m in nodes[i:j + 1]:

@@ -23,7 +23,7 @@ from .columns import KindRow, kind_records, layer_dict, layer_records, record_fi
 from .domains import _MONOMIAL, Monomials
 from .errors import UsageError, show
 from .graph import build_graph
-from .layers import PRIMITIVES
+from .layers import PRIMITIVES, hw
 from .spec import load_spec
 from .units import parse_alpha, parse_rho, resolve_resolution  # noqa: F401  (their old home)
 
@@ -339,6 +339,12 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
 
 
 
+def _square(v):
+    """A kernel size or stride for the k and stride columns: None when the two axes differ
+    (a 1x7 kernel: its type label says so)."""
+    return None if isinstance(v, tuple) else v
+
+
 def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
     """Rows and totals of an already built exact graph (possibly transformed, e.g. densified);
     memory: checked ``memory.memory_settings`` to add memory columns."""
@@ -347,8 +353,8 @@ def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
     for n in g.nodes:
         m, p, mt, pt = layer_cost(n, g.domain, conv)
         rows.append(Row(n.name, n.kind, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes),
-                        tuple(n.in_shapes[0]), tuple(n.out_shape), n.attrs.get("k"),
-                        n.attrs.get("stride"), m, p, n.source_kind, n.line, mt, pt,
+                        tuple(n.in_shapes[0]), tuple(n.out_shape), _square(n.attrs.get("k")),
+                        _square(n.attrs.get("stride")), m, p, n.source_kind, n.line, mt, pt,
                         head=n.attrs.get("head")))
         tm += m
         tp += p
@@ -542,9 +548,9 @@ def dwsep_ratios(formula):
     import sympy
 
     out = []
-    dw_k = {n.name: n.attrs.get("k") for _, _, _, _, n in formula.layers if n.kind == "dw"}
+    dw_k = {n.name: hw(n.attrs.get("k")) for _, _, _, _, n in formula.layers if n.kind == "dw"}
     for name, op, m, p, node in formula.layers:
         if node.source_kind == "dwsep" and node.kind == "pw" and name.endswith(".pw"):
-            k = dw_k[name[:-3] + ".dw"]
-            out.append((name[:-3], 1 / node.out_shape[2].expr + sympy.Rational(1, k * k)))
+            kh, kw = dw_k[name[:-3] + ".dw"]
+            out.append((name[:-3], 1 / node.out_shape[2].expr + sympy.Rational(1, kh * kw)))
     return out

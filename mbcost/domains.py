@@ -10,7 +10,8 @@ one expansion serves every evaluator. A domain provides:
 - ``scaled(c, mode)``: a table channel count scaled by alpha with the spec's rounding
   (mode True, False or 'up'); ``rel(c, ratio, rounding)``: a count derived from an
   actual one; ``mul_int``, ``sum``, ``div`` (by a divisor known to divide);
-- ``spatial(h, k, s, pad)``: the output side of a windowed layer.
+- ``spatial(h, k, s, pad, ceil=False)``: the output side of a windowed layer (``ceil``:
+  torch's ``ceil_mode`` of pools).
 
 ``ExactDomain`` works on Python integers at a concrete width multiplier and
 resolution. ``ChannelTape`` records how every channel count follows from alpha (at
@@ -62,8 +63,8 @@ class ExactDomain:
         """Channels derived from an actual channel count (expansion, SE squeeze)."""
         return rounding.apply(Fraction(c_in) * ratio)
 
-    def spatial(self, h, k, s, pad):
-        return spatial_size(h, k, s, pad)
+    def spatial(self, h, k, s, pad, ceil=False):
+        return spatial_size(h, k, s, pad, ceil)
 
     def mul_int(self, x, n):
         return x * n
@@ -102,12 +103,18 @@ class Sym:
         return f"Sym(base={self.base}, expr={self.expr})"
 
 
-def spatial_size(h, k, s, pad):
+def spatial_size(h, k, s, pad, ceil=False):
     """Output size: 'same' -> ceil(h/s) (TF SAME, torch pad=(k-1)//2 for odd k);
-    'valid' -> floor((h-k)/s)+1; an integer p -> floor((h+2p-k)/s)+1."""
+    'valid' -> floor((h-k)/s)+1; an integer p -> floor((h+2p-k)/s)+1. ceil (torch's
+    ceil_mode, pooling_output_shape in aten/src/ATen/native/Pool.h): ceil((h+2p-k)/s)+1,
+    less one if that last window would start beyond the input and its left padding,
+    i.e. (out-1)*s >= h+p."""
     if pad == "same":
         return -(-h // s)
     p = 0 if pad == "valid" else pad
+    if ceil:
+        out = -(-(h + 2 * p - k) // s) + 1
+        return out - 1 if (out - 1) * s >= h + p else out
     return (h + 2 * p - k) // s + 1
 
 
@@ -176,9 +183,9 @@ class ChannelTape:
             self.approx.add(f"derived widths rounded at alpha = 1 ({rounding.describe()})")
         return self._record(b, "rel", c_in.index, ratio, rounding)
 
-    def spatial(self, h, k, s, pad):
+    def spatial(self, h, k, s, pad, ceil=False):
         """The output size of a windowed layer."""
-        b = spatial_size(h.base, k, s, pad)
+        b = spatial_size(h.base, k, s, pad, ceil)
         if pad != "same" or h.base % s:
             self.approx.add("spatial sizes scaled continuously from their value at rho = 1 "
                             "(exact only where strides divide the resolution)")

@@ -19,7 +19,8 @@ from fractions import Fraction
 from . import expr, onnx_reader
 from .domains import ChannelTape, ExactDomain, _Traced, symbolic_sizes
 from .errors import LimitError, SpecError, UsageError
-from .layers import ACTIVATIONS, COMMON, CONV_KINDS, LAYER_KINDS, PRIMITIVES, REQUIRED  # noqa: F401
+from .layers import (ACTIVATIONS, COMMON, CONV_KINDS, LAYER_KINDS, PRIMITIVES, REQUIRED,  # noqa: F401
+                     effective_kernel)
 from .limits import (MAX_CHANNELS, MAX_KERNEL, MAX_LAYERS, MAX_NESTING,  # noqa: F401
                      MAX_RESOLUTION, MAX_WORK, RESERVED_NAME)
 from .spec import (MAX_YAML_DEPTH, LList, key_line, line_of, load_spec, name_problem, suggest,
@@ -128,6 +129,11 @@ class Graph:
 KIND_FIELDS = {name: kind.fields for name, kind in LAYER_KINDS.items()}
 SHORTHAND = {name: kind.shorthand for name, kind in LAYER_KINDS.items() if kind.shorthand}
 PADDINGS = ("same", "valid")
+
+
+def _compact(pair):
+    """(n, n) -> n; (h, w) stays a pair: square kernels keep the one-integer attributes."""
+    return pair[0] if pair[0] == pair[1] else pair
 
 
 class _Ctx:
@@ -355,6 +361,13 @@ class Builder:
 
     def _padding(self, f, ctx, line, kind):
         p = f["padding"]
+        if isinstance(p, list):  # per axis: [top and bottom, left and right]
+            if len(p) != 2 or any(v in PADDINGS or isinstance(v, bool) for v in p):
+                raise self._error("must be same, valid, a non-negative integer or a list "
+                                  "[height, width] of two integers", ctx,
+                                  self._loc(f, "padding", line),
+                                  layer=f.get("name") or f["_layer"], field="padding", got=p)
+            return _compact(tuple(self._padding({**f, "padding": v}, ctx, line, kind) for v in p))
         if p in PADDINGS:
             return p
         if isinstance(p, str) and p.strip() and not p.strip()[0].isalpha():
@@ -423,20 +436,47 @@ class Builder:
         return cur
 
     def _kernel(self, f, key, ctx, line, kind):
-        return self._int(f, key, ctx, line, kind, maximum=MAX_KERNEL)
+        """A kernel size, stride or dilation: one integer, or (h, w) when the two differ."""
+        return _compact(self._int_pair(f, key, ctx, line, kind))
+
+    def _int_pair(self, f, key, ctx, line, kind, minimum=1, maximum=MAX_KERNEL):
+        """A field that is one integer (both axes) or a list [height, width] of two:
+        (h, w). Each value may be an expression."""
+        v = f[key]
+        if isinstance(v, list):
+            if len(v) != 2:
+                raise self._error("must be one integer or a list [height, width] of two", ctx,
+                                  self._loc(f, key, line), layer=f.get("name") or f["_layer"],
+                                  field=key, got=v)
+            return tuple(self._int({**f, key: x}, key, ctx, line, kind, minimum, maximum)
+                         for x in v)
+        n = self._int(f, key, ctx, line, kind, minimum, maximum)
+        return (n, n)
+
+    def _size_pair(self, f, key, ctx, line, kind):
+        """An output size [H, W] (or one number for both): each from 1 to MAX_RESOLUTION."""
+        return self._int_pair(f, key, ctx, line, kind, maximum=MAX_RESOLUTION)
 
     def _conv_attrs(self, f, ctx, line, kind, k=None, stride=None):
         k = self._kernel(f, "k", ctx, line, kind) if k is None else k
-        s = self._int(f, "stride", ctx, line, kind, maximum=MAX_KERNEL) if stride is None else stride
+        s = self._kernel(f, "stride", ctx, line, kind) if stride is None else stride
         pad = self._padding(f, ctx, line, kind) if "padding" in f else "same"
         if f.get("bias") is not None and "bias" in f:
             self._bool(f, "bias", ctx, line)
-        return {"k": k, "stride": s, "padding": pad, "bias": bool(f.get("bias"))}
+        a = {"k": k, "stride": s, "padding": pad, "bias": bool(f.get("bias"))}
+        d = self._kernel(f, "dilation", ctx, line, kind) if f.get("dilation") is not None else 1
+        if d != 1:  # recorded only when it matters, so undilated layers keep their attributes
+            a["dilation"] = d
+        return a
 
     def _check_valid(self, a, cur, ctx, line, name):
         h, w, _ = (self.dom.base(x) for x in self.tensors[cur][0])
-        if a["padding"] == "valid" and (a["k"] > h or a["k"] > w):
-            raise self._error(f"kernel {a['k']} is larger than the {h}x{w} input with valid padding",
+        kh, kw = (effective_kernel(a, axis) for axis in (0, 1))
+        if a["padding"] == "valid" and (kh > h or kw > w):
+            k = a["k"] if not isinstance(a["k"], tuple) else "x".join(map(str, a["k"]))
+            if "dilation" in a:
+                k = f"{k} (dilation {a['dilation']}: {kh}x{kw})"
+            raise self._error(f"kernel {k} is larger than the {h}x{w} input with valid padding",
                               ctx, line, layer=name, field="k")
 
     # ---- structure shared by kinds (layers.py's expanders call these)

@@ -91,12 +91,34 @@ def _elems(dom, s):
     return dom.v(s[0]) * dom.v(s[1]) * dom.v(s[2])
 
 
+def hw(v):
+    """A kernel, stride, padding or dilation attribute as (height, width): one value is
+    both (square kernels, the common case, keep one integer in a node's attributes)."""
+    return v if isinstance(v, tuple) else (v, v)
+
+
+def effective_kernel(a, axis):
+    """The kernel's extent on axis 0 (height) or 1 (width): dilation d spreads k taps over
+    d·(k-1)+1 pixels (torch.nn.Conv2d's output-size formula)."""
+    k, d = hw(a["k"])[axis], hw(a.get("dilation", 1))[axis]
+    return d * (k - 1) + 1
+
+
+def _window(dom, size, a, axis, **kw):
+    """The output side on axis of a windowed layer (conv or pool) with attributes a."""
+    return dom.spatial(size, effective_kernel(a, axis), hw(a["stride"])[axis],
+                       hw(a["padding"])[axis], **kw)
+
+
 # ---- shape rules
 
 def _conv_shape(dom, ins, a):
     h, w, _ = ins[0]
-    return (dom.spatial(h, a["k"], a["stride"], a["padding"]),
-            dom.spatial(w, a["k"], a["stride"], a["padding"]), a["c_out"])
+    if isinstance(a["k"], int) and isinstance(a["stride"], int) and "dilation" not in a \
+            and not isinstance(a["padding"], tuple):
+        return (dom.spatial(h, a["k"], a["stride"], a["padding"]),
+                dom.spatial(w, a["k"], a["stride"], a["padding"]), a["c_out"])
+    return (_window(dom, h, a, 0), _window(dom, w, a, 1), a["c_out"])
 
 
 def _same_shape(dom, ins, a):
@@ -107,8 +129,11 @@ def _pool_shape(dom, ins, a):
     h, w, c = ins[0]
     if a["global"]:
         return (dom.fixed(1), dom.fixed(1), c)
-    return (dom.spatial(h, a["k"], a["stride"], a["padding"]),
-            dom.spatial(w, a["k"], a["stride"], a["padding"]), c)
+    if "out_size" in a:  # adaptive: the output size is fixed, whatever the input's
+        return (dom.fixed(a["out_size"][0]), dom.fixed(a["out_size"][1]), c)
+    if a.get("ceil_mode"):
+        return (_window(dom, h, a, 0, ceil=True), _window(dom, w, a, 1, ceil=True), c)
+    return (_window(dom, h, a, 0), _window(dom, w, a, 1), c)
 
 
 def _fc_shape(dom, ins, a):
@@ -122,15 +147,16 @@ def _concat_shape(dom, ins, a):
 # ---- cost rules
 
 def _conv_cost(dom, ins, out, a):
-    # standard: D_K²·(M/g)·N·D_F²; depthwise (g = M): D_K²·N·D_F² with N = M·multiplier
-    k = a["k"]
+    # standard: D_K²·(M/g)·N·D_F²; depthwise (g = M): D_K²·N·D_F² with N = M·multiplier;
+    # a K_h x K_w kernel has K_h·K_w taps (dilation spreads them, it adds none)
+    kh, kw = hw(a["k"])
     m = 1 if a["depthwise"] else dom.div(dom.v(ins[0][2]), a["groups"])
     n = dom.v(out[2])
-    hw = dom.v(out[0]) * dom.v(out[1])
-    madds = {"mac": k * k * m * n * hw}
-    params = {"weight": k * k * m * n}
+    pos = dom.v(out[0]) * dom.v(out[1])
+    madds = {"mac": kh * kw * m * n * pos}
+    params = {"weight": kh * kw * m * n}
     if a["bias"]:
-        madds["bias"] = n * hw
+        madds["bias"] = n * pos
         params["bias"] = n
     return madds, params
 
@@ -157,7 +183,10 @@ def _act_cost(dom, ins, out, a):
 
 
 def _pool_cost(dom, ins, out, a):
-    kind = "global" if a["global"] else a["type"]
+    # an adaptive average pool is counted as a global one (the same aten op and module:
+    # fvcore 1/input, torchprofile 1/output, thop (k+1)/output = input + output elements);
+    # an adaptive max pool as a max pool (ptflops 1/input; the others 0)
+    kind = "global" if a["global"] or ("out_size" in a and a["type"] == "avg") else a["type"]
     n_in, n_out = _elems(dom, ins[0]), _elems(dom, out)
     terms = {f"pool.{kind}.in": n_in, f"pool.{kind}.out": n_out}
     if a.get("call", "module") == "module":
@@ -181,12 +210,12 @@ def _free_cost(dom, ins, out, a):
 # ---- labels for --by kind (the MobileNet paper's Table 2 names)
 
 def _conv_label(a, ins):
-    k = a["k"]
+    kh, kw = hw(a["k"])
     if a["depthwise"]:
-        return f"Conv DW {k}x{k}"
+        return f"Conv DW {kh}x{kw}"
     if a["groups"] != 1:
-        return f"Conv {k}x{k} grouped"
-    return f"Conv {k}x{k}"
+        return f"Conv {kh}x{kw} grouped"
+    return f"Conv {kh}x{kw}"
 
 
 def _const(text):
@@ -195,6 +224,8 @@ def _const(text):
 
 
 def _pool_label(a, ins):
+    if "out_size" in a:
+        return f"Adaptive {a['type']} pool"
     return "Global pool" if a["global"] else f"{a['type'].capitalize()} pool"
 
 
@@ -231,6 +262,8 @@ NUM_EXPR = {"$ref": "#/$defs/num_expr"}
 BOOL = {"type": "boolean"}
 ACT = {"$ref": "#/$defs/activation"}
 TEXT = {"type": "string"}
+INT_OR_PAIR = {"anyOf": [INT_EXPR, {"type": "array", "items": INT_EXPR, "minItems": 2,
+                                    "maxItems": 2}]}
 
 
 def _enum(*values):
@@ -251,15 +284,20 @@ FIELDS = {
     "name": Field(TEXT, "layer name (prefixed inside blocks); default: kind + counter, e.g. dwsep3"),
     "when": Field({"type": ["boolean", "number", "string"]},
                   "keep the layer only if true or the expression is nonzero", "{v}"),
-    "k": Field(INT_EXPR, "kernel size D_K (square)", "{v}"),
-    "stride": Field(INT_EXPR, "stride", "{v}"),
+    "k": Field(INT_OR_PAIR, "kernel size D_K, or [height, width] (e.g. [1, 7])", "{v}"),
+    "stride": Field(INT_OR_PAIR, "stride, or [height, width]", "{v}"),
+    "dilation": Field(INT_OR_PAIR, "dilation (torch's): the kernel spans d·(k-1)+1 pixels; "
+                      "or [height, width]", "{v}"),
     "out": Field(INT_EXPR, "output channels as in the paper's table; scaled by alpha unless "
                  "scale: false", "{v}"),
     "expand": Field(NUM_EXPR, "output channels as a ratio of the actual input channels", "{v}"),
     "groups": Field(INT_EXPR, "groups; must divide the channels (a conv's input and output)",
                     "{v}"),
-    "padding": Field({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT]},
-                     "same (out = ceil(H/s)), valid, or explicit pixels p", "1+{v}"),
+    "padding": Field({"anyOf": [_enum("same", "valid"), {"type": "integer", "minimum": 0}, TEXT,
+                                {"type": "array", "minItems": 2, "maxItems": 2, "items": {
+                                    "anyOf": [{"type": "integer", "minimum": 0}, TEXT]}}]},
+                     "same (out = ceil(H/s)), valid, or explicit pixels p, or [p_h, p_w]",
+                     "1+{v}"),
     "bias": Field(BOOL, "the layer has a bias vector"),
     "scale": Field({"enum": [True, False, "up"]},
                    "scale 'out' by alpha: true; never: false; only when alpha > 1: up"),
@@ -271,6 +309,11 @@ FIELDS = {
     "call": Field(_enum("module", "functional"),
                   "module or functional pool in the reference implementation (what hook "
                   "counters see)"),
+    "out_size": Field(INT_OR_PAIR,
+                      "adaptive pool: the fixed output size, or [H, W], whatever the input's "
+                      "(torch's output_size)", "{v}"),
+    "ceil_mode": Field(BOOL, "torch's ceil_mode: round the output size up, the last window "
+                       "starting inside the input or its left padding"),
     "fn": Field(ACT, "the activation function"),
     "p": Field(NUM_EXPR, "dropout probability (costs nothing)"),
     "ratio": Field(NUM_EXPR, "squeeze channels = round(ratio x channels of 'of')", "{v}"),
@@ -335,7 +378,7 @@ def _expand_dwsep(b, kind, f, name, ctx, line, cur):
     # depthwise separable = depthwise D_K x D_K conv, then pointwise 1x1 (MobileNets §3.1)
     dwf = {**f, "multiplier": 1}
     cur = _expand_dw(b, "dw", dwf, f"{name}.dw", ctx, line, cur, source="dwsep")
-    pwf = {**f, "groups": 1, "expand": None, "stride": 1, "padding": "same"}
+    pwf = {**f, "groups": 1, "expand": None, "stride": 1, "padding": "same", "dilation": 1}
     return _expand_conv(b, "pw", pwf, f"{name}.pw", ctx, line, cur, k=1, source="dwsep")
 
 
@@ -359,13 +402,33 @@ def _expand_pool(b, kind, f, name, ctx, line, cur):
          # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
          # counters see only the former
          "call": b._choice(f, "call", ("module", "functional"), ctx, line)}
+    ceil = b._bool(f, "ceil_mode", ctx, line)
+    if f["out_size"] is not None:
+        # adaptive pool (torch's nn.AdaptiveAvgPool2d(out_size)): no window fields
+        clash = [k for k in ("k", "stride", "padding", "global", "ceil_mode")
+                 if k in f["_fields"] and f[k] not in (None, False)]
+        if glob or clash:
+            bad = "global" if glob and not clash else clash[0]
+            raise b._error(f"an adaptive pool (out_size) takes no '{bad}'", ctx,
+                           b._loc(f, bad if bad in f["_fields"] else "out_size", line),
+                           layer=name, field=bad)
+        a["out_size"] = b._size_pair(f, "out_size", ctx, line, kind)
+        return b._emit("pool", name, a, [cur], ctx, line, "pool")
+    if ceil:
+        if glob:
+            raise b._error("a global pool takes no ceil_mode", ctx, b._loc(f, "ceil_mode", line),
+                           layer=name, field="ceil_mode")
+        a["ceil_mode"] = True
     if not glob:
         if f["k"] is None:
-            raise b._error("a windowed pool needs field 'k' (or global: true)", ctx, line,
+            raise b._error("a windowed pool needs field 'k' (or global: true, or out_size)", ctx, line,
                            layer=name, field="k")
         a["k"] = b._kernel(f, "k", ctx, line, kind)
-        a["stride"] = b._int(f, "stride", ctx, line, kind) if f["stride"] is not None else a["k"]
+        a["stride"] = b._kernel(f, "stride", ctx, line, kind) if f["stride"] is not None else a["k"]
         a["padding"] = b._padding(f, ctx, line, kind)
+        if ceil and a["padding"] == "same":
+            raise b._error("ceil_mode needs padding valid or an integer (torch's rule)", ctx,
+                           b._loc(f, "ceil_mode", line), layer=name, field="ceil_mode")
         b._check_valid(a, cur, ctx, line, name)
     return b._emit("pool", name, a, [cur], ctx, line, "pool")
 
@@ -570,6 +633,7 @@ _WINDOW_OR_GLOBAL = {"anyOf": [
     {"required": ["k"]},
     {"required": ["global"], "properties": {"global": {"const": True}}},
     {"required": ["type"], "properties": {"type": {"const": "global"}}},
+    {"required": ["out_size"]},
 ]}
 _CONV = Primitive("conv", _conv_shape, _conv_cost, _conv_label)
 _DW = Primitive("dw", _conv_shape, _conv_cost, _conv_label)
@@ -578,25 +642,27 @@ _PW = Primitive("pw", _conv_shape, _conv_cost, _conv_label)
 _ENTRIES = [
     LayerKind("conv", "standard convolution (+ bn and act)",
               {"k": REQUIRED, "stride": 1, "out": None, "expand": None, "groups": 1,
-               "padding": "same", "bias": False, "scale": True, **CONV_TAIL},
+               "padding": "same", "bias": False, "scale": True, "dilation": 1, **CONV_TAIL},
               _expand_conv, {"k": 3, "out": 8}, conv_like=True, primitive=_CONV,
               schema_rule=_OUT_OR_EXPAND),
     LayerKind("dw", "depthwise convolution (+ bn and act)",
-              {"k": 3, "stride": 1, "multiplier": 1, "padding": "same", "bias": False, **CONV_TAIL},
+              {"k": 3, "stride": 1, "multiplier": 1, "padding": "same", "bias": False, "dilation": 1,
+               **CONV_TAIL},
               _expand_dw, conv_like=True, primitive=_DW),
     LayerKind("pw", "pointwise 1x1 convolution (+ bn and act)",
               {"out": None, "expand": None, "stride": 1, "groups": 1, "bias": False, "scale": True,
                **CONV_TAIL},
               _expand_conv, {"out": 8}, conv_like=True, primitive=_PW, schema_rule=_OUT_OR_EXPAND),
     LayerKind("dwsep", "depthwise separable convolution: dw then pw, each with bn and act",
-              {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, **CONV_TAIL},
+              {"k": 3, "stride": 1, "out": REQUIRED, "padding": "same", "scale": True, "dilation": 1,
+               **CONV_TAIL},
               _expand_dwsep, {"out": 8}, conv_like=True),
     LayerKind("fc", "fully connected layer on the flattened input",
               {"out": REQUIRED, "bias": True, "scale": False, "act": None},
               _expand_fc, {"out": 8}, primitive=Primitive("fc", _fc_shape, _fc_cost, _const("FC"))),
-    LayerKind("pool", "average, max or global pooling",
+    LayerKind("pool", "average, max, global or adaptive pooling",
               {"type": "avg", "k": None, "stride": None, "global": False, "padding": "valid",
-               "call": "module"},
+               "call": "module", "ceil_mode": False, "out_size": None},
               _expand_pool, {"k": 2}, shorthand="type",
               primitive=Primitive("pool", _pool_shape, _pool_cost, _pool_label),
               schema_rule=_WINDOW_OR_GLOBAL),
