@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
@@ -52,6 +53,17 @@ class Convention:
     # how --memory's act_elems counts activations: {layer kind: weight per output element};
     # None: every layer's output once
     acts: dict = None
+    # the parameters of a train-only head's layers in eval (held by the model, not run) count,
+    # as a module's parameters() do; False: a counter that sees only layers that ran (thop)
+    idle_params: bool = True
+
+    @cached_property
+    def param_weights(self):
+        """``params`` with the 'idle.*' categories (a train-only head's layers in eval)
+        weighed like the others, or not at all without ``idle_params``."""
+        if not self.idle_params:
+            return self.params
+        return {**self.params, **{f"idle.{k}": w for k, w in self.params.items()}}
 
 
 _TV_PARAMS = {"weight": 1, "bias": 1, "bn.affine": 1}
@@ -109,7 +121,9 @@ CONVENTIONS = {
          "pool.avg.module.out": 1}, _TV_PARAMS,
         "Module hooks only: a functional pool (torchvision MobileNetV2's F.adaptive_avg_pool2d, "
         "`call: functional`) is not seen; nn.AdaptiveAvgPool2d costs (k+1) per output element, "
-        "i.e. input + output elements for a global pool; biases and activations are free."),
+        "i.e. input + output elements for a global pool; biases and activations are free. "
+        "Its parameters are those of the modules that ran: not a train-only head's in eval.",
+        idle_params=False),
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
         {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
@@ -284,7 +298,7 @@ class Analysis:
 def layer_cost(node, dom, convention):
     """(madds, params, madd_terms, param_terms) of one node in a domain."""
     mt, pt = PRIMITIVES[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
-    return weigh(mt, convention.madds), weigh(pt, convention.params), mt, pt
+    return weigh(mt, convention.madds), weigh(pt, convention.param_weights), mt, pt
 
 
 @spec_doc
@@ -459,7 +473,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION, train=None):
         ins = [tuple(x.poly for x in s) for s in n.in_shapes]
         mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(x.poly for x in n.out_shape), n.attrs)
         m, p = (x.to_sympy() if isinstance(x, Monomials) else sympy.Integer(x)
-                for x in (weigh(mt, conv.madds), weigh(pt, conv.params)))
+                for x in (weigh(mt, conv.madds), weigh(pt, conv.param_weights)))
         layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
@@ -497,6 +511,8 @@ PARAM_ROWS = [
     ("conv and FC biases", ["bias"]),
     ("BN gamma, beta", ["bn.affine"]),
     ("BN running mean, variance", ["bn.stats"]),
+    ("a train-only head's, in eval (held, not run)",
+     ["idle.weight", "idle.bias", "idle.bn.affine", "idle.bn.stats"]),
 ]
 
 
@@ -532,7 +548,7 @@ def conventions_markdown():
             cells.append(" + ".join(parts) if parts else "0")
         lines.append(f"| mult-adds: {title} | " + " | ".join(cells) + " |")
     for title, cats in PARAM_ROWS:
-        cells = ["yes" if any(c.params.get(k) for k in cats) else "no" for c in convs]
+        cells = ["yes" if any(c.param_weights.get(k) for k in cats) else "no" for c in convs]
         lines.append(f"| parameters: {title} | " + " | ".join(cells) + " |")
     lines.append("| activations (`--memory`'s `act_elems`) | " + " | ".join(
         _acts(c.acts) for c in convs) + " |")

@@ -164,6 +164,10 @@ class Builder:
         self.names = {}  # layer name -> tensor id
         self.train = _TRAINING.get()  # built for training: train-only heads run
         self.head_of = {}  # tensor id -> the head whose layer made it
+        # > 0 while building an idle head (train-only, in eval): it never runs, so sizes it
+        # could not run at (torchvision's Inception-v3 aux head below ~ 220 px) are not
+        # errors; they are shown clamped to 1 and only its parameters count
+        self.notional = 0
 
     # ---- public
 
@@ -209,6 +213,10 @@ class Builder:
         except ZeroDivisionError:
             raise self._error("invalid sizes", ctx, line, layer=name) from None
         hb, wb, cb = (self.dom.base(x) for x in out)
+        if (hb < 1 or wb < 1) and self.notional:
+            out = (out[0] if hb >= 1 else self.dom.fixed(1), out[1] if wb >= 1 else self.dom.fixed(1),
+                   out[2])
+            hb, wb = max(hb, 1), max(wb, 1)
         if hb < 1 or wb < 1:
             inb = [self.dom.base(x) for x in in_shapes[0]]
             raise self._error(f"spatial size reaches zero ({inb[0]}x{inb[1]} in, {hb}x{wb} out)",
@@ -470,6 +478,8 @@ class Builder:
         return a
 
     def _check_valid(self, a, cur, ctx, line, name):
+        if self.notional:
+            return  # an idle head's layer never runs (see notional)
         h, w, _ = (self.dom.base(x) for x in self.tensors[cur][0])
         kh, kw = (effective_kernel(a, axis) for axis in (0, 1))
         if a["padding"] == "valid" and (kh > h or kw > w):

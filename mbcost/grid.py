@@ -116,7 +116,7 @@ class GridEvaluator:
         for n in self._nodes:
             ins = [tuple(size(x) for x in shape) for shape in n.in_shapes]
             mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(size(x) for x in n.out_shape), n.attrs)
-            tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
+            tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.param_weights)
         return {"madds": tm, "params": tp}
 
     def charge(self, resolutions=0, alphas=0, ahead=False):
@@ -168,7 +168,7 @@ class GridEvaluator:
     def _terms(self, n, ins, out):
         """The weighted (madds, params) terms of node n as _Pair lists, in a fixed order."""
         mt, pt = PRIMITIVES[n.kind].cost(_PAIRS, ins, out, n.attrs)
-        cw, pw = self.conv.madds, self.conv.params
+        cw, pw = self.conv.madds, self.conv.param_weights
         return ([_Pair.of(v) * cw[c] for c, v in mt.items() if cw.get(c)],
                 [_Pair.of(v) * pw[c] for c, v in pt.items() if pw.get(c)])
 
@@ -298,4 +298,4 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, t
 
 def _counts(terms, conv):
     mt, pt = terms
-    return any(conv.madds.get(c) for c in mt) or any(conv.params.get(c) for c in pt)
+    return any(conv.madds.get(c) for c in mt) or any(conv.param_weights.get(c) for c in pt)

@@ -73,6 +73,10 @@ PARAM_CATEGORIES = {
     "bias": "conv and FC biases",
     "bn.affine": "BatchNorm scale and shift (gamma, beta): 2 per channel",
     "bn.stats": "BatchNorm running mean and variance: 2 per channel",
+    # a train-only head's layers in eval (the `head` kind): the model holds these parameters
+    # but the layers do not run, so counters that see only what ran (thop) leave them out
+    **{f"idle.{k}": f"{k} of a train-only head's layer in eval (held, not run)"
+       for k in ("weight", "bias", "bn.affine", "bn.stats")},
 }
 
 
@@ -572,8 +576,12 @@ def _expand_head(b, kind, f, name, ctx, line, cur):
                        ctx, line, layer=name, cls=LimitError)
     start = len(b.nodes)
     sub = ctx.child(ctx.env, f"{name}/", ctx.block_in, ctx.path)
-    b._seq(layers, sub, cur)
     idle = train and not b.train
+    b.notional += idle  # sizes it could not run at are no error: it does not run
+    try:
+        b._seq(layers, sub, cur)
+    finally:
+        b.notional -= idle
     for node in b.nodes[start:]:
         if "head" in node.attrs:
             continue  # a head inside a head: the inner one names it
@@ -723,12 +731,16 @@ def head_aware(p):
     """p with its cost and label rules aware of heads (the `head` kind): an idle node (a
     train-only head's, in a graph built for eval) costs no mult-adds but keeps its
     parameters; a head's node is labelled '<type> [train]' (or '[head]'), its own group
-    in --by kind. Every evaluator reads PRIMITIVES, so all of them agree."""
+    in --by kind. An idle node's parameter categories are 'idle.*' (PARAM_CATEGORIES),
+    which a convention weighs like the others unless it sees only layers that ran
+    (cost.Convention.idle_params). Every evaluator reads PRIMITIVES, so all agree."""
     cost, label = p.cost, p.label
 
     def head_cost(dom, ins, out, a):
         mt, pt = cost(dom, ins, out, a)
-        return ({} if a.get("idle") else mt), pt
+        if a.get("idle"):
+            return {}, {f"idle.{k}": v for k, v in pt.items()}
+        return mt, pt
 
     def head_label(a, ins):
         text = label(a, ins)

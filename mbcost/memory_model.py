@@ -252,7 +252,8 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     weights = []
     for i, node in enumerate(nodes):
         pt = param_terms[i]
-        w = sum(pt.get(k, 0) for k in WEIGHT_TERMS)
+        # an idle head's layer holds its weights (as 'idle.*' terms) though it does not run
+        w = sum(pt.get(k, 0) + pt.get(f"idle.{k}", 0) for k in WEIGHT_TERMS)
         weights.append(w)
     # a folded BN's parameters become its producer's bias (C more if it had none)
     read_w = list(weights)

@@ -94,7 +94,10 @@ def test_every_convention_leaves_an_eval_head_at_zero_madds():
         with_head = mbcost.analyze(spec(), convention=conv)
         base = mbcost.analyze(without_head(), convention=conv)
         assert with_head.madds == base.madds, conv
-        assert with_head.params == base.params + (AUX[1] if conv != "weights" else AUX[0]), conv
+        held = {"weights": AUX[0], "thop": 0}.get(conv, AUX[1])  # thop: modules that ran
+        assert with_head.params == base.params + held, conv
+        trained = mbcost.analyze(spec(), convention=conv, train=True)
+        assert trained.params == base.params + {"weights": AUX[0]}.get(conv, AUX[1]), conv
 
 
 @pytest.mark.parametrize("train", [False, True])
@@ -292,3 +295,18 @@ def test_compare_follows_train(spec_file, tmp_path):
         d = json.loads(_run("compare", spec_file, str(other), "-f", "json", *flag))
         assert d["a"]["madds"] - d["b"]["madds"] == extra
         assert d["a"]["params"] - d["b"]["params"] == AUX[1]
+
+
+def test_an_idle_head_that_could_not_run_at_this_size_still_holds_its_params():
+    # torchvision's Inception-v3 at 160 px: AuxLogits' 5x5 conv would meet a 2x2 map, but in
+    # eval the head does not run, so the model works and holds its parameters; training fails
+    d = {"name": "small", "input": [4, 4, 8], "layers": [
+        {"conv": {"name": "c", "k": 1, "out": 8}},
+        {"head": {"name": "aux", "layers": [
+            {"conv": {"name": "conv1", "k": 5, "padding": "valid", "out": 16}},
+            {"pool": {"type": "global"}}, {"fc": {"out": 10}}]}}]}
+    a = mbcost.analyze(d)
+    # c: 8*8 params, 8*8*16 MACs; the head: 5*5*8*16 conv weights, fc 16*10 + 10
+    assert (a.madds, a.params) == (8 * 8 * 16, 8 * 8 + 5 * 5 * 8 * 16 + 16 * 10 + 10)
+    with pytest.raises(mbcost.SpecError, match="conv1"):
+        mbcost.analyze(d, train=True)
