@@ -23,7 +23,11 @@ SCRIPT = ROOT / "tools" / "reference_counts.py"
 # the bundled baselines whose spec is exact against torchvision (tests/test_baselines.py)
 MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
           "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-          "densenet121", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0"]
+          "densenet121", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+          "googlenet", "googlenet_aux", "inception_v3", "inception_v3_aux"]
+# entries whose model has auxiliary heads (train-only): their aux parameters and the conv+FC
+# MACs of the training graph (None where torch could not run it)
+AUX = ("googlenet_aux", "inception_v3_aux")
 
 
 def subset(full):
@@ -52,6 +56,14 @@ def subset(full):
                                "forward_backward_pass_size_bytes", "params_size_bytes")},
             },
         }
+        if e["model"] in AUX:
+            train = e["hooks_train_graph"]
+            item["aux"] = {"builder_kwargs": {k: v for k, v in e["builder_kwargs"].items()
+                                              if k != "weights"},
+                           "params_aux_heads": e["params_aux_heads"],
+                           "train_conv_linear_macs": train.get("conv_linear_macs"),
+                           "train_aux_head_macs": train.get("aux_head_macs"),
+                           "train_error": train.get("error")}
         if e["native_resolution"]:
             default = next(w for w in e["torchvision_meta"]["weights"].values() if w["is_default"])
             item["published"] = {"num_params": default["num_params"],
