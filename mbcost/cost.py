@@ -99,19 +99,21 @@ CONVENTIONS = {
         {"mac": 1, "bn": 2, "pool.global.in": 1}, _TV_PARAMS,
         "Traces aten ops: adaptive_avg_pool2d is counted whether called as a module or "
         "functionally (SE pools included); relu, hardtanh (ReLU6), hardswish, silu, sigmoid, "
-        "mul, add, max_pool2d and avg_pool2d are unsupported or ignored, so 0. --memory's "
+        "mul, add, max_pool2d, avg_pool2d and mean (x.mean, `call: method`) are unsupported "
+        "or ignored, so 0. --memory's "
         "act_elems are its ActivationCountAnalysis: the outputs of conv and linear only.",
         {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
-        "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem, ReLU6 and "
-        "SiLU 1/elem, pools 1/input elem (2 for pool modules)",
-        {"mac": 1, "bias": 1, "bn": 2, "act.relu": 2, "act.relu6": 1, "act.swish": 1,
-         **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
+        "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem (1 if "
+        "functional), ReLU6 and SiLU 1/elem, pools 1/input elem (2 for pool modules)",
+        {"mac": 1, "bias": 1, "bn": 2, "act.relu": 1, "act.relu.module": 1, "act.relu6": 1,
+         "act.swish": 1, **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
         "Module hooks plus patched torch.nn.functional: nn.ReLU counts twice (its hook and the "
-        "F.relu it calls), nn.ReLU6 once (F.hardtanh is not patched), nn.SiLU once (F.silu); "
-        "a pool module counts twice, a functional pool (`call: functional`) once. Activations "
-        "are assumed to be modules, as in torchvision. The SE `scale * x` is Tensor.__mul__, "
-        "not patched: 0."),
+        "F.relu it calls), a functional F.relu (`call: functional`) once, nn.ReLU6 once "
+        "(F.hardtanh is not patched), F.relu6 once, nn.SiLU and F.silu once; a pool module "
+        "counts twice, a functional pool (`call: functional`) once; tensor methods (x.mean, "
+        "`call: method`) are not patched: 0. The SE `scale * x` is Tensor.__mul__, not "
+        "patched: 0."),
     "ptflops_aten": Convention(
         "ptflops_aten", "ptflops aten backend: conv+FC multiply-adds plus bias adds",
         {"mac": 1, "bias": 1}, _TV_PARAMS),
@@ -126,9 +128,11 @@ CONVENTIONS = {
         idle_params=False),
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
-        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.avg.out": 1, "mul": 1}, _TV_PARAMS,
-        "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means 1 per "
-        "output element; sigmoid, silu, hardswish and hardsigmoid are free or skipped."),
+        {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.global.method.out": 1, "pool.avg.out": 1,
+         "mul": 1}, _TV_PARAMS,
+        "Traces the graph: aten::mul (the SE gate) counts 1/elem, average pools and means "
+        "(x.mean, `call: method`) 1 per output element; sigmoid, silu, hardswish and "
+        "hardsigmoid are free or skipped."),
     "torchinfo": Convention(
         "torchinfo", "torchinfo summary: a parameterized layer's mult-adds are its parameters x "
         "output positions (conv MACs + bias adds, BN gamma and beta once)",
@@ -488,18 +492,26 @@ def closed_form(spec, convention=DEFAULT_CONVENTION, train=None):
 # The README's rows: what is counted, and the raw categories (layers.py) behind each row.
 _POOLS = {k: [f"pool.{k}.{e}" for e in ("in", "out", "module.in", "module.out")]
           for k in ("global", "avg", "max")}
+_POOLS["global"] += ["pool.global.method.in", "pool.global.method.out"]
+
+
+def _act_cats(*fns):
+    """An activation row's categories: module or functional calls, modules, tensor methods."""
+    return [f"act.{f}{c}" for f in fns for c in ("", ".module", ".method")]
+
+
 MADD_ROWS = [
     ("conv and FC weights (multiply-accumulates)", ["mac"]),
     ("conv and FC bias adds", ["bias"]),
     ("BatchNorm (inference)", ["bn"]),
     ("BatchNorm gamma, beta (once per layer)", ["bn.params"]),
-    ("ReLU", ["act.relu"]),
-    ("ReLU6", ["act.relu6"]),
-    ("h-swish", ["act.hswish"]),
-    ("h-sigmoid", ["act.hsigmoid"]),
-    ("swish / SiLU", ["act.swish"]),
-    ("sigmoid", ["act.sigmoid"]),
-    ("tanh, softmax", ["act.tanh", "act.softmax"]),
+    ("ReLU", _act_cats("relu")),
+    ("ReLU6", _act_cats("relu6")),
+    ("h-swish", _act_cats("hswish")),
+    ("h-sigmoid", _act_cats("hsigmoid")),
+    ("swish / SiLU", _act_cats("swish")),
+    ("sigmoid", _act_cats("sigmoid")),
+    ("tanh, softmax", _act_cats("tanh", "softmax")),
     ("global average pool", _POOLS["global"]),
     ("windowed average pool", _POOLS["avg"]),
     ("max pool", _POOLS["max"]),
@@ -520,11 +532,9 @@ def _unit(cat, w):
     """How much one unit of a mult-add category costs, in words ('2/elem')."""
     if cat == "mac":
         return "1/MAC" if w == 1 else f"{w}/MAC"
-    if ".module." in cat:
-        return f"{w}/{cat.rsplit('.', 1)[1]} elem if a module"
-    if cat.startswith("pool."):
-        return f"{w}/{cat.rsplit('.', 1)[1]} elem"
-    return f"{w}/elem"
+    what = f"{cat.rsplit('.', 1)[1]} elem" if cat.startswith("pool.") else "elem"
+    call = next((c for c in ("module", "method") if f".{c}." in cat + "."), None)
+    return f"{w}/{what}" + (f" if a {call}" if call else "")
 
 
 def _acts(acts):

@@ -54,9 +54,20 @@ MADD_CATEGORIES = {
     "bn": "one BatchNorm output element",
     "bn.params": "one BatchNorm gamma or beta (2 per channel), once per layer: torchinfo counts "
                  "a parameterized module's parameters as its mult-adds",
-    **{f"act.{a}": f"one {a} output element" for a in ACTIVATIONS if a != "silu"},
-    "pool.global.in": "one input element of a global average pool",
-    "pool.global.out": "one output element of a global average pool",
+    # an activation's elements, when it is called as a module or a function (nn.ReLU,
+    # F.relu: call-patching counters see both), once more if it is a module (ptflops: its
+    # hook and the F.relu it calls), or instead as a tensor method (x.relu()), which no
+    # counter patches
+    **{f"act.{a}": f"one {a} output element (not a tensor method)"
+       for a in ACTIVATIONS if a != "silu"},
+    **{f"act.{a}.module": f"one {a} output element of an activation module"
+       for a in ACTIVATIONS if a != "silu"},
+    **{f"act.{a}.method": f"one {a} output of a tensor method, x.{a}()"
+       for a in ACTIVATIONS if a != "silu"},
+    # a pool called as a module or a function (nn.AdaptiveAvgPool2d, F.adaptive_avg_pool2d);
+    # a tensor method (x.mean([2, 3])) has categories of its own below
+    "pool.global.in": "one input element of a global average pool, not x.mean",
+    "pool.global.out": "one output element of a global average pool, not x.mean",
     "pool.avg.in": "one input element of a windowed average pool",
     "pool.avg.out": "one output element of a windowed average pool",
     "pool.max.in": "one input element of a max pool",
@@ -65,6 +76,11 @@ MADD_CATEGORIES = {
     # module-hook counters (thop, ptflops) see; a functional call (F.adaptive_avg_pool2d) is not
     **{f"pool.{k}.module.{e}": f"one {e}put element of a {k} pool run as a module"
        for k in ("global", "avg", "max") for e in ("in", "out")},
+    # a global pool written as a tensor method, x.mean([2, 3]) (ShuffleNetV2, MnasNet): traced
+    # as aten::mean, which fvcore leaves unsupported, ptflops and thop do not see, and
+    # torchprofile counts like an average pool
+    **{f"pool.global.method.{e}": f"one {e}put element of a global pool x.mean([2, 3])"
+       for e in ("in", "out")},
     "add": "one element-wise addition of a residual or merge",
     "mul": "one element-wise multiply (squeeze-and-excite gate)",
 }
@@ -183,7 +199,11 @@ def _bn_cost(dom, ins, out, a):
 
 def _act_cost(dom, ins, out, a):
     fn = "swish" if a["fn"] == "silu" else a["fn"]
-    return {f"act.{fn}": _elems(dom, out)}, {}
+    call = a.get("call", "module")
+    if call == "method":
+        return {f"act.{fn}.method": _elems(dom, out)}, {}
+    n = _elems(dom, out)
+    return ({f"act.{fn}": n, f"act.{fn}.module": n} if call == "module" else {f"act.{fn}": n}), {}
 
 
 def _pool_cost(dom, ins, out, a):
@@ -192,6 +212,8 @@ def _pool_cost(dom, ins, out, a):
     # an adaptive max pool as a max pool (ptflops 1/input; the others 0)
     kind = "global" if a["global"] or ("out_size" in a and a["type"] == "avg") else a["type"]
     n_in, n_out = _elems(dom, ins[0]), _elems(dom, out)
+    if a.get("call") == "method":  # x.mean([2, 3]): global only (the expander checks)
+        return {f"pool.{kind}.method.in": n_in, f"pool.{kind}.method.out": n_out}, {}
     terms = {f"pool.{kind}.in": n_in, f"pool.{kind}.out": n_out}
     if a.get("call", "module") == "module":
         terms[f"pool.{kind}.module.in"] = n_in
@@ -270,6 +292,9 @@ INT_OR_PAIR = {"anyOf": [INT_EXPR, {"type": "array", "items": INT_EXPR, "minItem
                                     "maxItems": 2}]}
 
 
+CALLS = ("module", "functional", "method")  # how a reference implementation calls a layer
+
+
 def _enum(*values):
     return {"enum": list(values)}
 
@@ -310,9 +335,9 @@ FIELDS = {
     "multiplier": Field(INT_EXPR, "depthwise channel multiplier", "{v}"),
     "type": Field(_enum("avg", "max", "global"), "pooling type"),
     "global": Field(BOOL, "pool the whole feature map to 1x1"),
-    "call": Field(_enum("module", "functional"),
-                  "module or functional pool in the reference implementation (what hook "
-                  "counters see)"),
+    "call": Field(_enum("module", "functional", "method"),
+                  "how the reference implementation calls it: a module (nn.ReLU), a function "
+                  "(F.relu) or a tensor method (x.mean([2, 3])); hook counters see only some"),
     "out_size": Field(INT_OR_PAIR,
                       "adaptive pool: the fixed output size, or [H, W], whatever the input's "
                       "(torch's output_size)", "{v}"),
@@ -403,9 +428,14 @@ def _expand_pool(b, kind, f, name, ctx, line, cur):
     typ = b._choice(f, "type", ("avg", "max", "global"), ctx, line)
     glob = b._bool(f, "global", ctx, line) or typ == "global"
     a = {"type": "avg" if typ == "global" else typ, "global": glob,
-         # module (nn.AdaptiveAvgPool2d) or functional (F.adaptive_avg_pool2d): module-hook
-         # counters see only the former
-         "call": b._choice(f, "call", ("module", "functional"), ctx, line)}
+         # module (nn.AdaptiveAvgPool2d), functional (F.adaptive_avg_pool2d) or a tensor
+         # method (x.mean([2, 3])): module-hook counters see only the first, fvcore and
+         # ptflops not the last
+         "call": b._choice(f, "call", CALLS, ctx, line)}
+    if a["call"] == "method" and not glob:
+        raise b._error("'method' is a global pool written as a tensor method "
+                       "(x.mean([2, 3])); a windowed pool is a module or functional call", ctx,
+                       b._loc(f, "call", line), layer=name, field="call")
     ceil = b._bool(f, "ceil_mode", ctx, line)
     if f["out_size"] is not None:
         # adaptive pool (torch's nn.AdaptiveAvgPool2d(out_size)): no window fields
@@ -446,7 +476,10 @@ def _expand_act(b, kind, f, name, ctx, line, cur):
     fn = b._act_name(f["fn"] if kind == "act" else kind, f, "fn", ctx, line)
     if fn is None:
         return cur  # linear: no layer at all
-    return b._emit("act", name, {"fn": fn}, [cur], ctx, line, kind)
+    # nn.ReLU (module), F.relu (functional) or x.relu() (method): counters that patch
+    # functions or hook modules see some of these only (ptflops counts nn.ReLU twice)
+    call = b._choice(f, "call", CALLS, ctx, line) if "call" in f else "module"
+    return b._emit("act", name, {"fn": fn, "call": call}, [cur], ctx, line, kind)
 
 
 def _expand_channel_shuffle(b, kind, f, name, ctx, line, cur):
@@ -676,7 +709,8 @@ _ENTRIES = [
               schema_rule=_WINDOW_OR_GLOBAL),
     LayerKind("bn", "BatchNorm", {}, _expand_plain,
               primitive=Primitive("bn", _same_shape, _bn_cost, _const("BN"))),
-    LayerKind("act", "an activation given by fn", {"fn": REQUIRED}, _expand_act, {"fn": "relu"},
+    LayerKind("act", "an activation given by fn", {"fn": REQUIRED, "call": "module"}, _expand_act,
+              {"fn": "relu"},
               primitive=Primitive("act", _same_shape, _act_cost, lambda a, ins: ACT_LABELS[a["fn"]])),
     LayerKind("dropout", "dropout (no cost)", {"p": None}, _expand_plain, shorthand="p",
               primitive=Primitive("dropout", _same_shape, _free_cost, _const("Dropout"))),
@@ -711,7 +745,8 @@ _ENTRIES = [
               primitive=Primitive("unknown", lambda dom, ins, a: a["shape"], _free_cost,
                                   lambda a, ins: f"unknown: {a['op']}")),
 ]
-_ENTRIES += [LayerKind(a, f"the {a} activation", {}, _expand_act) for a in ACTIVATIONS]
+_ENTRIES += [LayerKind(a, f"the {a} activation", {"call": "module"}, _expand_act)
+             for a in ACTIVATIONS]
 _ENTRIES.append(LayerKind("linear", "no activation", {}, _expand_act))
 
 LAYER_KINDS = {}

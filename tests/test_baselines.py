@@ -159,32 +159,6 @@ WALKS = {
 }
 
 
-# ---------------------------------------------------------------- what the presets cannot say yet
-
-def preset_excess(model, preset, walk):
-    """How much more a preset counts than its counter printed, derived by hand from the rule
-    the spec language cannot express yet (0 where the preset is exact).
-
-    - MnasNet ends with `x.mean([2, 3])`, a tensor method: fvcore lists aten::mean as
-      unsupported and ptflops does not patch Tensor.mean, so neither counts it. The spec can
-      only say `call: functional`, which both count as F.adaptive_avg_pool2d (1 per input
-      element): 1280 x f x f too many, f the last feature map's size.
-    - DenseNet's forward calls F.relu after norm5: ptflops counts a functional ReLU once, an
-      nn.ReLU module twice (its hook and the F.relu it calls); activations have no `call:`, so
-      the preset counts it twice: 1024 x f x f too many.
-    - GoogLeNet's and Inception-v3's BasicConv2d call F.relu after every BN, likewise: one
-      ReLU element per BN output element too many (walk["bn"]: torch's bn_out_elems).
-    """
-    f = walk["final_size"]
-    if model.startswith("mnasnet") and preset in ("fvcore", "ptflops"):
-        return 1280 * f * f
-    if model == "densenet121" and preset == "ptflops":
-        return 1024 * f * f
-    if model.startswith(("googlenet", "inception_v3")) and preset == "ptflops":
-        return walk["bn"]
-    return 0
-
-
 # ---------------------------------------------------------------- the reference file
 
 def test_reference_file_names_its_source():
@@ -251,12 +225,11 @@ def test_published_metadata(name):
 @pytest.mark.parametrize("name, res", sorted(ENTRIES))
 def test_peer_presets(name, res):
     e = ENTRIES[(name, res)]
-    walk = WALKS[name](res) if name in WALKS else Counter(bn=e["bn_out_elems"])
     for preset in PRESETS:
         a = mbcost.analyze(spec_for(name), resolution=res, convention=preset)
         peer = e["peers"][preset]
         printed = peer["flops_total"] if preset == "fvcore" else peer["macs"]
-        assert a.madds - printed == preset_excess(name, preset, walk), preset
+        assert a.madds == printed, preset
         if "params" in peer:
             assert a.params == peer["params"], preset
 
@@ -270,22 +243,25 @@ def test_fvcore_by_operator(name, res):
     n = raw(mbcost.analyze(spec_for(name), resolution=res))
     assert ops["conv"] + ops.get("linear", 0) == n["mac"]
     assert ops["batch_norm"] == 2 * n["bn"]
-    if name.startswith("mnasnet"):  # x.mean([2, 3]) is aten::mean: unsupported, not a pool
+    # x.mean([2, 3]) (`call: method`) is aten::mean: unsupported, and not a pool
+    assert ops.get("adaptive_avg_pool2d", 0) == n["pool.global.in"]
+    assert unsupported.get("aten::mean", 0) == (1 if n["pool.global.method.in"] else 0)
+
+
+@pytest.mark.parametrize("res", [224, 160])
+def test_call_styles_where_torchvision_has_them(res):
+    # mnasnet.py ends with x.mean([2, 3]), a tensor method: 1280 x f x f input elements that
+    # fvcore, ptflops and thop do not count, torchprofile counts once per output (1280)
+    for name in ("mnasnet0_5", "mnasnet1_0"):
         f = WALKS[name](res)["final_size"]
-        assert "adaptive_avg_pool2d" not in ops and unsupported["aten::mean"] == 1
-        assert n["pool.global.in"] == 1280 * f * f
-    else:
-        assert ops["adaptive_avg_pool2d"] == n["pool.global.in"]
-
-
-def test_the_misses_are_only_those_known():
-    # the list the spec language has to close (issue 11): MnasNet under fvcore and ptflops,
-    # DenseNet under ptflops; test_peer_presets holds every other pair to 0 at both sizes
-    misses = {(m, p) for (m, r) in ENTRIES for p in PRESETS
-              if preset_excess(m, p, Counter({"final_size": 7, "bn": 1}))}
-    assert misses == {(m, p) for m in ("mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3")
-                      for p in ("fvcore", "ptflops")} | {("densenet121", "ptflops")} | {
-        (m, "ptflops") for m in ("googlenet", "googlenet_aux", "inception_v3", "inception_v3_aux")}
+        n = raw(mbcost.analyze(name, resolution=res))
+        assert (n["pool.global.method.in"], n["pool.global.method.out"]) == (1280 * f * f, 1280)
+        assert n["pool.global.in"] == n["pool.global.out"] == 0
+    # densenet.py's forward: F.relu after norm5 (1024 x f x f, once in ptflops), every other
+    # ReLU an nn.ReLU module (twice in ptflops)
+    f = WALKS["densenet121"](res)["final_size"]
+    n = raw(mbcost.analyze("densenet121", resolution=res))
+    assert n["act.relu"] - n["act.relu.module"] == 1024 * f * f
 
 
 # ---------------------------------------------------------------- the specs themselves
@@ -392,18 +368,3 @@ def test_readme_table_is_what_mbcost_counts():
         assert (_num(params), _num(m224), _num(m160)) == (a.params, a.madds, b.madds), name
         data = yaml.safe_load((SPECS / f"{name}.yaml").read_text(encoding="utf-8"))
         assert parent.strip().strip("`") == data.get("extends", "").removesuffix(".yaml")
-
-
-def test_readme_preset_misses_are_the_derived_ones():
-    rows = {line.split("|")[1].strip(): line.split("|")[2:5] for line in _readme_section().splitlines()
-            if line.startswith("| `mnasnet*`") or line.startswith("| `densenet121`")}
-    for shown, model, presets in (("`mnasnet*`", "mnasnet1_0", ("fvcore", "ptflops")),
-                                  ("`densenet121`", "densenet121", ("ptflops",))):
-        cells = rows[shown]
-        assert cells[0].strip() == ", ".join(f"`{p}`" for p in presets)
-        for res, cell in zip((224, 160), cells[1:]):
-            for p in presets:
-                a = mbcost.analyze(model, resolution=res, convention=p)
-                printed = ENTRIES[(model, res)]["peers"][p]
-                printed = printed["flops_total"] if p == "fvcore" else printed["macs"]
-                assert a.madds - printed == _num(cell), (model, p, res)

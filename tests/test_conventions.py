@@ -413,12 +413,14 @@ layers:
 """
 
 
-@pytest.mark.parametrize("call,thop_pool,ptflops_pool", [
+@pytest.mark.parametrize("call,thop_pool,ptflops_pool,fvcore_pool", [
     # 32x32x8 = 8192 input elements, 8 output elements
-    ("module", 8192 + 8, 2 * 8192),
-    ("functional", 0, 8192),
+    ("module", 8192 + 8, 2 * 8192, 8192),
+    ("functional", 0, 8192, 8192),
+    # x.mean([2, 3]): aten::mean, unsupported by fvcore; no module, no patched function
+    ("method", 0, 0, 0),
 ])
-def test_pool_call_attribute(tmp_path, call, thop_pool, ptflops_pool):
+def test_pool_call_attribute(tmp_path, call, thop_pool, ptflops_pool, fvcore_pool):
     p = tmp_path / "pools.yaml"
     p.write_text(POOL_SPEC.replace("CALL", call))
     macs = 3 * 3 * 3 * 8 * 32 * 32 + 8 * 10
@@ -426,7 +428,72 @@ def test_pool_call_attribute(tmp_path, call, thop_pool, ptflops_pool):
     assert analyze(str(p), convention="thop").madds == macs + 4 * bn + thop_pool
     # ptflops also counts the 10 FC bias adds
     assert analyze(str(p), convention="ptflops").madds == macs + 10 + 2 * bn + ptflops_pool
-    assert analyze(str(p), convention="fvcore").madds == macs + 2 * bn + 8192
+    assert analyze(str(p), convention="fvcore").madds == macs + 2 * bn + fvcore_pool
+    # torchprofile: avg pools, adaptive ones and means alike, 1 per output element
+    assert analyze(str(p), convention="torchprofile").madds == macs + bn + 8
+
+
+def test_method_call_is_a_global_pool(tmp_path):
+    p = tmp_path / "pools.yaml"
+    p.write_text(POOL_SPEC.replace("global: true, call: CALL", "k: 2, call: method"))
+    r = CliRunner().invoke(main, ["table", str(p)])
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"{p}:7: layer 'pool1': field 'call': 'method' is a global pool")
+    assert r.stderr.count("\n") == 1
+
+
+ACT_SPEC = """mbcost: 1
+name: acts
+input: [32, 32, 3]
+layers:
+  - conv: {k: 3, out: 8}
+  - FN: {call: CALL}
+  - fc: {out: 10}
+"""
+
+
+@pytest.mark.parametrize("fn,call,ptflops_act", [
+    # 32x32x8 = 8192 activation outputs. ptflops: nn.ReLU's hook plus the patched F.relu it
+    # calls; F.relu alone; x.relu() is patched by nothing. nn.ReLU6 calls F.hardtanh (not
+    # patched): its hook only; F.relu6 is patched. nn.SiLU has no hook, F.silu is patched.
+    ("relu", "module", 2 * 8192), ("relu", "functional", 8192), ("relu", "method", 0),
+    ("relu6", "module", 8192), ("relu6", "functional", 8192), ("relu6", "method", 0),
+    ("silu", "module", 8192), ("silu", "functional", 8192), ("silu", "method", 0),
+    ("hswish", "module", 0), ("hswish", "functional", 0),
+])
+def test_activation_call_attribute(tmp_path, fn, call, ptflops_act):
+    p = tmp_path / "acts.yaml"
+    p.write_text(ACT_SPEC.replace("FN", fn).replace("CALL", call))
+    macs = 3 * 3 * 3 * 8 * 32 * 32 + 32 * 32 * 8 * 10  # the FC flattens 32x32x8
+    assert analyze(str(p), convention="ptflops").madds == macs + 10 + ptflops_act
+    for other in ("fvcore", "thop", "torchprofile", "paper"):  # activations are free there
+        assert analyze(str(p), convention=other).madds == macs
+    # `- act: {fn: F, call: C}` is the same layer
+    q = tmp_path / "act.yaml"
+    q.write_text(ACT_SPEC.replace("FN: {", "act: {fn: " + fn + ", ").replace("CALL", call))
+    assert analyze(str(q), convention="ptflops").madds == macs + 10 + ptflops_act
+
+
+@pytest.mark.parametrize("call", ["module", "functional", "method"])
+def test_call_agrees_in_every_evaluator(tmp_path, call):
+    from fractions import Fraction
+
+    from mbcost import closed_form
+    from mbcost.grid import sweep
+    from mbcost.symbols import alpha, rho
+
+    relu = "  - relu: {call: " + call + "}\n"
+    spec = POOL_SPEC.replace("CALL", call).replace("  - fc:", relu + "  - fc:")
+    p = tmp_path / "calls.yaml"
+    p.write_text(spec)
+    for conv in ("ptflops", "torchprofile", "thop", "fvcore"):
+        f = closed_form(str(p), convention=conv)
+        sw = sweep(str(p), [Fraction(1, 2), 1], [32, 64], convention=conv)
+        for a, r in ((Fraction(1, 2), 32), (1, 32), (1, 64)):
+            exact = analyze(str(p), alpha=a, resolution=r, convention=conv).madds
+            assert sw.at(a, r).madds == exact, (conv, a, r)
+            if a == 1:  # the closed form rounds channels continuously: exact at alpha 1
+                assert f.madds.subs({alpha: a, rho: Fraction(r, 32)}) == exact, (conv, a, r)
 
 
 def test_pool_call_bad_value(tmp_path):
@@ -435,7 +502,7 @@ def test_pool_call_bad_value(tmp_path):
     r = CliRunner().invoke(main, ["table", str(p)])
     assert r.exit_code == 2
     assert r.stderr.strip() == (f"{p}:7: layer 'pool': field 'call': must be one of module, "
-                                "functional (got 'hook')")
+                                "functional, method (got 'hook')")
 
 
 def test_cli_explain_csv_rows_add_up():

@@ -90,7 +90,7 @@ def test_aux_head_macs_by_hand():
     i = mbcost.analyze("inception_v3", train=True)
     rows = {r.name: r for r in i.rows if r.head}
     assert rows["AuxLogits/avg_pool"].output == (5, 5, 768)
-    assert rows["AuxLogits/conv1"].output == (1, 1, 768)
+    assert rows["AuxLogits/conv1/conv"].output == (1, 1, 768)
     assert sum(r.madds for r in rows.values()) == 25 * 768 * 128 + 25 * 128 * 768 + 768 * 1000
 
 
