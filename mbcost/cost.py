@@ -123,9 +123,8 @@ CONVENTIONS = {
          "pool.avg.module.out": 1}, _TV_PARAMS,
         "Module hooks only: a functional pool (torchvision MobileNetV2's F.adaptive_avg_pool2d, "
         "`call: functional`) is not seen; nn.AdaptiveAvgPool2d costs (k+1) per output element, "
-        "i.e. input + output elements for a global pool; biases and activations are free. "
-        "Its parameters are those of the modules that ran: not a train-only head's in eval.",
-        idle_params=False),
+        "i.e. input + output elements for a global pool; biases and activations are free.",
+        idle_params=False),  # its parameters: only the modules that ran (README table)
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
         {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.global.method.out": 1, "pool.avg.out": 1,
