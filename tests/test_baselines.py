@@ -33,8 +33,15 @@ REF = json.loads((ROOT / "tests" / "reference" / "torchvision_counts.json").read
 ENTRIES = {(e["model"], e["resolution"]): e for e in REF["entries"]}
 CLASSIC = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
            "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-           "densenet121"]
+           "densenet121", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0",
+           "squeezenet1_1", "googlenet", "inception_v3"]
 PRESETS = ["fvcore", "ptflops", "ptflops_aten", "thop", "torchprofile"]
+NATIVE = {"inception_v3": 299}  # every other baseline's native size is 224 px
+
+
+def at(name, res):
+    """The resolution a test means: 'native' is the model's own size, else res itself."""
+    return NATIVE.get(name, 224) if res == "native" else res
 
 
 def raw(a):
@@ -143,6 +150,192 @@ def densenet121_walk(res):
     return n
 
 
+def conv_bias(n, x, out, k, s=1, p=0):
+    """nn.Conv2d(c, out, k, stride s, padding p) with its bias (AlexNet, VGG, SqueezeNet):
+    output size floor((h + 2p - k) / s) + 1."""
+    h, c = x
+    ho = (h + 2 * p - k) // s + 1
+    n["macs"] += k * k * c * out * ho * ho
+    n["params"] += k * k * c * out + out
+    return ho, out
+
+
+def pool(x, k=3, s=2, ceil=False):
+    """nn.MaxPool2d(k, s) (padding 0); ceil_mode: ceil((h - k) / s) + 1, less one if the last
+    window would start outside the input (torch's pooling_output_shape; padding 0, so it never
+    does for k >= s)."""
+    h, c = x
+    ho = -(-(h - k) // s) + 1 if ceil else (h - k) // s + 1
+    if ceil and (ho - 1) * s >= h:
+        ho -= 1
+    return ho, c
+
+
+def linear(n, c, out):
+    """nn.Linear(c, out)."""
+    n["macs"] += c * out
+    n["params"] += c * out + out
+
+
+def alexnet_walk(res):
+    """torchvision alexnet.py: features, AdaptiveAvgPool2d((6, 6)), classifier."""
+    n = Counter()
+    x = pool(conv_bias(n, (res, 3), 64, 11, 4, 2))
+    x = pool(conv_bias(n, x, 192, 5, p=2))
+    for out in (384, 256, 256):
+        x = conv_bias(n, x, out, 3, p=1)
+    n["final_size"] = pool(x)[0]  # then the adaptive pool: 6x6 whatever it is
+    for c, out in ((256 * 6 * 6, 4096), (4096, 4096), (4096, 1000)):
+        linear(n, c, out)
+    return n
+
+
+VGG_CFGS = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
+            "vgg19": (2, 2, 4, 4, 4)}  # vgg.py cfgs A, B, D, E: 3x3 convs per stage
+
+
+def vgg_walk(res, cfg):
+    """torchvision vgg.py make_layers (3x3 convs, padding 1; MaxPool2d(2, 2) after each
+    stage), AdaptiveAvgPool2d((7, 7)), classifier 25088-4096-4096-1000."""
+    n = Counter()
+    x = (res, 3)
+    for convs, out in zip(cfg, (64, 128, 256, 512, 512)):
+        for _ in range(convs):
+            x = conv_bias(n, x, out, 3, p=1)
+        x = pool(x, 2, 2)
+    n["final_size"] = x[0]
+    for c, out in ((512 * 7 * 7, 4096), (4096, 4096), (4096, 1000)):
+        linear(n, c, out)
+    return n
+
+
+def squeezenet_walk(res, version):
+    """torchvision squeezenet.py: Fire(inplanes, squeeze, e1x1, e3x3) = 1x1 squeeze, then
+    1x1 and 3x3 (padding 1) expands concatenated; max pools 3/2 ceil_mode; final 1x1 conv."""
+    n = Counter()
+
+    def fire(x, s, e):
+        y = conv_bias(n, x, s, 1)
+        conv_bias(n, y, e, 1)
+        conv_bias(n, y, e, 3, p=1)
+        return y[0], 2 * e
+
+    if version == "1_0":
+        x = pool(conv_bias(n, (res, 3), 96, 7, 2), ceil=True)
+        plan = [(16, 64), (16, 64), (32, 128), "M", (32, 128), (48, 192), (48, 192), (64, 256),
+                "M", (64, 256)]
+    else:
+        x = pool(conv_bias(n, (res, 3), 64, 3, 2), ceil=True)
+        plan = [(16, 64), (16, 64), "M", (32, 128), (32, 128), "M", (48, 192), (48, 192),
+                (64, 256), (64, 256)]
+    for step in plan:
+        x = pool(x, ceil=True) if step == "M" else fire(x, *step)
+    n["final_size"] = x[0]
+    conv_bias(n, x, 1000, 1)  # final_conv, then ReLU and AdaptiveAvgPool2d((1, 1))
+    return n
+
+
+def inception_v3_walk(res):
+    """torchvision inception.py Inception3(aux_logits=False): BasicConv2d = conv (no bias) + BN
+    + F.relu with (kh, kw) kernels and per-axis padding; InceptionA-E; branch pools keep or
+    halve the size like the convs beside them. aux_params: InceptionAux(768, 1000), which
+    torchvision's published num_params includes: conv0 1x1 768 -> 128 + BN, conv1 5x5
+    128 -> 768 + BN, fc 768 -> 1000."""
+    n = Counter()
+
+    def basic(x, out, k=(1, 1), s=1, p=(0, 0)):
+        h, w, c = x
+        ho, wo = (h + 2 * p[0] - k[0]) // s + 1, (w + 2 * p[1] - k[1]) // s + 1
+        n["macs"] += k[0] * k[1] * c * out * ho * wo
+        n["params"] += k[0] * k[1] * c * out + 2 * out
+        n["bn"] += out * ho * wo
+        n["relu"] += out * ho * wo
+        return ho, wo, out
+
+    def cat(*xs):
+        return xs[0][0], xs[0][1], sum(x[2] for x in xs)
+
+    k3, k5, p1, p2 = (3, 3), (5, 5), (1, 1), (2, 2)
+    k17, k71, p03, p30 = (1, 7), (7, 1), (0, 3), (3, 0)
+    k13, k31, p01, p10 = (1, 3), (3, 1), (0, 1), (1, 0)
+
+    def a(x, pf):
+        return cat(basic(x, 64), basic(basic(x, 48), 64, k5, p=p2),
+                   basic(basic(basic(x, 64), 96, k3, p=p1), 96, k3, p=p1), basic(x, pf))
+
+    def b(x):
+        y = basic(x, 384, k3, 2)
+        return cat(y, basic(basic(basic(x, 64), 96, k3, p=p1), 96, k3, 2), (y[0], y[1], x[2]))
+
+    def c(x, c7):
+        b7 = basic(basic(basic(x, c7), c7, k17, p=p03), 192, k71, p=p30)
+        d = basic(basic(basic(basic(basic(x, c7), c7, k71, p=p30), c7, k17, p=p03), c7, k71,
+                                    p=p30), 192, k17, p=p03)
+        return cat(basic(x, 192), b7, d, basic(x, 192))
+
+    def d(x):
+        y = basic(basic(x, 192), 320, k3, 2)
+        z = basic(basic(basic(basic(x, 192), 192, k17, p=p03), 192, k71, p=p30), 192, k3, 2)
+        return cat(y, z, (y[0], y[1], x[2]))
+
+    def e(x):
+        y = basic(x, 384)
+        z = basic(basic(x, 448), 384, k3, p=p1)
+        return cat(basic(x, 320), basic(y, 384, k13, p=p01), basic(y, 384, k31, p=p10),
+                   basic(z, 384, k13, p=p01), basic(z, 384, k31, p=p10), basic(x, 192))
+
+    x = basic(basic(basic((res, res, 3), 32, k3, 2), 32, k3), 64, k3, p=p1)
+    x = (pool((x[0], 0))[0], pool((x[1], 0))[0], x[2])  # maxpool1 3/2
+    x = basic(basic(x, 80), 192, k3)
+    x = (pool((x[0], 0))[0], pool((x[1], 0))[0], x[2])  # maxpool2 3/2
+    x = a(a(a(x, 32), 64), 64)
+    x = b(x)
+    for c7 in (128, 160, 160, 192):
+        x = c(x, c7)
+    x = e(e(d(x)))
+    n["final_size"] = x[0]
+    fc(n, x[2])
+    n["aux_params"] = (768 * 128 + 2 * 128) + (25 * 128 * 768 + 2 * 768) + (768 * 1000 + 1000)
+    return n
+
+
+def googlenet_walk(res):
+    """torchvision googlenet.py (aux_logits=False): BasicConv2d = conv (no bias) + BN + F.relu;
+    MaxPool2d(..., ceil_mode=True); Inception(in, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5,
+    pool_proj) with a 3x3 kernel in the "5x5" branch; branch4's 3/1 pool keeps the size."""
+    n = Counter()
+
+    def basic(x, out, k=1, s=1, p=0):
+        h, c = x
+        ho = (h + 2 * p - k) // s + 1
+        n["macs"] += k * k * c * out * ho * ho
+        n["params"] += k * k * c * out
+        norm(n, (ho, out))
+        n["relu"] += out * ho * ho  # F.relu after every BN
+        return ho, out
+
+    def inception(x, c1, c3r, c3, c5r, c5, pp):
+        basic(x, c1)
+        basic(basic(x, c3r), c3, 3, p=1)
+        basic(basic(x, c5r), c5, 3, p=1)
+        basic(x, pp)
+        return x[0], c1 + c3 + c5 + pp
+
+    x = pool(basic((res, 3), 64, 7, 2, 3), ceil=True)
+    x = pool(basic(basic(x, 64), 192, 3, p=1), ceil=True)
+    x = inception(inception(x, 64, 96, 128, 16, 32, 32), 128, 128, 192, 32, 96, 64)
+    x = pool(x, ceil=True)
+    for cfg in ((192, 96, 208, 16, 48, 64), (160, 112, 224, 24, 64, 64),
+                (128, 128, 256, 24, 64, 64), (112, 144, 288, 32, 64, 64),
+                (256, 160, 320, 32, 128, 128)):
+        x = inception(x, *cfg)
+    x = pool(x, 2, 2, ceil=True)
+    x = inception(inception(x, 256, 160, 320, 32, 128, 128), 384, 192, 384, 48, 128, 128)
+    n["final_size"] = x[0]
+    fc(n, x[1])
+    return n
+
+
 WALKS = {
     "resnet18": lambda r: resnet_walk(r, "basic", (2, 2, 2, 2)),
     "resnet34": lambda r: resnet_walk(r, "basic", (3, 4, 6, 3)),
@@ -156,6 +349,12 @@ WALKS = {
     "mnasnet1_0": lambda r: mnasnet_walk(r, 1.0),
     "mnasnet1_3": lambda r: mnasnet_walk(r, 1.3),
     "densenet121": densenet121_walk,
+    "alexnet": alexnet_walk,
+    **{name: (lambda r, c=cfg: vgg_walk(r, c)) for name, cfg in VGG_CFGS.items()},
+    "squeezenet1_0": lambda r: squeezenet_walk(r, "1_0"),
+    "squeezenet1_1": lambda r: squeezenet_walk(r, "1_1"),
+    "googlenet": googlenet_walk,
+    "inception_v3": inception_v3_walk,
 }
 
 
@@ -171,7 +370,7 @@ def test_reference_file_names_its_source():
             src["versions"]["torchprofile"]) == ("0.1.5.post20221221", "0.7.5", "0.1.0")
     assert src["versions"]["thop"].startswith("0.1.1")
     # every classic baseline at its native size and at 160 px
-    assert {(m, r) for m in CLASSIC for r in (224, 160)} <= set(ENTRIES)
+    assert {(m, at(m, r)) for m in CLASSIC for r in ("native", 160)} <= set(ENTRIES)
 
 
 def test_the_issue_anchors():
@@ -187,6 +386,40 @@ def test_the_issue_anchors():
         assert (e["conv_linear_macs"], e["params"]) == (macs, params)
 
 
+def test_the_issue_anchors_of_alexnet_vgg16_squeezenet():
+    # torchvision's published num_params and the issue's / the reference's conv+FC MACs:
+    # alexnet 61,100,840 / 714,188,480; vgg16 138,357,544 / 15,470,264,320 (issue 11);
+    # squeezenet1_0 1,248,424 / 818,924,576
+    anchors = {"alexnet": (714_188_480, 61_100_840), "vgg16": (15_470_264_320, 138_357_544),
+               "squeezenet1_0": (818_924_576, 1_248_424)}
+    for name, (macs, params) in anchors.items():
+        w = WALKS[name](224)
+        assert (w["macs"], w["params"]) == (macs, params)
+        a = mbcost.analyze(name, convention="torchvision")
+        assert (a.madds, a.params) == (macs, params)
+
+
+@pytest.mark.parametrize("name, pool, fc, size", [
+    ("alexnet", "avgpool", "fc6", (6, 6, 256)), ("vgg16", "avgpool", "fc6", (7, 7, 512)),
+    ("vgg11", "avgpool", "fc6", (7, 7, 512))])
+@pytest.mark.parametrize("res", [224, 160, 100])
+def test_adaptive_pool_fixes_the_classifier_input(name, pool, fc, size, res):
+    # torchvision: nn.AdaptiveAvgPool2d((6, 6)) / ((7, 7)) before the classifier, so its
+    # weights and MACs are the same at every resolution (9216·4096 / 25088·4096)
+    rows = {r.name: r for r in mbcost.analyze(name, resolution=res).rows}
+    assert rows[pool].output == size and rows[fc].input == size
+    n = size[0] * size[1] * size[2] * 4096
+    assert (rows[fc].madds, rows[fc].params) == (n, n + 4096)
+
+
+def test_squeezenet_pools_round_up():
+    # torchvision squeezenet1_0: conv1 7x7/2 (no padding) 224 -> 109; MaxPool2d(3, 2,
+    # ceil_mode=True) 109 -> 54, 54 -> 27 (floor would give 26), 27 -> 13
+    rows = {r.name: r for r in mbcost.analyze("squeezenet1_0").rows}
+    assert [rows[p].output[0] for p in ("maxpool1", "maxpool4", "maxpool8")] == [54, 27, 13]
+    assert rows["maxpool4"].input[0] == 54
+
+
 def test_cli_prints_the_resnet50_anchor():
     r = CliRunner().invoke(main, ["table", "resnet50", "--convention", "torchvision"])
     assert r.exit_code == 0, r.output
@@ -195,18 +428,20 @@ def test_cli_prints_the_resnet50_anchor():
 
 # ---------------------------------------------------------------- torchvision, exactly
 
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("res", ["native", 160])
 @pytest.mark.parametrize("name", CLASSIC)
 def test_walker_matches_torch(name, res):
+    res = at(name, res)
     w, e = WALKS[name](res), ENTRIES[(name, res)]
     assert (w["macs"], w["params"], w["bn"]) == (e["conv_linear_macs"], e["params"], e["bn_out_elems"])
 
 
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("res", ["native", 160])
 @pytest.mark.parametrize("name", CLASSIC)
 def test_torchvision_convention_is_exact(name, res):
+    res = at(name, res)
     e = ENTRIES[(name, res)]
-    a = mbcost.analyze(name, resolution=res, convention="torchvision")
+    a = mbcost.analyze(spec_for(name), resolution=res, convention="torchvision")
     assert (a.madds, a.params) == (e["conv_linear_macs"], e["params"])
     assert raw(a)["bn"] == e["bn_out_elems"]
 
@@ -214,9 +449,12 @@ def test_torchvision_convention_is_exact(name, res):
 @pytest.mark.parametrize("name", CLASSIC)
 def test_published_metadata(name):
     # torchvision's num_params and _ops (GFLOPS, really GMACs, to 3 decimals) of the default weights
-    pub = ENTRIES[(name, 224)]["published"]
+    pub = ENTRIES[(name, at(name, "native"))]["published"]
     a = mbcost.analyze(name, convention="torchvision")
+    # inception_v3's published count includes AuxLogits (walker: aux_params), which the
+    # bundled spec holds as a train-only head; googlenet's published weights have no heads
     assert a.params == pub["num_params"]
+    assert sum(r.params for r in a.rows if r.head) == WALKS[name](at(name, "native"))["aux_params"]
     assert round(a.madds / 1e9, 3) == pub["ops_gflops"]
 
 
@@ -224,6 +462,7 @@ def test_published_metadata(name):
 
 @pytest.mark.parametrize("name, res", sorted(ENTRIES))
 def test_peer_presets(name, res):
+    res = at(name, res)
     e = ENTRIES[(name, res)]
     for preset in PRESETS:
         a = mbcost.analyze(spec_for(name), resolution=res, convention=preset)
@@ -236,13 +475,14 @@ def test_peer_presets(name, res):
 
 @pytest.mark.parametrize("name, res", sorted(ENTRIES))
 def test_fvcore_by_operator(name, res):
+    res = at(name, res)
     # fvcore's per-operator totals are mbcost's raw categories: conv + linear = MACs, batch_norm =
     # 2 per BN element, adaptive_avg_pool2d = the input elements of every pool it sees
     e = ENTRIES[(name, res)]
     ops, unsupported = e["peers"]["fvcore"]["flops_by_operator"], e["peers"]["fvcore"]["flops_unsupported_ops"]
     n = raw(mbcost.analyze(spec_for(name), resolution=res))
     assert ops["conv"] + ops.get("linear", 0) == n["mac"]
-    assert ops["batch_norm"] == 2 * n["bn"]
+    assert ops.get("batch_norm", 0) == 2 * n["bn"]  # AlexNet, VGG, SqueezeNet have none
     # x.mean([2, 3]) (`call: method`) is aten::mean: unsupported, and not a pool
     assert ops.get("adaptive_avg_pool2d", 0) == n["pool.global.in"]
     assert unsupported.get("aten::mean", 0) == (1 if n["pool.global.method.in"] else 0)
@@ -279,12 +519,23 @@ SPECS = ROOT / "mbcost" / "specs"
     ("mnasnet0_5", "mnasnet1_0.yaml", {"width": {"multiplier": 0.5}}),
     ("mnasnet0_75", "mnasnet1_0.yaml", {"width": {"multiplier": 0.75}}),
     ("mnasnet1_3", "mnasnet1_0.yaml", {"width": {"multiplier": 1.3}}),
+    ("vgg11", "vgg16.yaml", {"vars": {"n1": 1, "n2": 1, "n3": 2, "n4": 2, "n5": 2}}),
+    ("vgg13", "vgg16.yaml", {"vars": {"n1": 2, "n2": 2, "n3": 2, "n4": 2, "n5": 2}}),
+    ("vgg19", "vgg16.yaml", {"vars": {"n1": 2, "n2": 2, "n3": 4, "n4": 4, "n5": 4}}),
 ])
 def test_variants_come_from_one_base(child, parent, changes):
     data = yaml.safe_load((SPECS / f"{child}.yaml").read_text(encoding="utf-8"))
     assert data["extends"] == parent
     assert {k: data[k] for k in changes} == changes
     assert "layers" not in data and "blocks" not in data
+
+
+def test_squeezenet1_1_shares_the_fire_block():
+    # one base: squeezenet1_1 lists its own stem and pool placement, and takes the fire
+    # block and classifier from squeezenet1_0
+    data = yaml.safe_load((SPECS / "squeezenet1_1.yaml").read_text(encoding="utf-8"))
+    assert data["extends"] == "squeezenet1_0.yaml" and "blocks" not in data
+    assert sum("fire" in item for item in data["layers"]) == 8
 
 
 def test_projection_shortcuts_where_torchvision_has_them():

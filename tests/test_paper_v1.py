@@ -339,3 +339,80 @@ def test_table_8_claims_against_vgg16():
     vgg, mob = mbcost.analyze("vgg16"), mbcost.analyze("mobilenet_v1")
     assert int(vgg.params / mob.params) == 32     # 32.9x
     assert int(vgg.madds / mob.madds) == 27       # 27.2x
+
+
+# ---------------------------------------------------------------- Table 9's baselines
+
+def test_table_9_alexnet_and_squeezenet():
+    # the paper: AlexNet 720 M mult-adds / 60 M params, Squeezenet 1700 / 1.25; the bundled
+    # specs are torchvision's models (README, "Reproducing the papers")
+    alex, sq, half = (mbcost.analyze(n, **kw) for n, kw in (
+        ("alexnet", {}), ("squeezenet1_0", {}), ("mobilenet_v1", {"alpha": 0.5, "resolution": 160})))
+    assert (alex.madds, alex.params) == (714_188_480, 61_100_840)  # torchvision alexnet
+    assert (sq.madds, sq.params) == (818_924_576, 1_248_424)  # torchvision squeezenet1_0
+    assert round(sq.params / 10**6, 2) == 1.25
+    # "45x smaller and 9.4x less compute than AlexNet": 46.3x and 9.3x with these counts
+    assert int(alex.params / half.params) == 46 and round(alex.madds / half.madds, 1) == 9.3
+    # Squeezenet's 1700 is about its FLOPs (2 per mult-add), not its mult-adds
+    assert round(2 * sq.madds / 10**8) == 16 and round(sq.madds / half.madds, 1) == 10.7
+
+
+def test_table_9_alexnet_is_the_two_gpu_original():
+    # the paper's 720 / 60 is Krizhevsky et al. 2012's network (227 px input, conv2, conv4,
+    # conv5 in 2 groups), derived here by hand: 55, 27, 13 px maps
+    convs = [(55, 3, 96, 11, 1), (27, 96, 256, 5, 2), (13, 256, 384, 3, 1),
+             (13, 384, 384, 3, 2), (13, 384, 256, 3, 2)]
+    fcs = [(6 * 6 * 256, 4096), (4096, 4096), (4096, 1000)]
+    macs = sum(k * k * (m // g) * n * d * d for d, m, n, k, g in convs) + sum(m * n for m, n in fcs)
+    params = sum(k * k * (m // g) * n + n for _, m, n, k, g in convs) + sum(m * n + n for m, n in fcs)
+    assert round(macs / 10**7) == 72 and round(params / 10**6) == 61
+    spec = {"name": "alexnet_2012", "input": [227, 227, 3], "defaults": {"act": "relu"},
+            "layers": [{"conv": {"k": 11, "stride": 4, "padding": "valid", "out": 96, "bias": True}},
+                       {"pool": {"type": "max", "k": 3, "stride": 2}},
+                       {"conv": {"k": 5, "padding": 2, "out": 256, "groups": 2, "bias": True}},
+                       {"pool": {"type": "max", "k": 3, "stride": 2}},
+                       {"conv": {"k": 3, "padding": 1, "out": 384, "bias": True}},
+                       {"conv": {"k": 3, "padding": 1, "out": 384, "groups": 2, "bias": True}},
+                       {"conv": {"k": 3, "padding": 1, "out": 256, "groups": 2, "bias": True}},
+                       {"pool": {"type": "max", "k": 3, "stride": 2}},
+                       {"fc": {"out": 4096}}, {"fc": {"out": 4096}}, {"fc": {"out": 1000}}]}
+    a = mbcost.analyze(spec)
+    assert (a.madds, a.params) == (macs, params) == (724_406_816, 60_965_224)
+
+
+def test_table_8_googlenet():
+    # the paper: GoogleNet 1550 M mult-adds / 6.8 M params; torchvision's googlenet (its
+    # published num_params 6,624,904 = 6,610,344 weights + 14,560 BN gamma and beta)
+    g, mob = mbcost.analyze("googlenet"), mbcost.analyze("mobilenet_v1")
+    assert (g.madds, g.params) == (1_498_376_192, 6_610_344)
+    assert mbcost.analyze("googlenet", convention="torchvision").params == 6_624_904
+    # "more than 2.5 times less computation" than GoogleNet
+    assert round(g.madds / mob.madds, 2) == 2.63
+    # the paper's 5x5 kernels in the third branch: 9 -> 25 taps of each branch3b conv
+    extra = sum(16 * r.madds // 9 for r in g.rows if r.name.endswith("/branch3.1/conv"))
+    assert g.madds + extra == 1_582_671_872
+
+
+# ---------------------------------------------------------------- Table 10's Inception V3
+
+def test_table_10_inception_v3():
+    # the paper: Inception V3 5000 M mult-adds / 23.2 M params; torchvision's inception_v3 at
+    # 299 px, inference (its _ops 5.713 GFLOPS; 23,834,568 params with BN gamma and beta,
+    # 27,161,264 published with the training-only AuxLogits)
+    no_aux = {"extends": "inception_v3.yaml", "vars": {"aux_logits": 0}}
+    a = mbcost.analyze(no_aux)
+    assert a.resolution == 299 and (a.madds, a.params) == (5_713_216_096, 23_800_136)
+    assert mbcost.analyze(no_aux, convention="torchvision").params == 23_834_568
+    # the bundled spec holds AuxLogits as a train-only head: same eval mult-adds, its weights
+    # (768*128 + 25*128*768 + 768*1000 + 1000) count as parameters
+    b = mbcost.analyze("inception_v3")
+    assert (b.madds, b.params) == (a.madds, a.params + 768 * 128 + 25 * 128 * 768 + 768 * 1000 + 1000)
+    assert mbcost.analyze("inception_v3", convention="torchvision").params == 27_161_264
+    assert round(a.params / 10**6, 1) == 23.8
+    kinds = {k.type: k for k in a.by_kind()}
+    # the factorized convs, counted by hand from inception.py: InceptionC has three 1x7 and
+    # three 7x1 (x4 modules), InceptionD one of each: 13 rows each; InceptionE two 1x3 and
+    # two 3x1 (x2 modules)
+    assert (kinds["Conv 1x7"].layers, kinds["Conv 7x1"].layers) == (13, 13)
+    assert (kinds["Conv 1x3"].layers, kinds["Conv 3x1"].layers) == (4, 4)
+    assert kinds["Conv 1x7"].madds == kinds["Conv 7x1"].madds

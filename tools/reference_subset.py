@@ -24,6 +24,7 @@ SCRIPT = ROOT / "tools" / "reference_counts.py"
 MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
           "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
           "densenet121", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+          "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0", "squeezenet1_1",
           "googlenet", "googlenet_aux", "inception_v3", "inception_v3_aux"]
 # entries whose model has auxiliary heads (train-only): their aux parameters and the conv+FC
 # MACs of the training graph (None where torch could not run it)
