@@ -35,7 +35,7 @@ def rows(spec, **kw):
 
 def test_the_guide_has_its_examples_and_marked_places():
     text = GUIDE.read_text(encoding="utf-8")
-    assert set(examples()) == {"shortcut", "inception", "dense", "aux"}
+    assert set(examples()) == {"shortcut", "inception", "fire", "dense", "aux"}
     for place in ("fire", "shufflenet", "convnext"):  # other branches ship these specs
         assert f"<!-- classic-place: {place}." in text or f"classic-example: {place}" in text
 
@@ -68,6 +68,20 @@ def test_inception_module_is_googlenets_blocks():
     conv_out = hw * (64 + 96 + 128 + 16 + 32 + 32)
     pools = 2 * hw * 192  # the 3x3 max pool module: 1 per input element, twice as a module
     assert mbcost.analyze(d, convention="ptflops").madds == a.madds + 2 * conv_out + conv_out + pools
+
+
+def test_fire_module_is_squeezenet1_0s():
+    d = examples()["fire"]
+    assert d["blocks"]["fire"] == bundled("squeezenet1_0")["blocks"]["fire"]
+    hw = 54 * 54
+    a = mbcost.analyze(d)
+    assert a.madds == hw * (96 * 16 + 16 * 64 + 9 * 16 * 64)
+    assert a.params == (96 * 16 + 16) + (16 * 64 + 64) + (9 * 16 * 64 + 64)
+    assert a.rows[-1].output == (54, 54, 128)
+    # torchvision's squeezenet at 224: fire2's input is 54x54x96 (conv1 7x7/2 valid: 109,
+    # then MaxPool2d(3, 2, ceil_mode=True): 54)
+    r = rows("squeezenet1_0")
+    assert r["fire2/squeeze"].input == (54, 54, 96)
 
 
 def test_dense_block_is_densenet121s():
