@@ -156,6 +156,10 @@ def _pool_shape(dom, ins, a):
     return (_window(dom, h, a, 0), _window(dom, w, a, 1), c)
 
 
+def _split_shape(dom, ins, a):
+    return (ins[0][0], ins[0][1], a["c_out"])
+
+
 def _fc_shape(dom, ins, a):
     return (dom.fixed(1), dom.fixed(1), a["c_out"])
 
@@ -231,6 +235,24 @@ def _mul_cost(dom, ins, out, a):
 
 def _free_cost(dom, ins, out, a):
     return {}, {}
+
+
+class _WholePart:
+    """The rounding of an equal split part, c / n: whole, as n divides c (a Divides check
+    recorded on the node, which every evaluator checks at its alpha)."""
+
+    rule = "whole"
+
+    @staticmethod
+    def apply(v):
+        return int(v)
+
+    @staticmethod
+    def describe():
+        return "c / n, whole"
+
+
+_EXACT = _WholePart()
 
 
 # ---- labels for --by kind (the MobileNet paper's Table 2 names)
@@ -357,6 +379,10 @@ FIELDS = {
                       "a list of branches, each a list of layers, run on the same input"),
     "merge": Field(_enum("concat", "add"), "how branch outputs are merged"),
     "op": Field(TEXT, "the operator that is not counted (e.g. an ONNX op type)"),
+    "parts": Field({"anyOf": [INT_EXPR, {"type": "array", "items": INT_EXPR, "minItems": 2}]},
+                   "a split's parts: how many equal ones, or their channels (scaled like out)",
+                   "{v}"),
+    "take": Field(INT_EXPR, "which part of the split the layer is, from 1", "{v}"),
     "size": Field({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
                    "maxItems": 2}, "output [H, W], fixed (default: the input's)"),
     "layers": Field({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
@@ -491,6 +517,50 @@ def _expand_channel_shuffle(b, kind, f, name, ctx, line, cur):
         raise b._error(f"groups {g} must divide the {b.dom.base(c)} input channels", ctx,
                        b._loc(f, "groups", line), layer=name, field="groups")
     return b._emit(kind, name, {"groups": g}, [cur], ctx, line, kind, checks=(check,))
+
+
+def _expand_split(b, kind, f, name, ctx, line, cur):
+    # a channel split (torch.chunk / torch.split along channels; ShuffleNetV2, Ma et al. 2018,
+    # §3 and Figure 3(c)): the layer is one part, `take`; the other parts are other split
+    # layers on the same input, in parallel branches. parts: n equal parts (n divides C), or
+    # the parts' table channels, scaled like `out`, which must add up to C
+    from .limits import MAX_CHANNELS
+
+    c, tc_in = b.tensors[cur][0][2], b.tensors[cur][1]
+    parts = f["parts"]
+    if isinstance(parts, list):
+        b._charge(len(parts), ctx, line, name)  # every part is work
+        if len(parts) < 2:
+            raise b._error("must be a number of equal parts or a list of at least 2 channel "
+                           "counts", ctx, b._loc(f, "parts", line), layer=name, field="parts",
+                           got=parts)
+        table = [b._int({**f, "parts": p}, "parts", ctx, line, kind, maximum=MAX_CHANNELS)
+                 for p in parts]
+        fixed = b.spec.rounding.rule == "fixed"
+        sizes = [b.dom.scaled(t, not fixed) for t in table]
+        take = b._int(f, "take", ctx, line, kind, maximum=len(parts))
+        check = Equal((b.dom.sum(sizes), c))
+        if not check.holds(b.dom.base):
+            raise b._error(f"the parts add up to {sum(b.dom.base(x) for x in sizes)} channels, "
+                           f"the input has {b.dom.base(c)}", ctx, b._loc(f, "parts", line),
+                           layer=name, field="parts")
+        a = {"parts": len(parts), "take": take, "c_out": sizes[take - 1]}
+        tc = table[take - 1]
+    else:
+        n = b._int(f, "parts", ctx, line, kind, maximum=MAX_CHANNELS)
+        if n < 2:
+            raise b._error("a split needs at least 2 parts", ctx, b._loc(f, "parts", line),
+                           layer=name, field="parts", got=parts)
+        take = b._int(f, "take", ctx, line, kind, maximum=n)
+        check = Divides(n, (c,))
+        if not check.holds(b.dom.base):
+            raise b._error(f"{n} parts must divide the {b.dom.base(c)} input channels", ctx,
+                           b._loc(f, "parts", line), layer=name, field="parts")
+        # c / n, exact (n divides c: checked here and, at every alpha, by every evaluator)
+        a = {"parts": n, "take": take, "c_out": b.dom.rel(c, Fraction(1, n), _EXACT)}
+        tc = Fraction(tc_in) / n
+        tc = tc.numerator if tc.denominator == 1 else tc
+    return b._emit(kind, name, a, [cur], ctx, line, kind, tc, checks=(check,))
 
 
 def _expand_unknown(b, kind, f, name, ctx, line, cur):
@@ -720,6 +790,9 @@ _ENTRIES = [
               {"groups": REQUIRED}, _expand_channel_shuffle, {"groups": 2}, shorthand="groups",
               primitive=Primitive("channel_shuffle", _same_shape, _free_cost,
                                   _const("Channel shuffle"))),
+    LayerKind("split", "one part of a channel split (ShuffleNetV2; no cost)",
+              {"parts": 2, "take": REQUIRED}, _expand_split, {"take": 1}, shorthand="take",
+              primitive=Primitive("split", _split_shape, _free_cost, _const("Split"))),
     LayerKind("se", "squeeze-and-excite: pool, reduce, act, expand, gate, multiply",
               {"ratio": Fraction(1, 4), "of": "input", "round": "make_divisible", "divisor": 8,
                "min": None, "act": "relu", "gate": "sigmoid"},

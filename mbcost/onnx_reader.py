@@ -57,7 +57,7 @@ SUPPORTED_OPS = (
     "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "HardSwish", "HardSigmoid",
     "Sigmoid", "Tanh", "Softmax", "Mul", "Add", "Concat", "GlobalAveragePool", "AveragePool",
     "MaxPool", "ReduceMean", "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
-    "Transpose", "Pad", "Constant", "Shape", "Gather", "Cast", "Sub", "Div", "Slice",
+    "Transpose", "Pad", "Constant", "Shape", "Gather", "Cast", "Sub", "Div", "Slice", "Split",
     "ConstantOfShape", "Range", "Floor", "Ceil", "Min", "Max", "Neg", "Abs",
 )
 
@@ -1008,6 +1008,7 @@ class Reader:
             steps = steps if steps is not None else [1] * len(starts)
         r = len(t.dims)
         dims = list(t.dims)
+        bounds = {}
         for s, e, ax, st in zip(starts, ends, axes, steps):
             ax = ax % r
             if st != 1:
@@ -1015,15 +1016,20 @@ class Reader:
             n = dims[ax]
             lo, hi = _clamp(s, n), _clamp(e, n)
             dims[ax] = max(hi - lo, 0)
+            bounds[ax] = (lo, hi)
         chan = {"NCHW": 1, "NHWC": 3, "NC": 1}.get(t.layout)
         changed = [i for i in range(r) if dims[i] != t.dims[i]]
         if not changed:
             self.alias[node.output[0]] = ins[0]
             return None
-        if changed == [chan]:
+        if changed == [chan] and dims[chan] > 0:
+            # channels [lo, hi) of C: one part of a split into [lo, hi - lo, C - hi] (torch's
+            # x.chunk(2, dim=1) exports as two Slices: ShuffleNetV2's x1, x2)
+            lo, hi = bounds[chan]
+            parts = [p for p in (lo, hi - lo, t.dims[chan] - hi) if p]
             spec = (*t.spec[:2], dims[chan])
-            return self._add("unknown", node, [ins[0]], dims, t.layout, spec,
-                             label="Slice (channel split)")
+            return self._add("split", node, [ins[0]], dims, t.layout, spec, parts=parts,
+                             take=2 if lo else 1)
         return self._unknown(node, "Slice", [ins[0]])
 
     def _op_Split(self, node, ins, A):
@@ -1038,15 +1044,17 @@ class Reader:
             k = len(node.output)
             n = t.dims[axis]
             sizes = [n // k] * k if n % k == 0 else None
-        if sizes is None or axis != chan or sum(sizes) != t.dims[axis] or len(sizes) != len(node.output):
+        if sizes is None or axis != chan or sum(sizes) != t.dims[axis] or len(sizes) != len(node.output) \
+                or len(sizes) < 2 or min(sizes) < 1:
             return self._unknown(node, "Split", [ins[0]])
-        for o, c in zip(node.output, sizes):
+        for i, (o, c) in enumerate(zip(node.output, sizes)):
             if not o:
                 continue
             dims = list(t.dims)
             dims[chan] = c
-            op = Op("unknown", [ins[0]], o, [(node.name or node.output[0], node.op_type)],
-                    {"label": "Split (channel split)"})
+            # one split layer per output used: part i + 1 of the same parts
+            op = Op("split", [ins[0]], o, [(node.name or node.output[0], node.op_type)],
+                    {"parts": [int(x) for x in sizes], "take": i + 1}, principal=node.scope)
             self.ops.append(op)
             self.data[o] = Tensor(tuple(dims), t.layout, (*t.spec[:2], c), op)
         return None

@@ -283,6 +283,11 @@ class Fuser:
             return self._emit("se", f, op, tail=".scale")
         if k == "shuffle1":
             return self._shuffle(op)
+        if k == "split":
+            parts = op.a["parts"]
+            equal = len(set(parts)) == 1
+            f = {} if equal and len(parts) == 2 else {"parts": len(parts) if equal else parts}
+            return self._emit("split", {**f, "take": op.a["take"]}, op)
         if k == "mul":
             return self._unknown(op, "Mul")
         if k == "addconst":
@@ -316,7 +321,9 @@ class Fuser:
         if t is None or t.kind != "shuffle2" or r is None or r.kind != "shuffle3":
             return self._unknown(op, "Reshape")
         t.dead = r.dead = True
-        it = self._emit("unknown", {"op": "Reshape+Transpose (channel shuffle)"}, op,
+        # Reshape to (N, g, C/g, H, W), swap g and C/g, Reshape back: ShuffleNet's channel
+        # shuffle in g groups (torchvision's channel_shuffle(x, groups))
+        it = self._emit("channel_shuffle", {"groups": op.a["groups"]}, op,
                         output=r.output, nodes=op.nodes + t.nodes + r.nodes)
         it.principal_op = "channel_shuffle"
         return it

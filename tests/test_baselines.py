@@ -34,7 +34,8 @@ ENTRIES = {(e["model"], e["resolution"]): e for e in REF["entries"]}
 CLASSIC = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
            "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
            "densenet121", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0",
-           "squeezenet1_1", "googlenet", "inception_v3"]
+           "squeezenet1_1", "googlenet", "inception_v3", "shufflenet_v2_x0_5",
+           "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
 PRESETS = ["fvcore", "ptflops", "ptflops_aten", "thop", "torchprofile"]
 NATIVE = {"inception_v3": 299}  # every other baseline's native size is 224 px
 
@@ -336,6 +337,44 @@ def googlenet_walk(res):
     return n
 
 
+def shufflenet_v2_walk(res, widths, repeats=(4, 8, 4)):
+    """torchvision shufflenetv2.py ShuffleNetV2(stages_repeats, stages_out_channels): conv1 (3x3
+    s2) + BN + ReLU, MaxPool2d(3, 2, 1), stages of InvertedResidual (stride 2 in the first:
+    branch1 = dw 3x3 + BN, 1x1 + BN + ReLU on the input; branch2 = 1x1 + BN + ReLU, dw 3x3 + BN,
+    1x1 + BN + ReLU, on the input where the stride is 2, on one half of x.chunk(2) elsewhere;
+    torch.cat then channel_shuffle, both free), conv5 1x1 + BN + ReLU, x.mean([2, 3]), fc.
+    Also counts ReLU outputs and the max pool's input elements (what ptflops adds)."""
+    n = Counter()
+
+    def relu(x):
+        n["relu"] += x[1] * x[0] * x[0]
+        return x
+
+    x = relu(conv(n, (res, 3), widths[0], k=3, s=2))
+    n["maxpool_in"] = x[1] * x[0] * x[0]
+    x = maxpool(x)
+    for reps, out in zip(repeats, widths[1:4]):
+        half = out // 2
+        for i in range(reps):
+            s, inp = (2, x) if i == 0 else (1, (x[0], half))
+            y = relu(conv(n, inp, half))
+            y = relu(conv(n, conv(n, y, half, k=3, s=s, g=half), half))
+            if s == 2:
+                relu(conv(n, conv(n, x, x[1], k=3, s=2, g=x[1]), half))
+            x = (y[0], out)
+    x = relu(conv(n, x, widths[4]))
+    n["final_size"] = x[0]
+    fc(n, x[1])
+    return n
+
+
+SHUFFLENET_WIDTHS = {  # torchvision stages_out_channels
+    "shufflenet_v2_x0_5": (24, 48, 96, 192, 1024),
+    "shufflenet_v2_x1_0": (24, 116, 232, 464, 1024),
+    "shufflenet_v2_x1_5": (24, 176, 352, 704, 1024),
+    "shufflenet_v2_x2_0": (24, 244, 488, 976, 2048),
+}
+
 WALKS = {
     "resnet18": lambda r: resnet_walk(r, "basic", (2, 2, 2, 2)),
     "resnet34": lambda r: resnet_walk(r, "basic", (3, 4, 6, 3)),
@@ -355,6 +394,7 @@ WALKS = {
     "squeezenet1_1": lambda r: squeezenet_walk(r, "1_1"),
     "googlenet": googlenet_walk,
     "inception_v3": inception_v3_walk,
+    **{m: (lambda r, w=w: shufflenet_v2_walk(r, w)) for m, w in SHUFFLENET_WIDTHS.items()},
 }
 
 
@@ -375,8 +415,10 @@ def test_reference_file_names_its_source():
 
 def test_the_issue_anchors():
     # issue 11: resnet50 4,089,184,256 / 25,557,032 (torchvision _ops 4.089, num_params);
-    # mnasnet1_0 314,415,872 / 4,383,312 derived by hand from mnasnet.py (mnasnet_walk)
-    anchors = {"resnet50": (4_089_184_256, 25_557_032), "mnasnet1_0": (314_415_872, 4_383_312)}
+    # mnasnet1_0 314,415,872 / 4,383,312 derived by hand from mnasnet.py (mnasnet_walk);
+    # shufflenet_v2_x1_0 144,907,992 / 2,278,604 (torch's hooks and num_params; the walker)
+    anchors = {"resnet50": (4_089_184_256, 25_557_032), "mnasnet1_0": (314_415_872, 4_383_312),
+               "shufflenet_v2_x1_0": (144_907_992, 2_278_604)}
     for name, (macs, params) in anchors.items():
         w = WALKS[name](224)
         assert (w["macs"], w["params"]) == (macs, params)
@@ -504,6 +546,54 @@ def test_call_styles_where_torchvision_has_them(res):
     assert n["act.relu"] - n["act.relu.module"] == 1024 * f * f
 
 
+@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("name", sorted(SHUFFLENET_WIDTHS))
+def test_shufflenet_presets_by_hand(name, res):
+    # the peer rules (README, counting conventions) on the walker's element counts, checked
+    # against both what each counter printed and what the preset says: x.mean([2, 3]) is
+    # counted by torchprofile only (1 per output channel), every ReLU is an nn.ReLU (2/elem
+    # in ptflops), the max pool an nn.MaxPool2d (ptflops 2 per input element, thop 0)
+    w, e = WALKS[name](res), ENTRIES[(name, res)]
+    c5 = SHUFFLENET_WIDTHS[name][4]
+    by_hand = {"fvcore": w["macs"] + 2 * w["bn"],
+               "ptflops": w["macs"] + 1000 + 2 * w["bn"] + 2 * w["relu"] + 2 * w["maxpool_in"],
+               "ptflops_aten": w["macs"] + 1000,
+               "thop": w["macs"] + 4 * w["bn"],
+               "torchprofile": w["macs"] + w["bn"] + c5}
+    for preset, want in by_hand.items():
+        peer = e["peers"][preset]
+        assert (peer["flops_total"] if preset == "fvcore" else peer["macs"]) == want, preset
+        assert mbcost.analyze(name, resolution=res, convention=preset).madds == want, preset
+
+
+def test_shufflenet_units_split_convolve_concat_shuffle():
+    rows = {r.name: r for r in mbcost.analyze("shufflenet_v2_x1_0").rows}
+    # stage2.1 strides: both branches see the 24-channel 56x56 input, 58 channels each
+    assert rows["stage2.1/down/b1/dw"].input == (56, 56, 24)
+    assert rows["stage2.1/down"].kind == "concat" and rows["stage2.1/down"].output == (28, 28, 116)
+    # stage2.2: x.chunk(2) gives two 58-channel halves, only the second is convolved
+    assert rows["stage2.2/split/b1/x1"].output == rows["stage2.2/split/b2/x2"].output == (28, 28, 58)
+    assert rows["stage2.2/split/b2/pw1"].input == (28, 28, 58)
+    assert rows["stage2.2/split"].output == (28, 28, 116)
+    # every unit ends with channel_shuffle(out, 2); splits are free, two per stride-1 unit
+    assert sum(1 for n in rows if n.endswith("/shuffle")) == 4 + 8 + 4
+    splits = [r for r in rows.values() if r.kind == "split"]
+    assert len(splits) == 2 * (3 + 7 + 3) and all(r.madds == r.params == 0 for r in splits)
+    assert rows["mean"].output == (1, 1, 1024) and rows["fc"].input == (1, 1, 1024)
+
+
+@pytest.mark.parametrize("alpha", ["0.5", "1.5"])
+def test_shufflenet_width_extension_agrees_everywhere(alpha):
+    # --alpha (mbcost's extension): every split halves an even count (a concat of two equal
+    # branches); the fast grid and the exact build agree
+    from mbcost.grid import sweep
+
+    a = mbcost.analyze("shufflenet_v2_x1_0", alpha=alpha, resolution=160, convention="ptflops")
+    sw = sweep("shufflenet_v2_x1_0", [alpha], [160], convention="ptflops")
+    assert (sw.points[0].madds, sw.points[0].params) == (a.madds, a.params)
+    assert all(r.input[2] % 2 == 0 for r in a.rows if r.kind == "split")
+
+
 # ---------------------------------------------------------------- the specs themselves
 
 SPECS = ROOT / "mbcost" / "specs"
@@ -522,6 +612,12 @@ SPECS = ROOT / "mbcost" / "specs"
     ("vgg11", "vgg16.yaml", {"vars": {"n1": 1, "n2": 1, "n3": 2, "n4": 2, "n5": 2}}),
     ("vgg13", "vgg16.yaml", {"vars": {"n1": 2, "n2": 2, "n3": 2, "n4": 2, "n5": 2}}),
     ("vgg19", "vgg16.yaml", {"vars": {"n1": 2, "n2": 2, "n3": 4, "n4": 4, "n5": 4}}),
+    ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0.yaml",
+     {"vars": {"c2": 48, "c3": 96, "c4": 192, "c5": 1024}}),
+    ("shufflenet_v2_x1_5", "shufflenet_v2_x1_0.yaml",
+     {"vars": {"c2": 176, "c3": 352, "c4": 704, "c5": 1024}}),
+    ("shufflenet_v2_x2_0", "shufflenet_v2_x1_0.yaml",
+     {"vars": {"c2": 244, "c3": 488, "c4": 976, "c5": 2048}}),
 ])
 def test_variants_come_from_one_base(child, parent, changes):
     data = yaml.safe_load((SPECS / f"{child}.yaml").read_text(encoding="utf-8"))
@@ -572,16 +668,27 @@ def test_densenet_transition_halves_the_channels():
 
 # ---------------------------------------------------------------- the docs' example
 
-def _shortcut_example():
+def _docs_example(marker):
+    """The yaml block after <!-- marker ... --> in docs/spec-format.md."""
     text = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- shortcut-example[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
-    assert m, "docs/spec-format.md lost its <!-- shortcut-example --> yaml block"
+    m = re.search(rf"<!-- {marker}[^>]*-->\s*```yaml\n(.*?)```", text, re.S)
+    assert m, f"docs/spec-format.md lost its <!-- {marker} --> yaml block"
     return yaml.safe_load(m.group(1))
 
 
-def test_docs_shortcut_example_is_the_bundled_block():
-    bundled = yaml.safe_load((SPECS / "resnet18.yaml").read_text(encoding="utf-8"))
-    assert _shortcut_example()["blocks"]["basic"] == bundled["blocks"]["basic"]
+def _shortcut_example():
+    return _docs_example("shortcut-example")
+
+
+def _shuffle_example():
+    return _docs_example("shuffle-example")
+
+
+@pytest.mark.parametrize("marker,spec,block", [("shortcut-example", "resnet18", "basic"),
+                                               ("shuffle-example", "shufflenet_v2_x1_0", "unit")])
+def test_docs_example_is_the_bundled_block(marker, spec, block):
+    bundled = yaml.safe_load((SPECS / f"{spec}.yaml").read_text(encoding="utf-8"))
+    assert _docs_example(marker)["blocks"][block] == bundled["blocks"][block]
 
 
 def test_docs_shortcut_example_analyzes():
@@ -595,6 +702,19 @@ def test_docs_shortcut_example_analyzes():
     for b in ("stage1.1", "stage1.2", "stage2.1", "stage2.2"):
         assert rows[f"{b}/add"].kind == "add" and f"{b}/relu1" in rows
     assert rows["stage2.2/add"].input == rows["stage2.2/add"].output == (16, 16, 32)
+
+
+def test_docs_shuffle_example_analyzes():
+    rows = {r.name: r for r in mbcost.analyze(_shuffle_example()).rows}
+    # stage2.1 strides: branch 1 = dw 3x3 (24 ch) + 1x1 24 -> 24; branch 2 = 1x1 24 -> 24,
+    # dw 3x3, 1x1 24 -> 24; concat 48 channels at 16x16
+    assert rows["stage2.1/down"].output == (16, 16, 48)
+    assert rows["stage2.1/down/b1/pw"].params == 24 * 24
+    assert "stage2.1/split" not in rows and "stage2.2/down" not in rows
+    # stage2.2: two halves of 24 channels, the second through 24 x 24 1x1 convs (BN each)
+    assert rows["stage2.2/split/b1/x1"].output == (16, 16, 24)
+    assert rows["stage2.2/split/b2/pw1"].madds == 24 * 24 * 16 * 16
+    assert rows["stage2.2/shuffle"].input == rows["stage2.2/shuffle"].output == (16, 16, 48)
 
 
 # ---------------------------------------------------------------- the README

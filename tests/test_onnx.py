@@ -6,6 +6,7 @@ import round trip; hostile files. The real torchvision exports: tests/test_onnx_
 import json
 import random
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -412,6 +413,63 @@ def test_design_commands_on_onnx(tmp_path):
     assert run("compare", p, "--b-res", "160").exit_code == 0
 
 
+# ---------------------------------------------------------------- channel split and shuffle
+
+def _split_shuffle(tmp_path):
+    """conv 3 -> 12; Split [4, 8] (the 8 convolved), Concat; Reshape-Transpose-Reshape in 3
+    groups; two Slices of channels [0, 6) and [6, 12) (x.chunk(2)), the second convolved,
+    Concat: a ShuffleNet unit twice over."""
+    inits = [ints("split", [4, 8]), ints("shape5", [1, 3, 4, 8, 8]), ints("shape4", [1, 12, 8, 8]),
+             ints("zero", [0]), ints("six", [6]), ints("twelve", [12]), ints("axis1", [1])]
+    nodes = [conv("x", "c", 3, 12, 1, inits, bias=False),
+             node("Split", ["c", "split"], ["s1", "s2"], axis=1),
+             conv("s2", "b", 8, 8, 1, inits, bias=False),
+             node("Concat", ["s1", "b"], ["cat"], axis=1),
+             node("Reshape", ["cat", "shape5"], ["r5"]),
+             node("Transpose", ["r5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+             node("Reshape", ["t5", "shape4"], ["sh"]),
+             node("Slice", ["sh", "zero", "six", "axis1"], ["h1"]),
+             node("Slice", ["sh", "six", "twelve", "axis1"], ["h2"]),
+             conv("h2", "d", 6, 6, 1, inits, bias=False),
+             node("Concat", ["h1", "d"], ["y"], axis=1)]
+    return save(tmp_path, model(nodes, inits, shape=(1, 3, 8, 8)))
+
+
+def test_split_and_shuffle_become_their_kinds(tmp_path):
+    p = _split_shuffle(tmp_path)
+    a = mbcost.analyze(p)  # no --allow-unknown needed
+    assert [r.kind for r in a.rows].count("unknown") == 0
+    splits = rows(a, "split")
+    # Split [4, 8]: parts 1 and 2; the Slices: halves of 12
+    assert sorted(r.output[2] for r in splits) == [4, 6, 6, 8]
+    assert all(r.input == (8, 8, 12) and r.madds == r.params == 0 for r in splits)
+    (shuffle,) = rows(a, "channel_shuffle")
+    assert shuffle.input == shuffle.output == (8, 8, 12)
+    # 1x1 convs on 8 x 8: 3 -> 12, 8 -> 8, 6 -> 6 (M N D_F^2)
+    assert a.madds == (3 * 12 + 8 * 8 + 6 * 6) * 64 and a.params == 3 * 12 + 8 * 8 + 6 * 6
+    text = import_yaml(p)
+    assert text.count("split: {name: ") == 4
+    assert "parts: [4, 8], take: 1}" in text and "parts: [4, 8], take: 2}" in text
+    assert text.count(", take: 1}") == 2 and "groups: 3}" in text
+    assert "channel_shuffle: {name: " in text and "unknown" not in text
+    out = tmp_path / "net.yaml"
+    out.write_text(text)
+    b = mbcost.analyze(str(out))
+    assert (b.madds, b.params) == (a.madds, a.params)
+
+
+def test_uneven_split_outputs_each_part(tmp_path):
+    # Split of 12 channels into [2, 3, 7], all three used (a three-way concat)
+    inits = [ints("split", [2, 3, 7])]
+    nodes = [conv("x", "c", 3, 12, 1, inits, bias=False),
+             node("Split", ["c", "split"], ["s1", "s2", "s3"], axis=1),
+             node("Concat", ["s3", "s1", "s2"], ["y"], axis=1)]
+    a = analyze(tmp_path, model(nodes, inits, shape=(1, 3, 8, 8)))
+    # in the concat's order: part 3 (7 channels), part 1 (2), part 2 (3)
+    assert [r.output[2] for r in rows(a, "split")] == [7, 2, 3]
+    assert rows(a, "concat")[0].output == (8, 8, 12)
+
+
 # ---------------------------------------------------------------- unknown operators
 
 
@@ -431,12 +489,15 @@ def _with_unknown(tmp_path):
 def test_unknown_operators_are_listed_with_counts(tmp_path):
     p = _with_unknown(tmp_path)
     err = one_line_error(run("table", p))
-    # the Split is one node with two outputs: two rows, one operator
-    assert err == (f"{p}: 5 operators mbcost cannot count: LeakyRelu x2, Erf x1, "
-                   "Reshape+Transpose (channel shuffle) x1, Split (channel split) x1; "
+    # the Split and the Reshape-Transpose-Reshape shuffle are split and channel_shuffle layers
+    assert err == (f"{p}: 3 operators mbcost cannot count: LeakyRelu x2, Erf x1; "
                    "--allow-unknown counts them as zero, shown as rows marked unknown")
     with pytest.raises(SpecError):
         mbcost.load_spec(p)
+    # the README's example is this error, for this graph
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- unknown-example", 1)[1].split("```\n", 1)[1].splitlines()[0]
+    assert shown == err.replace(p, "net.onnx")
 
 
 def test_allow_unknown_counts_zero_and_marks_rows(tmp_path):
@@ -445,16 +506,22 @@ def test_allow_unknown_counts_zero_and_marks_rows(tmp_path):
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
     unknown = [ln for ln in lines if ",unknown," in ln]
-    assert len(unknown) == 6 and all(ln.endswith(",0,0") for ln in unknown)
+    assert len(unknown) == 3 and all(ln.endswith(",0,0") for ln in unknown)
     assert lines[-1].endswith(f",{3 * 8 * 64 + 4 * 4 * 64},{3 * 8 + 4 * 4}")
-    # on the text table they show without --all, with a footnote naming them
+    # on the text table they show without --all, with a footnote naming them (the README's)
     r = run("table", p, "--allow-unknown")
     assert r.exit_code == 0
-    assert r.stdout.count("unknown: ") >= 6
-    assert "6 layers marked unknown are counted as zero" in r.stdout
+    assert r.stdout.count("unknown: ") >= 3
+    note = "3 layers marked unknown are counted as zero: LeakyRelu x2, Erf x1."
+    assert note in r.stdout
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert note in " ".join(readme.split())
     r = run("table", p, "--allow-unknown", "--by", "kind", "--format", "json")
     types = {k["type"]: k["layers"] for k in json.loads(r.stdout)["kinds"]}
-    assert types["unknown: LeakyRelu"] == 2 and types["unknown: Split (channel split)"] == 2
+    assert types["unknown: LeakyRelu"] == 2 and types["unknown: Erf"] == 1
+    r = run("table", p, "--allow-unknown", "--format", "json")
+    kinds = [layer["kind"] for layer in json.loads(r.stdout)["layers"]]
+    assert (kinds.count("split"), kinds.count("channel_shuffle")) == (2, 1)
 
 
 def test_allow_unknown_only_on_onnx():
@@ -682,3 +749,17 @@ def test_a_directory_a_fifo_and_a_missing_file(tmp_path):
     d.mkdir()
     assert one_line_error(run("table", d)).endswith("is a directory, not an ONNX file")
     assert one_line_error(run("table", tmp_path / "missing.onnx")).endswith("missing.onnx: no such file")
+
+
+def test_unknown_rows_fit_the_output_schemas(tmp_path):
+    from minischema import errors
+
+    from mbcost import schemas
+
+    p = _with_unknown(tmp_path)
+    got = json.loads(run("table", p, "--allow-unknown", "--format", "json").stdout)
+    assert errors(got, schemas.table_json_schema()) == []
+    kinds = json.loads(run("table", p, "--allow-unknown", "--by", "kind", "--format", "json").stdout)
+    assert errors(kinds, schemas.by_kind_json_schema()) == []
+    assert {k["type"]: k["layers"] for k in kinds["kinds"] if k["type"].startswith("unknown")} == {
+        "unknown: LeakyRelu": 2, "unknown: Erf": 1}

@@ -4,9 +4,8 @@ width, weights stripped) give the bundled specs' numbers.
 
 - tests/reference/torchvision_counts.json: conv+FC MACs and parameter counts measured
   with torch 2.14.1 / torchvision 0.29.1 (tools/reference_counts.py).
-- ShuffleNetV2 has no bundled spec yet: its counts are derived by hand below from
-  torchvision's shufflenetv2.py; its published num_params is 2,278,604 (the
-  ShuffleNet_V2_X1_0_Weights metadata).
+- ShuffleNetV2's counts are also derived by hand below from torchvision's shufflenetv2.py;
+  its published num_params is 2,278,604 (the ShuffleNet_V2_X1_0_Weights metadata).
 
 How an export's parameters relate to the conventions: the exporter folds each BatchNorm
 (gamma, beta, running mean and variance over C channels) into the conv before it, which
@@ -30,7 +29,7 @@ from mbcost.onnx_reader import import_yaml, read_onnx
 ROOT = Path(__file__).resolve().parent
 FIXTURES = ROOT / "fixtures" / "onnx"
 REF = json.loads((ROOT / "reference" / "torchvision_counts.json").read_text(encoding="utf-8"))
-BUNDLED = ("mobilenet_v2", "resnet18", "efficientnet_b0")
+BUNDLED = ("mobilenet_v2", "resnet18", "efficientnet_b0", "shufflenet_v2_x1_0")
 
 
 def fixture(name):
@@ -98,7 +97,7 @@ def test_dynamo_layer_names_come_from_the_module_scopes():
         assert names[:2] == ["node_Conv_292", "node_max_pool2d"]  # the node names
 
 
-@pytest.mark.parametrize("name", BUNDLED + ("shufflenet_v2_x1_0", "mobilenet_v2.dynamo", "resnet18.dynamo"))
+@pytest.mark.parametrize("name", BUNDLED + ("mobilenet_v2.dynamo", "resnet18.dynamo"))
 def test_fixture_is_dynamic_and_has_no_weights(name):
     m = onnx.load(fixture(name), load_external_data=False)
     dims = m.graph.input[0].type.tensor_type.shape.dim
@@ -211,38 +210,40 @@ def test_shufflenet_walker_matches_torchvision_metadata():
     assert round(macs / 1e9, 2) == 0.14  # its _ops (GFLOPS, really GMACs)
 
 
-def test_shufflenet_needs_split_and_shuffle():
-    r = CliRunner().invoke(main, ["table", fixture("shufflenet_v2_x1_0")])
-    assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == (f"{fixture('shufflenet_v2_x1_0')}: 42 operators mbcost cannot count: "
-                        "Slice (channel split) x26, Reshape+Transpose (channel shuffle) x16; "
-                        "--allow-unknown counts them as zero, shown as rows marked unknown\n")
-
-
 @pytest.mark.parametrize("res", [224, 160])
-def test_shufflenet_with_allow_unknown(res):
+def test_shufflenet_split_and_shuffle_are_read(res):
+    # x.chunk(2, dim=1) exports as two Slices (a split layer each), channel_shuffle as
+    # Reshape-Transpose-Reshape (a channel_shuffle layer): nothing unknown, exact by hand
     macs, params, bn = shufflenet_v2_counts(res)
-    got = table_json(fixture("shufflenet_v2_x1_0"), "--allow-unknown", "--convention",
-                     "torchvision", "--res", res)
+    got = table_json(fixture("shufflenet_v2_x1_0"), "--convention", "torchvision", "--res", res)
     assert got["totals"] == {"madds": macs, "params": params - bn}
-    unknown = [r for r in got["layers"] if r["kind"] == "unknown"]
-    # 13 stride-1 units split their input in two (2 Slices each); all 16 units shuffle
-    assert len(unknown) == 42 and all(r["madds"] == r["params"] == 0 for r in unknown)
-    spec = read_onnx(fixture("shufflenet_v2_x1_0"), allow_unknown=True)
+    kinds = [r["kind"] for r in got["layers"]]
+    # 13 stride-1 units split their input in two; all 16 units shuffle
+    assert (kinds.count("split"), kinds.count("channel_shuffle"), kinds.count("unknown")) == (26, 16, 0)
+    assert all(r["madds"] == r["params"] == 0 for r in got["layers"]
+               if r["kind"] in ("split", "channel_shuffle"))
+    spec = read_onnx(fixture("shufflenet_v2_x1_0"))
     assert [next(iter(x)) for x in spec["layers"]].count("parallel") == 16
+    assert [next(iter(x)) for x in spec["layers"]].count("channel_shuffle") == 16
 
 
-def test_unknown_rows_fit_the_output_schemas():
-    from minischema import errors
-
-    from mbcost import schemas
-
-    got = table_json(fixture("shufflenet_v2_x1_0"), "--allow-unknown")
-    assert errors(got, schemas.table_json_schema()) == []
-    kinds = table_json(fixture("shufflenet_v2_x1_0"), "--allow-unknown", "--by", "kind")
-    assert errors(kinds, schemas.by_kind_json_schema()) == []
-    assert {k["type"]: k["layers"] for k in kinds["kinds"] if k["type"].startswith("unknown")} == {
-        "unknown: Slice (channel split)": 26, "unknown: Reshape+Transpose (channel shuffle)": 16}
+def test_shufflenet_import_reads_like_the_bundled_spec():
+    # the imported unit is the bundled block's: two split halves in parallel branches, the
+    # second convolved, a concat, then the shuffle in 2 groups
+    text = import_yaml(fixture("shufflenet_v2_x1_0"))
+    assert ("  - parallel:\n      name: stage2.1\n      merge: concat\n      branches:\n"
+            "        - - split: {name: slice, take: 1}\n"
+            "        - - split: {name: slice, take: 2}\n"
+            "          - pw: {name: branch2.0, out: 58, bias: true}\n") in text
+    assert "  - channel_shuffle: {name: stage2.1.channel_shuffle, groups: 2}\n" in text
+    bundled = {r.kind: 0 for r in mbcost.analyze("shufflenet_v2_x1_0").rows}
+    for r in mbcost.analyze("shufflenet_v2_x1_0").rows:
+        bundled[r.kind] += 1
+    imported = {}
+    for r in mbcost.analyze(fixture("shufflenet_v2_x1_0")).rows:
+        imported[r.kind] = imported.get(r.kind, 0) + 1
+    # the same layers but the BatchNorms (folded into the convs by the exporter)
+    assert {k: v for k, v in bundled.items() if k != "bn"} == imported
 
 
 # ---------------------------------------------------------------- the README's ONNX section

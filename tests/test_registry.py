@@ -172,3 +172,81 @@ def test_channel_shuffle_rule_holds_in_the_grid_too():
         analyze(spec, alpha="0.3")
     with pytest.raises(SpecError, match="groups 3 must divide"):
         ev.point("0.3", 16)
+
+
+# ---- split (ShuffleNet V2, Ma et al. 2018, Figure 3(c)): one part of the channels, no cost
+
+def _halves(take_first=None):
+    """pw to 16 channels, then the two halves in parallel branches, the second convolved."""
+    return _spec([{"pw": {"out": 16}},
+                  {"parallel": {"name": "unit", "branches": [
+                      [{"split": {"name": "x1", "take": 1}}],
+                      [{"split": {"name": "x2", "take": 2}}, {"pw": {"name": "pw", "out": 8}}]]}}])
+
+
+def test_split_halves_the_channels_and_costs_nothing():
+    g = graph.build_graph(_halves())
+    nodes = {n.name: n for n in g.nodes}
+    x1, x2 = nodes["unit/b1/x1"], nodes["unit/b2/x2"]
+    assert x1.kind == x2.kind == "split"
+    assert x1.out_shape == x2.out_shape == (16, 16, 8) and x1.in_shapes[0] == (16, 16, 16)
+    (check,) = x1.checks
+    assert isinstance(check, layers.Divides) and (check.n, check.sizes) == (2, (16,))
+    assert nodes["unit"].out_shape == (16, 16, 16)  # concat of 8 + 8
+    for conv in ("paper", "fvcore", "thop", "ptflops", "torchprofile", "torchvision"):
+        rows = {r.name: r for r in analyze(_halves(), convention=conv).rows}
+        assert rows["unit/b1/x1"].madds == rows["unit/b1/x1"].params == 0
+    # paper: 8 -> 16 and 8 -> 8 pointwise on 16 x 16 (MobileNets §3.1: M N D_F^2)
+    assert analyze(_halves()).madds == 8 * 16 * 256 + 8 * 8 * 256
+
+
+def test_split_in_listed_parts():
+    spec = _spec([{"pw": {"out": 16}}, {"split": {"parts": [4, 12], "take": 2}}])
+    node = graph.build_graph(spec).nodes[-1]
+    assert node.out_shape == (16, 16, 12) and node.attrs["parts"] == 2
+    (check,) = node.checks
+    assert isinstance(check, layers.Equal) and check.sizes == (16, 16)
+    # the shorthand: `- split: 1` is the first of two halves
+    short = graph.build_graph(_spec([{"pw": {"out": 16}}, {"split": 1}])).nodes[-1]
+    assert (short.attrs["take"], short.out_shape) == (1, (16, 16, 8))
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"parts": 3, "take": 1}, "3 parts must divide the 16 input channels"),
+    ({"parts": [4, 8], "take": 1}, "the parts add up to 12 channels, the input has 16"),
+    ({"parts": 2, "take": 3}, "must be a positive integer up to 2"),
+    ({"parts": [8, 8], "take": 3}, "must be a positive integer up to 2"),
+    ({"parts": 1, "take": 1}, "a split needs at least 2 parts"),
+    ({"parts": [16], "take": 1}, "a list of at least 2 channel counts"),
+    ({"parts": [8, "x"], "take": 1}, "unknown variable 'x'"),
+    ({"parts": 2}, "'split' needs field 'take'"),
+])
+def test_split_refuses_bad_parts(fields, message):
+    with pytest.raises(SpecError, match=message) as e:
+        graph.build_graph(_spec([{"pw": {"out": 16}}, {"split": fields}]))
+    assert e.value.field in ("parts", "take")
+
+
+def test_split_agrees_in_every_evaluator():
+    # listed parts scale with alpha like `out` (truncate): [4, 12] of a 16-channel pw; the
+    # grid, the closed form and the exact build agree, and refuse alike where the parts no
+    # longer add up (alpha 0.3: int(4.8) = 4 channels, parts int(1.2) + int(3.6) = 4 ... )
+    from fractions import Fraction
+
+    from mbcost import closed_form
+    from mbcost.symbols import alpha, rho
+
+    spec = {**_spec([{"pw": {"out": 16}}, {"split": {"parts": [4, 12], "take": 2}},
+                     {"pw": {"out": 8}}]), "width": {"rule": "truncate"}}
+    ev = design.GridEvaluator(spec)
+    f = closed_form(spec)
+    for a in ("0.5", "1", "2", "0.3", "0.75"):
+        try:
+            want = analyze(spec, alpha=a, resolution=32)
+        except SpecError:
+            with pytest.raises(SpecError, match="the parts add up to"):
+                ev.point(a, 32)
+            continue
+        assert ev.point(a, 32).madds == want.madds and ev.point(a, 32).params == want.params
+        if a in ("0.5", "1", "2"):  # channels exact multiples of alpha: the closed form is exact
+            assert f.madds.subs({alpha: Fraction(a), rho: 2}) == want.madds

@@ -23,7 +23,8 @@ SCRIPT = ROOT / "tools" / "reference_counts.py"
 # the bundled baselines whose spec is exact against torchvision (tests/test_baselines.py)
 MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
           "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-          "densenet121", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+          "densenet121", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+          "shufflenet_v2_x2_0", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
           "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0", "squeezenet1_1",
           "googlenet", "googlenet_aux", "inception_v3", "inception_v3_aux"]
 # entries whose model has auxiliary heads (train-only): their aux parameters and the conv+FC
