@@ -35,7 +35,7 @@ def rows(spec, **kw):
 
 def test_the_guide_has_its_examples_and_marked_places():
     text = GUIDE.read_text(encoding="utf-8")
-    assert set(examples()) == {"shortcut", "inception", "fire", "dense", "aux"}
+    assert set(examples()) == {"shortcut", "inception", "fire", "shufflenet", "dense", "aux"}
     for place in ("fire", "shufflenet", "convnext"):  # other branches ship these specs
         assert f"<!-- classic-place: {place}." in text or f"classic-example: {place}" in text
 
@@ -82,6 +82,21 @@ def test_fire_module_is_squeezenet1_0s():
     # then MaxPool2d(3, 2, ceil_mode=True): 54)
     r = rows("squeezenet1_0")
     assert r["fire2/squeeze"].input == (54, 54, 96)
+
+
+def test_shufflenet_unit_is_shufflenet_v2s():
+    d = examples()["shufflenet"]
+    assert d["blocks"]["unit"] == bundled("shufflenet_v2_x1_0")["blocks"]["unit"]
+    big, small = 56 * 56, 28 * 28
+    # unit 1 (stride 2, 24 in): branch 1 dw 3x3/2 on 24, 1x1 24 -> 58; branch 2 1x1 24 -> 58 at
+    # 56x56, dw 3x3/2 on 58, 1x1 58 -> 58. Unit 2 (stride 1): the convolved half, 58 -> 58
+    unit1 = 9 * 24 * small + 24 * 58 * small + 24 * 58 * big + 9 * 58 * small + 58 * 58 * small
+    unit2 = 58 * 58 * small + 9 * 58 * small + 58 * 58 * small
+    r = rows(d)
+    assert mbcost.analyze(d).madds == unit1 + unit2
+    assert r["stage2.1/shuffle"].output == r["stage2.2/shuffle"].output == (28, 28, 116)
+    assert r["stage2.2/split/b2/x2"].output == (28, 28, 58)
+    assert not any(n.startswith("stage2.1/split") or n.startswith("stage2.2/down") for n in r)
 
 
 def test_dense_block_is_densenet121s():
