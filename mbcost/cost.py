@@ -415,6 +415,7 @@ class Formula:
     approximations: list
     exact_at_base: bool
     title: str = ""
+    train: bool = False  # built for training: train-only heads' mult-adds are in the forms
 
     def __repr__(self):
         def short(e):
@@ -484,7 +485,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION, train=None):
     base = analyze(spec, convention=conv, train=train)
     exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
     return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact),
-                   spec.title)
+                   spec.title, g.train)
 
 
 

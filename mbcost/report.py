@@ -357,6 +357,9 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), m
                 f"convention '{formula.convention}'"), ""]
     out.append(poly(f"mult-adds = {show(formula.madds)}", 12))
     out.append(poly(f"params    = {show(formula.params)}", 12))
+    if any(n.attrs.get("head_train") for *_, n in formula.layers):
+        out.append(Line("train-only heads' mult-adds " + (
+            "counted (--train)" if formula.train else "not counted (--train counts them)")))
     if by_kind:
         out += ["", "by type:"]
         for op, m, p in formula.by_kind():

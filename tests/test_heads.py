@@ -262,8 +262,11 @@ def test_every_costing_command_takes_train(spec_file, command):
 
 
 def test_formula_and_sweep_follow_train(spec_file):
-    assert "80*alpha" not in _run("formula", spec_file)
-    assert "80*alpha" in _run("formula", spec_file, "--train")
+    ev, tr = _run("formula", spec_file), _run("formula", spec_file, "--train")
+    assert "80*alpha" not in ev and "80*alpha" in tr
+    assert "train-only heads' mult-adds not counted (--train counts them)" in ev
+    assert "train-only heads' mult-adds counted (--train)" in tr
+    assert "train-only" not in _run("formula", "mobilenet_v1")
     ev = json.loads(_run("sweep", spec_file, "--alpha", "1", "--res", "8", "-f", "json"))
     tr = json.loads(_run("sweep", spec_file, "--alpha", "1", "--res", "8", "-f", "json", "--train"))
     assert tr["points"][0]["madds"] - ev["points"][0]["madds"] == AUX[0]
