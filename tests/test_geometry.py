@@ -56,6 +56,37 @@ def test_ceil_mode_sizes(h, k, s, p, floor_out, ceil_out):
     assert r.output == (ceil_out, ceil_out, 4)
 
 
+def _windows(h, k, s, p, ceil):
+    """Output size by counting windows on the padded input (positions 0 .. h+2p-1): window i
+    starts at i·s. Floor mode keeps the windows that fit; ceil mode also keeps a last
+    partial one, as long as the window before it did not reach the end already and it
+    starts inside the input or the left padding (i·s < h + p)."""
+    n, i = 0, 0
+    while True:
+        if i * s + k <= h + 2 * p:
+            n += 1
+        elif ceil and (i - 1) * s + k < h + 2 * p and i * s < h + p:
+            n += 1
+        else:
+            return n
+        i += 1
+
+
+def test_ceil_mode_matches_counting_windows():
+    # every small case torch allows (padding at most half the kernel, kernel within the
+    # padded input), against the window count above
+    for h in range(1, 30):
+        for k in range(1, 6):
+            for s in range(1, 5):
+                for p in range(0, k // 2 + 1):
+                    if k > h + 2 * p:
+                        continue
+                    pad = p if p else "valid"
+                    for ceil in (False, True):
+                        assert spatial_size(h, k, s, pad, ceil) == _windows(h, k, s, p, ceil), \
+                            (h, k, s, p, ceil)
+
+
 def test_ceil_mode_feeds_the_next_layers():
     # 112 -> max pool 3/2 ceil -> 56 -> conv 1x1 8 -> 16 channels: 8·16·56·56
     spec = net([{"pool": {"type": "max", "k": 3, "stride": 2, "ceil_mode": True}},
