@@ -17,7 +17,7 @@ from . import __version__, cli_design, explain, report, textview
 from .cli_options import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_OVER_BUDGET,  # noqa: F401
                           FILE_WIDTH, MainGroup, allow_unknown_option, convention_option, fail,
                           given, handle_errors, output_options, plot_option, point_options,
-                          require_plot, show, spec_arg, write_output)
+                          require_plot, show, spec_arg, train_option, write_output)
 from .cost import CONVENTIONS, DEFAULT_CONVENTION, analyze, closed_form, dwsep_ratios
 from .errors import UsageError
 from .spec import bundled_dir, bundled_names, load_spec
@@ -93,6 +93,7 @@ def main():
                    "layer, the device's roof) to FILE (.svg, .png or .pdf).")
 @allow_unknown_option
 @click.pass_context
+@train_option
 @handle_errors
 def table(ctx, spec, alpha, res, rho, convention, by, fmt, output, exact, flops, all_layers,
           explain_, against, memory, dtype, weight_dtype, memory_model, device, plot,
@@ -213,6 +214,7 @@ def render_text(a, by_kind, exact, flops, all_layers, width=FILE_WIDTH):
 @memory_options
 @allow_unknown_option
 @click.pass_context
+@train_option
 @handle_errors
 def formula(ctx, spec, convention, by, layers, exact, latex, fmt, output, metric, memory, dtype,
             weight_dtype, memory_model, device, allow_unknown):

@@ -15,7 +15,8 @@ import click
 from . import design, design_report
 from .cli_options import (EXIT_OVER_BUDGET, WholeNumber, allow_unknown_option, convention_option,
                           fixed_width, given, handle_errors, output_options, plot_option,
-                          point_options, require_plot, show, spec_arg, write_output)
+                          point_options, require_plot, show, spec_arg, train_option,
+                          write_output)
 from .cost import analyze
 from .errors import UsageError
 
@@ -84,6 +85,7 @@ MEMORY_OPTION_NAMES = ("max_peak_memory", "max_weights", "max_latency", "device"
 @output_options("text", "json", "markdown")
 @allow_unknown_option
 @click.pass_context
+@train_option
 @handle_errors
 def check(ctx, spec, budget, max_madds, max_params, max_peak_memory, max_weights, max_latency,
           device, dtype, weight_dtype, memory_model, alpha, res, rho, convention, top, fmt,
@@ -146,6 +148,7 @@ def check(ctx, spec, budget, max_madds, max_params, max_peak_memory, max_weights
 @output_options("text", "json")
 @allow_unknown_option
 @click.pass_context
+@train_option
 @handle_errors
 def fit(ctx, spec, max_madds, max_params, max_peak_memory, max_weights, max_latency, device, dtype,
         weight_dtype, memory_model, alpha, res, rho, alpha_step, res_step, convention, fmt,
@@ -209,6 +212,7 @@ def fit(ctx, spec, max_madds, max_params, max_peak_memory, max_weights, max_late
 @plot_option
 @allow_unknown_option
 @click.pass_context
+@train_option
 @handle_errors
 def sweep(ctx, spec, alphas, resolutions, rhos, convention, exact, max_madds, max_params, memory,
           max_peak_memory, max_weights, max_latency, device, dtype, weight_dtype, memory_model,
@@ -291,6 +295,7 @@ def sweep_memory_request(ctx, memory, max_peak_memory, max_weights, max_latency,
                    "same kernel, input and output (MobileNets Table 4).")
 @output_options("text", "json", "markdown")
 @allow_unknown_option
+@train_option
 @handle_errors
 def compare(a, b, alpha, res, rho, convention, b_alpha, b_res, b_rho, dense, fmt, output,
             allow_unknown):

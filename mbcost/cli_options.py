@@ -193,6 +193,24 @@ def given(ctx, *names):
     return out
 
 
+TRAIN_HELP = ("Count the mult-adds of train-only heads (GoogLeNet's and Inception-v3's "
+              "auxiliary classifiers), which inference does not run; their parameters "
+              "always count.")
+
+
+def train_option(fn):
+    """--train: the command's graphs are built for training (graph.training), so the
+    mult-adds of train-only heads (the spec's `head` kind) count."""
+    from .graph import training
+
+    @wraps(fn)
+    def wrapper(*args, train=False, **kwargs):
+        with training(bool(train)):
+            return fn(*args, **kwargs)
+
+    return click.option("--train", is_flag=True, help=TRAIN_HELP)(wrapper)
+
+
 def allow_unknown_option(fn):
     """--allow-unknown: an ONNX operator mbcost cannot count is a zero row marked unknown."""
     return click.option("--allow-unknown", is_flag=True,

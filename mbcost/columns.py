@@ -150,24 +150,29 @@ SUM, MAX = sum, _max  # how totals combine a column (any function of its values 
 class Options:
     """What the options ask of a table's columns: ``flops`` (FLOPs = 2 x mult-adds),
     ``exact`` (exact integers on screen instead of K/M/G), ``memory`` (the memory columns,
-    ``--memory``), ``device`` (the roofline columns, ``--device``) and ``limits`` (a
-    sweep's budget column, with limits). ``FLAGS`` are the options a column's ``when``
-    may name. Memory and device follow the analysis: a table has memory columns when its
-    ``Analysis`` was made with memory (``for_analysis``)."""
+    ``--memory``), ``device`` (the roofline columns, ``--device``), ``limits`` (a
+    sweep's budget column, with limits) and ``heads`` (the ``head`` field, for a network
+    with side outputs). ``FLAGS`` are the options a column's ``when`` may name. Memory,
+    device and heads follow the analysis: a table has memory columns when its ``Analysis``
+    was made with memory, a head field when a layer is in a head (``for_rows``)."""
 
-    FLAGS = ("flops", "memory", "device", "limits")
-    __slots__ = ("flops", "exact", "memory", "device", "limits")
+    FLAGS = ("flops", "memory", "device", "limits", "heads")
+    __slots__ = ("flops", "exact", "memory", "device", "limits", "heads")
 
-    def __init__(self, flops=False, exact=False, memory=False, device=False, limits=False):
+    def __init__(self, flops=False, exact=False, memory=False, device=False, limits=False,
+                 heads=False):
         self.flops, self.exact = bool(flops), bool(exact)
         self.memory, self.device, self.limits = bool(memory), bool(device), bool(limits)
+        self.heads = bool(heads)
 
     def for_rows(self, rows):
-        """These options, with memory and device as the rows carry them (``Row.mem``)."""
+        """These options, with memory and device as the rows carry them (``Row.mem``), and
+        heads when a row is in a head (``Row.head``)."""
         mem = next((r.mem for r in rows), None) if rows else None
         out = copy.copy(self)
         out.memory = mem is not None
         out.device = mem is not None and mem.time_s is not None
+        out.heads = any(getattr(r, "head", None) is not None for r in rows or ())
         return out
 
     @classmethod
@@ -271,6 +276,8 @@ def _intensity(x):
     return "" if x is None else f"{float(x):.2f}"
 
 
+HEAD = Encoding({"type": ["string", "null"]}, csv=_opt, text=lambda v: v or "", align="left",
+               right=False, flat=_opt)
 # bytes are counts; intensity (FLOPs per byte) and time (seconds) are exact Fractions,
 # written as floats; time on screen in microseconds
 BYTES = COUNT
@@ -335,6 +342,10 @@ LAYER = [
         kind_doc="roofline bound of these layers in seconds (not a measurement)"),
     Col("bound", "Bound", BOUND, "compute or memory: which roof bounds the layer (null: it "
         "moves and computes nothing); only with --device", when="device", value=_mem("bound")),
+    # the `head` kind (side outputs): which head a layer is in; only for a network with heads
+    Col("head", None, HEAD, "the head (side output, the spec's `head` kind) the layer belongs "
+        "to, null on the main path; only for a network with heads", when="heads",
+        value=attrgetter("head")),
 ]
 
 

@@ -53,7 +53,7 @@ def densify(graph):
                 continue
         out.append(n)
         i += 1
-    return Graph(graph.spec, out, graph.input_shape, graph.domain), merged
+    return Graph(graph.spec, out, graph.input_shape, graph.domain, graph.train), merged
 
 
 def _pair_name(dw, pw):

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 
 from .columns import KindRow, kind_records, layer_dict, layer_records, record_fields  # noqa: F401
 from .domains import _MONOMIAL, Monomials
 from .errors import UsageError, show
 from .graph import build_graph
-from .layers import PRIMITIVES, hw
+from .layers import PARAM_CATEGORIES, PRIMITIVES, hw
 from .spec import load_spec
 from .units import parse_alpha, parse_rho, resolve_resolution  # noqa: F401  (their old home)
 
@@ -52,6 +53,17 @@ class Convention:
     # how --memory's act_elems counts activations: {layer kind: weight per output element};
     # None: every layer's output once
     acts: dict = None
+    # the parameters of a train-only head's layers in eval (held by the model, not run) count,
+    # as a module's parameters() do; False: a counter that sees only layers that ran (thop)
+    idle_params: bool = True
+
+    @cached_property
+    def param_weights(self):
+        """``params`` with the 'idle.*' categories (a train-only head's layers in eval)
+        weighed like the others, or not at all without ``idle_params``."""
+        if not self.idle_params:
+            return self.params
+        return {**self.params, **{f"idle.{k}": w for k, w in self.params.items()}}
 
 
 # LayerNorm's gamma and beta and ConvNeXt's layer scale count where BN's gamma and beta do
@@ -120,7 +132,8 @@ CONVENTIONS = {
         "`call: functional`) is not seen; nn.AdaptiveAvgPool2d costs (k+1) per output element, "
         "i.e. input + output elements for a global pool; biases and activations are free. "
         "nn.LayerNorm costs 4/elem; parameters are those of the modules it has a rule for, "
-        "so not LayerNorm2d's (`call: functional`) nor ConvNeXt's layer scale."),
+        "so not LayerNorm2d's (`call: functional`) nor ConvNeXt's layer scale.",
+        idle_params=False),  # its parameters: only the modules that ran (README table)
     "torchprofile": Convention(
         "torchprofile", "torchprofile: BN 1/elem, avg pools 1/output elem, SE gate multiply 1/elem",
         {"mac": 1, "bn": 1, "pool.global.out": 1, "pool.global.method.out": 1, "pool.avg.out": 1,
@@ -192,6 +205,7 @@ class Row:
     madd_terms: dict = field(default_factory=dict, repr=False)
     param_terms: dict = field(default_factory=dict, repr=False)
     mem: object = field(default=None, repr=False, compare=False)  # memory.LayerMemory (--memory)
+    head: str | None = None  # the head (`head` kind) the layer belongs to, None on the main path
 
     def to_dict(self):
         """The layer as in ``mbcost table --format json`` (shapes as lists, k/stride None if
@@ -234,6 +248,7 @@ class Analysis:
     params: int
     spec_path: str = ""
     memory: object = field(default=None, repr=False, compare=False)  # memory.MemoryReport
+    train: bool = False  # built for training: train-only heads' mult-adds are counted
 
     @property
     def alpha(self):
@@ -296,11 +311,12 @@ class Analysis:
 def layer_cost(node, dom, convention):
     """(madds, params, madd_terms, param_terms) of one node in a domain."""
     mt, pt = PRIMITIVES[node.kind].cost(dom, node.in_shapes, node.out_shape, node.attrs)
-    return weigh(mt, convention.madds), weigh(pt, convention.params), mt, pt
+    return weigh(mt, convention.madds), weigh(pt, convention.param_weights), mt, pt
 
 
 @spec_doc
-def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None):
+def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENTION, memory=None,
+            train=None):
     """Per-layer rows and exact integer totals of spec at width alpha and resolution.
 
     {spec}
@@ -315,7 +331,10 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
     ``memory`` (a dict of ``mbcost.memory.memory_settings``' keywords: ``dtype``,
     ``weight_dtype``, ``memory_model``, ``device``; ``True`` for the defaults) adds
     activation memory, traffic and, with a device, the roofline bound: ``Analysis.memory``
-    and each ``Row.mem``.
+    and each ``Row.mem``. ``train=True`` counts the mult-adds of train-only heads (the
+    ``head`` kind: GoogLeNet's and Inception-v3's auxiliary classifiers), which inference
+    does not run; their parameters count either way (default None: eval, unless inside
+    ``mbcost.graph.training``).
 
     Raises ``mbcost.SpecError`` for a missing or malformed spec (with file, line, layer
     and field; its subclasses ``ExprError`` for a bad expression and ``LimitError`` for a
@@ -343,7 +362,7 @@ def analyze(spec, alpha=1, resolution=None, rho=None, convention=DEFAULT_CONVENT
         from .memory_model import memory_settings
 
         settings = memory_settings(**({} if memory is True else memory))
-    return analyze_graph(spec, build_graph(spec, a, res), a, res, conv, settings)
+    return analyze_graph(spec, build_graph(spec, a, res, train=train), a, res, conv, settings)
 
 
 
@@ -362,10 +381,12 @@ def analyze_graph(spec, g, alpha, resolution, convention, memory=None):
         m, p, mt, pt = layer_cost(n, g.domain, conv)
         rows.append(Row(n.name, n.kind, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes),
                         tuple(n.in_shapes[0]), tuple(n.out_shape), _square(n.attrs.get("k")),
-                        _square(n.attrs.get("stride")), m, p, n.source_kind, n.line, mt, pt))
+                        _square(n.attrs.get("stride")), m, p, n.source_kind, n.line, mt, pt,
+                        head=n.attrs.get("head")))
         tm += m
         tp += p
-    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path)
+    an = Analysis(spec.name, spec.title, a, res, g.input_shape, conv.name, rows, tm, tp, spec.path,
+                  train=g.train)
     if memory is not None:
         from .memory_model import attach
 
@@ -409,6 +430,7 @@ class Formula:
     title: str = ""
     form: str = "continuous"  # or "exact" (closed_form(exact=True)): exact_form.FORMS
     spec: object = field(default=None, compare=False)  # the loaded Spec (for at())
+    train: bool = False  # built for training: train-only heads' mult-adds are in the forms
 
     def __repr__(self):
         def short(e):
@@ -458,11 +480,12 @@ class Formula:
 
 
 @spec_doc
-def closed_form(spec, convention=DEFAULT_CONVENTION, exact=False):
+def closed_form(spec, convention=DEFAULT_CONVENTION, exact=False, train=None):
     """Total and per-layer mult-adds and params as sympy expressions in alpha and rho.
 
     {spec}
-    ``convention`` is a name from ``mbcost.CONVENTIONS`` (default ``"paper"``).
+    ``convention`` is a name from ``mbcost.CONVENTIONS`` (default ``"paper"``); ``train``
+    as for ``analyze`` (train-only heads' mult-adds count only when True).
 
     Returns a ``Formula``. By default the continuous form (the papers' polynomial): each
     size is exact at alpha = rho = 1 and scales continuously from there (alpha for scaled
@@ -494,8 +517,8 @@ def closed_form(spec, convention=DEFAULT_CONVENTION, exact=False):
     if not isinstance(exact, bool):
         raise UsageError("exact must be true or false")
     if exact:
-        return _exact_closed_form(spec, conv)
-    g = build_graph(spec, symbolic=True)
+        return _exact_closed_form(spec, conv, train)
+    g = build_graph(spec, symbolic=True, train=train)
     layers = []
     for n in g.nodes:
         # the cost rule on the sizes' Monomials (domains.py: the one closed-form engine);
@@ -503,7 +526,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION, exact=False):
         ins = [tuple(x.poly for x in s) for s in n.in_shapes]
         mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(x.poly for x in n.out_shape), n.attrs)
         m, p = (x.to_sympy() if isinstance(x, Monomials) else sympy.Integer(x)
-                for x in (weigh(mt, conv.madds), weigh(pt, conv.params)))
+                for x in (weigh(mt, conv.madds), weigh(pt, conv.param_weights)))
         layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     # one Add of all terms: adding layer by layer re-flattens the growing sum every time
     tm = sympy.expand(sympy.Add(*(layer[2] for layer in layers)))
@@ -511,7 +534,7 @@ def closed_form(spec, convention=DEFAULT_CONVENTION, exact=False):
     bm, bp = _base_totals(g, conv, spec)
     exact = tm.subs({alpha: 1, rho: 1}) == bm and tp.subs({alpha: 1, rho: 1}) == bp
     return Formula(spec.name, conv.name, layers, tm, tp, sorted(g.domain.approx), bool(exact),
-                   spec.title, spec=spec)
+                   spec.title, spec=spec, train=g.train)
 
 
 def _base_totals(g, conv, spec):
@@ -528,21 +551,30 @@ def _base_totals(g, conv, spec):
     dom = ExactDomain(1, spec)
     tm = tp = 0
     for n in g.nodes:
-        mt, pt = PRIMITIVES[n.kind].cost(dom, [base(s) for s in n.in_shapes], base(n.out_shape),
-                                         {k: base(v) for k, v in n.attrs.items()})
-        tm += weigh(mt, conv.madds)
-        tp += weigh(pt, conv.params)
+        at_base = _NodeAt([base(s) for s in n.in_shapes], base(n.out_shape),
+                          {k: base(v) for k, v in n.attrs.items()}, n.kind)
+        m, p = layer_cost(at_base, dom, conv)[:2]
+        tm, tp = tm + m, tp + p
     return tm, tp
 
 
-def _exact_closed_form(spec, conv):
+class _NodeAt(NamedTuple):
+    """A node's shapes and attributes at one point (what layer_cost reads)."""
+
+    in_shapes: list
+    out_shape: tuple
+    attrs: dict
+    kind: str
+
+
+def _exact_closed_form(spec, conv, train):
     """closed_form(exact=True): the cost rules on the exact sizes (sympy expressions with
     floor, ceiling and make_divisible), summed without expanding them."""
     import sympy
 
     from .symbols import alpha, rho
 
-    g = build_graph(spec, symbolic=True, exact=True)
+    g = build_graph(spec, symbolic=True, exact=True, train=train)
     layers = []
     for n in g.nodes:
         m, p = (x if isinstance(x, sympy.Basic) else sympy.Integer(x)
@@ -550,9 +582,10 @@ def _exact_closed_form(spec, conv):
         layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     tm = sympy.Add(*(layer[2] for layer in layers))
     tp = sympy.Add(*(layer[3] for layer in layers))
-    base = analyze(spec, convention=conv)
+    base = analyze(spec, convention=conv, train=train)
     exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
-    return Formula(spec.name, conv.name, layers, tm, tp, [], bool(exact), spec.title, "exact", spec)
+    return Formula(spec.name, conv.name, layers, tm, tp, [], bool(exact), spec.title, "exact", spec,
+                   g.train)
 
 
 
@@ -596,6 +629,8 @@ PARAM_ROWS = [
     ("BN running mean, variance", ["bn.stats"]),
     ("LayerNorm gamma, beta", ["ln.affine", "ln.affine.functional"]),
     ("layer scale", ["scale"]),
+    ("a train-only head's, in eval (held, not run)",
+     [k for k in PARAM_CATEGORIES if k.startswith("idle.")]),
 ]
 
 
@@ -629,7 +664,7 @@ def conventions_markdown():
             cells.append(" + ".join(parts) if parts else "0")
         lines.append(f"| mult-adds: {title} | " + " | ".join(cells) + " |")
     for title, cats in PARAM_ROWS:
-        cells = ["yes" if any(c.params.get(k) for k in cats) else "no" for c in convs]
+        cells = ["yes" if any(c.param_weights.get(k) for k in cats) else "no" for c in convs]
         lines.append(f"| parameters: {title} | " + " | ".join(cells) + " |")
     lines.append("| activations (`--memory`'s `act_elems`) | " + " | ".join(
         _acts(c.acts) for c in convs) + " |")

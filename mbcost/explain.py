@@ -80,7 +80,7 @@ def explain(spec, convention, other="paper", alpha=1, resolution=None, rho=None)
                      a.params, b.params)
     for measure, cats, attr, wa, wb in (
             ("mult-adds", MADD_CATEGORIES, "madd_terms", ca.madds, cb.madds),
-            ("params", PARAM_CATEGORIES, "param_terms", ca.params, cb.params)):
+            ("params", PARAM_CATEGORIES, "param_terms", ca.param_weights, cb.param_weights)):
         raw = _raw_totals(a.rows, attr)
         for cat, what in cats.items():
             x, y = wa.get(cat, 0), wb.get(cat, 0)
@@ -89,7 +89,7 @@ def explain(spec, convention, other="paper", alpha=1, resolution=None, rho=None)
             n = raw.get(cat, 0)
             if n:
                 ex.rows.append(CategoryDiff(measure, cat, what, n, x, y, n * x, n * y))
-            else:
+            elif not cat.startswith("idle."):  # only a spec with train-only heads has these
                 ex.absent.append(f"{measure}: {cat}")
     return ex
 

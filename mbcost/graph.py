@@ -64,6 +64,32 @@ def sharing_work(work):
         _SHARED_WORK.reset(token)
 
 
+_TRAINING = contextvars.ContextVar("mbcost_training", default=False)
+
+
+@contextlib.contextmanager
+def training(on=True):
+    """Within the block, graphs are built for training unless told otherwise: the
+    mult-adds of train-only heads (the `head` kind, `train: true`) count. The CLI's
+    --train wraps a command in it; ``analyze(train=...)`` and the other entry points
+    take it as an argument. None: leave the current mode."""
+    if on is None:
+        yield _TRAINING.get()
+        return
+    if not isinstance(on, bool):
+        raise UsageError("train must be true or false")
+    token = _TRAINING.set(on)
+    try:
+        yield on
+    finally:
+        _TRAINING.reset(token)
+
+
+def in_training():
+    """Whether graphs built now are for training (see ``training``)."""
+    return _TRAINING.get()
+
+
 # ---------------------------------------------------------------- nodes
 
 @dataclass
@@ -90,6 +116,7 @@ class Graph:
     nodes: list = field(default_factory=list)
     input_shape: tuple = ()
     domain: object = None
+    train: bool = False  # built for training: train-only heads run (see training)
 
     def __repr__(self):
         return (f"Graph(spec={getattr(self.spec, 'name', None)!r}, input_shape={self.input_shape}, "
@@ -135,6 +162,12 @@ class Builder:
         self.work = _SHARED_WORK.get() or Work()
         self.tensors = []  # tensor id -> (shape, table channels)
         self.names = {}  # layer name -> tensor id
+        self.train = _TRAINING.get()  # built for training: train-only heads run
+        self.head_of = {}  # tensor id -> the head whose layer made it
+        # > 0 while building an idle head (train-only, in eval): it never runs, so sizes it
+        # could not run at (torchvision's Inception-v3 aux head below ~ 220 px) are not
+        # errors; they are shown clamped to 1 and only its parameters count
+        self.notional = 0
 
     # ---- public
 
@@ -148,7 +181,7 @@ class Builder:
         ctx = _Ctx(env, "", t0, path, 0, ())
         self.names["input"] = t0
         self._seq(layers, ctx, t0)
-        return Graph(self.spec, self.nodes, shape, d)
+        return Graph(self.spec, self.nodes, shape, d, self.train)
 
     # ---- helpers
 
@@ -180,6 +213,10 @@ class Builder:
         except ZeroDivisionError:
             raise self._error("invalid sizes", ctx, line, layer=name) from None
         hb, wb, cb = (self.dom.base(x) for x in out)
+        if (hb < 1 or wb < 1) and self.notional:
+            out = (out[0] if hb >= 1 else self.dom.fixed(1), out[1] if wb >= 1 else self.dom.fixed(1),
+                   out[2])
+            hb, wb = max(hb, 1), max(wb, 1)
         if hb < 1 or wb < 1:
             inb = [self.dom.base(x) for x in in_shapes[0]]
             raise self._error(f"spatial size reaches zero ({inb[0]}x{inb[1]} in, {hb}x{wb} out)",
@@ -441,6 +478,8 @@ class Builder:
         return a
 
     def _check_valid(self, a, cur, ctx, line, name):
+        if self.notional:
+            return  # an idle head's layer never runs (see notional)
         h, w, _ = (self.dom.base(x) for x in self.tensors[cur][0])
         kh, kw = (effective_kernel(a, axis) for axis in (0, 1))
         if a["padding"] == "valid" and (kh > h or kw > w):
@@ -467,6 +506,11 @@ class Builder:
             full = ctx.prefix + r if ctx.prefix + r in self.names else r
             if full not in self.names:
                 raise self._error(f"no earlier layer named '{r}'{suggest(r, self.names)}", ctx,
+                                  self._loc(f, "from", line), layer=name, field="from")
+            head = self.head_of.get(self.names[full])
+            if head is not None and not ctx.prefix.startswith(head + "/"):
+                raise self._error(f"'{r}' is a layer of head '{head}', whose output the rest "
+                                  "of the network does not use", ctx,
                                   self._loc(f, "from", line), layer=name, field="from")
             out.append(self.names[full])
         return out
@@ -674,7 +718,7 @@ def _closed_form_sizes(g, tape, exact=False):
 
 
 def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_LAYERS,
-                exact=False):
+                exact=False, train=None):
     """Expand and shape-check spec at (alpha, resolution), or symbolically in alpha and rho.
 
     ``spec`` is a ``Spec`` or anything ``load_spec`` takes (a bundled name, path or dict);
@@ -682,7 +726,9 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
     ``resolution`` the input height (default: the spec's); ``symbolic=True`` builds sizes
     as expressions in alpha and rho instead (the continuous closed forms; with
     ``exact=True`` the exact ones, rounding kept: exact_form.py); ``max_layers`` at most
-    MAX_LAYERS. A bad argument raises ``mbcost.UsageError``.
+    MAX_LAYERS; ``train`` True builds the training graph (train-only heads' mult-adds
+    count; None: the mode of ``training``, eval by default). A bad argument raises
+    ``mbcost.UsageError``.
 
     Returns a ``Graph``: ``nodes`` (one ``Node`` per primitive layer, in order, with
     ``in_shapes`` and ``out_shape``) and ``input_shape``. Raises ``mbcost.SpecError`` with
@@ -694,6 +740,11 @@ def build_graph(spec, alpha=1, resolution=None, symbolic=False, max_layers=MAX_L
         >>> g.nodes[0].name, g.nodes[0].out_shape
         ('conv1', (80, 80, 32))
     """
+    with training(train):
+        return _build_graph(spec, alpha, resolution, symbolic, max_layers, exact)
+
+
+def _build_graph(spec, alpha, resolution, symbolic, max_layers, exact):
     spec = load_spec(spec)
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or not 1 <= max_layers <= MAX_LAYERS:
         raise UsageError(f"max_layers must be an integer from 1 to {MAX_LAYERS}")

@@ -25,7 +25,7 @@ from .cost import (DEFAULT_CONVENTION, analyze, get_convention, parse_alpha, res
                    weigh)
 from .errors import LimitError, UsageError, show
 from .domains import _MONOMIAL, ChannelTape, Monomials, _Traced  # noqa: F401
-from .graph import Builder, build_graph
+from .graph import Builder, build_graph, training
 from .layers import PRIMITIVES
 from .limits import MAX_CHANNELS
 from .spec import load_spec
@@ -86,14 +86,17 @@ class GridEvaluator:
     """Exact totals at many (alpha, resolution) points: one graph per distinct resolution,
     one replay of the channel tape per distinct alpha, combined per point."""
 
-    def __init__(self, spec, convention=DEFAULT_CONVENTION):
+    def __init__(self, spec, convention=DEFAULT_CONVENTION, train=None):
         self.spec = load_spec(spec)
         self.conv = get_convention(convention)
+        with training(train) as mode:
+            self.train = mode  # every graph it builds later is built the same way
         self._chan, self._spat, self._points = {}, {}, {}
         self._svec, self._cvec = {}, {}
         self._tape = ChannelTape(self.spec)
-        builder = Builder(self.spec, self._tape)
-        g = builder.build(self.spec.input)
+        with training(self.train):
+            builder = Builder(self.spec, self._tape)
+            g = builder.build(self.spec.input)
         # what a new resolution costs (a rebuild: its expansion steps) and a new alpha (a
         # replay of the channel tape and the counted layers), in steps of MAX_GRID_WORK
         self.layers, self.work = len(g.nodes), 0
@@ -122,7 +125,7 @@ class GridEvaluator:
         for n in self._nodes:
             ins = [tuple(size(x) for x in shape) for shape in n.in_shapes]
             mt, pt = PRIMITIVES[n.kind].cost(_MONOMIAL, ins, tuple(size(x) for x in n.out_shape), n.attrs)
-            tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.params)
+            tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.param_weights)
         return {"madds": tm, "params": tp}
 
     def charge(self, resolutions=0, alphas=0, ahead=False):
@@ -145,7 +148,7 @@ class GridEvaluator:
     def _spatial(self, res):
         if res not in self._spat:
             self.charge(resolutions=1)
-            g = build_graph(self.spec, 1, res)
+            g = build_graph(self.spec, 1, res, train=self.train)
             self._spat[res] = {n.name: n for n in g.nodes}
         return self._spat[res]
 
@@ -158,7 +161,7 @@ class GridEvaluator:
             self._points[key] = self._combine(a, res) if not self.exact_only else None
             if self._points[key] is None:
                 self.charge(resolutions=1)  # a whole build, as a new resolution
-                full = analyze(self.spec, a, res, convention=self.conv)
+                full = analyze(self.spec, a, res, convention=self.conv, train=self.train)
                 self._points[key] = Point(a, res, full.madds, full.params)
         return self._points[key]
 
@@ -174,7 +177,7 @@ class GridEvaluator:
     def _terms(self, n, ins, out):
         """The weighted (madds, params) terms of node n as _Pair lists, in a fixed order."""
         mt, pt = PRIMITIVES[n.kind].cost(_PAIRS, ins, out, n.attrs)
-        cw, pw = self.conv.madds, self.conv.params
+        cw, pw = self.conv.madds, self.conv.param_weights
         return ([_Pair.of(v) * cw[c] for c, v in mt.items() if cw.get(c)],
                 [_Pair.of(v) * pw[c] for c, v in pt.items() if pw.get(c)])
 
@@ -295,9 +298,9 @@ class Sweep:
 
 
 def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, limits=None,
-          memory=None):
+          memory=None, train=None):
     """Every (alpha, resolution) combination, exact, via the fast grid; with rhos instead
-    of resolutions, each resolution is round(rho x the spec's).
+    of resolutions, each resolution is round(rho x the spec's); train as for analyze.
 
     limits: mult-add and parameter limits as ``check_budget`` takes them ({'madds': '150M'}).
     memory: {'settings': memory settings, 'limits': ``memory_budget.memory_limits(...)``}
@@ -315,7 +318,7 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, l
         from .budget import _limits
 
         all_limits = {**_limits(limits, allow_empty=True), **all_limits}
-    ev = GridEvaluator(spec, convention)
+    ev = GridEvaluator(spec, convention, train)
     alphas = [parse_alpha(a) for a in alphas]
     if rhos is not None:
         if resolutions is not None:
@@ -382,4 +385,4 @@ def _sweep_memory(memory):
 
 def _counts(terms, conv):
     mt, pt = terms
-    return any(conv.madds.get(c) for c in mt) or any(conv.params.get(c) for c in pt)
+    return any(conv.madds.get(c) for c in mt) or any(conv.param_weights.get(c) for c in pt)

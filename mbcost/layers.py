@@ -38,6 +38,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
+from .errors import LimitError
+from .limits import MAX_NESTING
+
 ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "swish", "silu", "sigmoid", "tanh", "softmax",
                "gelu")
 ACT_LABELS = {
@@ -101,6 +104,10 @@ PARAM_CATEGORIES = {
                             "channel",
     "scale": "layer scale (ConvNeXt's per-channel gamma): 1 per channel",
 }
+# a train-only head's layers in eval (the `head` kind): the model holds these parameters
+# but the layers do not run, so counters that see only what ran (thop) leave them out
+PARAM_CATEGORIES.update({f"idle.{k}": f"{k} of a train-only head's layer in eval (held, not run)"
+                         for k in list(PARAM_CATEGORIES)})
 
 
 @dataclass(frozen=True)
@@ -428,6 +435,11 @@ FIELDS = {
     "take": Field(INT_EXPR, "which part of the split the layer is, from 1", "{v}"),
     "size": Field({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
                    "maxItems": 2}, "output [H, W], fixed (default: the input's)"),
+    "layers": Field({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
+                    "the head's layers, applied to the current tensor"),
+    "train": Field(BOOL, "the head runs in training only (GoogLeNet's and Inception-v3's "
+                   "auxiliary classifiers): its mult-adds count only with --train; its "
+                   "parameters always count"),
 }
 
 REQUIRED = object()  # a field default: the spec must give the field
@@ -728,6 +740,37 @@ def _expand_parallel(b, kind, f, name, ctx, line, cur):
     return merge(b, merge_kind, outs, name, ctx, line)
 
 
+def _expand_head(b, kind, f, name, ctx, line, cur):
+    # a side output (GoogLeNet's aux1/aux2, Inception-v3's AuxLogits): its layers run on the
+    # current tensor and the main path continues from that same tensor. A train-only head
+    # does not run in eval (torchvision: `if self.aux_logits and self.training`): its nodes
+    # are marked idle unless the graph is built for training (graph.training), so every
+    # evaluator weighs their mult-adds as 0 (head_aware) while their parameters, which the
+    # model holds either way, still count.
+    train = b._bool(f, "train", ctx, line)
+    layers = f["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise b._error("must be a non-empty list of layers", ctx, b._loc(f, "layers", line),
+                       layer=name, field="layers", got=layers)
+    if ctx.depth + 1 > MAX_NESTING:
+        raise b._error(f"blocks, parallel branches and heads nested deeper than {MAX_NESTING}",
+                       ctx, line, layer=name, cls=LimitError)
+    start = len(b.nodes)
+    sub = ctx.child(ctx.env, f"{name}/", ctx.block_in, ctx.path)
+    idle = train and not b.train
+    b.notional += idle  # sizes it could not run at are no error: it does not run
+    try:
+        b._seq(layers, sub, cur)
+    finally:
+        b.notional -= idle
+    for node in b.nodes[start:]:
+        if "head" in node.attrs:
+            continue  # a head inside a head: the inner one names it
+        node.attrs = {**node.attrs, "head": name, "head_train": train, "idle": idle}
+        b.head_of[b.names[node.name]] = name
+    return cur
+
+
 # ---- the registry
 
 
@@ -850,6 +893,11 @@ _ENTRIES = [
     LayerKind("parallel", "branches on the same input, merged by concat or add",
               {"branches": REQUIRED, "merge": "concat"}, _expand_parallel,
               {"branches": [["relu"], ["relu"]]}),
+    LayerKind("head", "a side output (auxiliary classifier): layers applied to the current "
+              "tensor whose output the main path does not use; train: true counts its "
+              "mult-adds only with --train",
+              {"layers": REQUIRED, "train": True}, _expand_head,
+              {"layers": ["relu"]}),
     LayerKind("unknown", "an operator mbcost cannot count: zero cost, marked unknown in tables",
               {"op": REQUIRED, "out": None, "size": None, "from": None}, _expand_unknown,
               {"op": "Foo"},
@@ -871,5 +919,32 @@ for _k in _ENTRIES:
 # node kinds made by no spec kind of the same name
 _NODE_ONLY = [Primitive("mul", _same_shape, _mul_cost, _const("SE gate"))]
 
-PRIMITIVES = {p.name: p for p in [k.primitive for k in _ENTRIES if k.primitive] + _NODE_ONLY}
+
+
+def head_aware(p):
+    """p with its cost and label rules aware of heads (the `head` kind): an idle node (a
+    train-only head's, in a graph built for eval) costs no mult-adds but keeps its
+    parameters; a head's node is labelled '<type> [train]' (or '[head]'), its own group
+    in --by kind. An idle node's parameter categories are 'idle.*' (PARAM_CATEGORIES),
+    which a convention weighs like the others unless it sees only layers that ran
+    (cost.Convention.idle_params). Every evaluator reads PRIMITIVES, so all agree."""
+    cost, label = p.cost, p.label
+
+    def head_cost(dom, ins, out, a):
+        mt, pt = cost(dom, ins, out, a)
+        if a.get("idle"):
+            return {}, {f"idle.{k}": v for k, v in pt.items()}
+        return mt, pt
+
+    def head_label(a, ins):
+        text = label(a, ins)
+        if "head" not in a:
+            return text
+        return f"{text} [train]" if a.get("head_train") else f"{text} [head]"
+
+    return dataclasses.replace(p, cost=head_cost, label=head_label)
+
+
+PRIMITIVES = {p.name: head_aware(p)
+              for p in [k.primitive for k in _ENTRIES if k.primitive] + _NODE_ONLY}
 CONV_KINDS = tuple(k.name for k in _ENTRIES if k.conv_like)

@@ -167,6 +167,12 @@ def _block(name):
     return name[:i] if i > 0 else None
 
 
+def _idle(node):
+    """Whether node does not run: a train-only head's layer in a graph built for eval
+    (layers.py's `head` kind). It holds its weights but reads, writes and keeps nothing."""
+    return bool(node.attrs.get("idle"))
+
+
 def tensor_plan(nodes, model):
     """(storage, materialized, readers) of the graph's tensors under a memory model.
 
@@ -176,6 +182,8 @@ def tensor_plan(nodes, model):
     n = len(nodes)
     readers = [[] for _ in range(n + 1)]
     for i, node in enumerate(nodes):
+        if _idle(node):
+            continue  # a train-only head in eval does not run: it reads nothing
         for t in node.inputs:
             readers[t].append(i)
     storage = list(range(n + 1))
@@ -183,7 +191,7 @@ def tensor_plan(nodes, model):
     folded = [False] * n  # a BN folded into its producer
     if model in ("fused", "streamed"):
         for i, node in enumerate(nodes):
-            if len(node.inputs) != 1:
+            if len(node.inputs) != 1 or _idle(node):
                 continue
             t = node.inputs[0]
             if t == 0 or len(set(readers[t])) != 1:
@@ -200,11 +208,11 @@ def tensor_plan(nodes, model):
         last = {}
         for i, node in enumerate(nodes):
             b = _block(node.name)
-            if b is not None:
+            if b is not None and not _idle(node):
                 last[b] = i
         for t in range(1, n + 1):
             b = _block(nodes[t - 1].name)
-            if b is None or t - 1 == last[b]:
+            if b is None or b not in last or t - 1 == last[b]:
                 continue
             if storage[t] == storage[last[b] + 1]:
                 continue  # the block's output (or what it is applied in place to)
@@ -242,11 +250,12 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
     size = [0] * (n + 1)
     size[0] = _elems(nodes[0].in_shapes[0], v) if n else 0
     for i, node in enumerate(nodes):
-        size[i + 1] = _elems(node.out_shape, v)
+        size[i + 1] = 0 if _idle(node) else _elems(node.out_shape, v)
     weights = []
     for i, node in enumerate(nodes):
         pt = param_terms[i]
-        w = sum(pt.get(k, 0) for k in WEIGHT_TERMS)
+        # an idle head's layer holds its weights (as 'idle.*' terms) though it does not run
+        w = sum(pt.get(k, 0) + pt.get(f"idle.{k}", 0) for k in WEIGHT_TERMS)
         weights.append(w)
     # a folded BN's parameters become its producer's bias (C more if it had none)
     read_w = list(weights)
@@ -272,11 +281,11 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
         lastb = {}
         for i, node in enumerate(nodes):
             b = _block(node.name)
-            if b is not None:
+            if b is not None and not _idle(node):
                 lastb[b] = i
         for i, node in enumerate(nodes):
             b = _block(node.name)
-            if b is None:
+            if b is None or _idle(node):
                 continue
             for t in node.inputs:
                 r = storage[t]
@@ -304,9 +313,12 @@ def analyze_memory(nodes, param_terms, macs, dtype=DEFAULT_DTYPE, model=DEFAULT_
         counted = size[i + 1] if acts is None else size[i + 1] * acts.get(node.kind, 0)
         writes = materialized[i] and stored(i + 1)
         reads = sum(size[t] for t in node.inputs if stored(t)) if materialized[i] else 0
+        wread = read_w[i] * wb
+        if _idle(node):
+            reads, wread = 0, 0  # stored weights, but the layer does not run
         layers.append(LayerMemory(
             act_elems=counted, act_bytes=counted * ab, weight_bytes=read_w[i] * wb,
-            read_bytes=reads * ab + read_w[i] * wb, write_bytes=size[i + 1] * ab if writes else 0,
+            read_bytes=reads * ab + wread, write_bytes=size[i + 1] * ab if writes else 0,
             live_bytes=live[i], materialized=bool(writes), macs=v(macs[i])))
     return MemoryReport(dtype, weight_dtype, model, layers, peak,
                         nodes[peak_i].name if nodes and peak_i is not None else "",

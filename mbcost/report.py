@@ -91,9 +91,17 @@ def _shown_total(lay, c):
 def envelope(analysis, schema):
     """The fields every table layout starts with: schema, model, title, alpha, resolution,
     input and convention."""
-    return {"schema": schema, "model": analysis.model, "title": analysis.title,
-            "alpha": number(analysis.alpha_exact), "resolution": analysis.resolution,
-            "input": [int(v) for v in analysis.input], "convention": analysis.convention}
+    out = {"schema": schema, "model": analysis.model, "title": analysis.title,
+           "alpha": number(analysis.alpha_exact), "resolution": analysis.resolution,
+           "input": [int(v) for v in analysis.input], "convention": analysis.convention}
+    if has_train_heads(analysis):
+        out["train"] = analysis.train  # whether train-only heads' mult-adds are counted
+    return out
+
+
+def has_train_heads(analysis):
+    """Whether a layer of analysis is in a train-only head (the `head` kind)."""
+    return any(r.head is not None and r.op.endswith(" [train]") for r in analysis.rows)
 
 
 def _json_rows(lay):
@@ -167,6 +175,9 @@ def by_kind_csv(analysis, flops=False, all_kinds=False):
 def header_line(analysis, flops=False):
     """One-line description of what the numbers are."""
     unit = "FLOPs (2 x mult-adds)" if flops else "mult-adds"
+    if has_train_heads(analysis):
+        unit += (", train-only heads [train] counted (--train)" if analysis.train else
+                 ", train-only heads [train] not counted (--train counts them)")
     return (f"{analysis.title}: alpha {fmt_alpha(analysis.alpha)}, input "
             f"{shape_str(analysis.input)}, convention '{analysis.convention}', {unit}")
 
@@ -357,6 +368,9 @@ def formula_view(formula, by_kind=False, layers=False, latex=False, ratios=(), m
                 + ("" if exact else "; --exact gives the exact form"), hang=2), ""]
     out.append(poly(f"mult-adds = {show(formula.madds)}", 12))
     out.append(poly(f"params    = {show(formula.params)}", 12))
+    if any(n.attrs.get("head_train") for *_, n in formula.layers):
+        out.append(Line("train-only heads' mult-adds " + (
+            "counted (--train)" if formula.train else "not counted (--train counts them)")))
     if by_kind:
         out += ["", "by type:"]
         for op, m, p in formula.by_kind():

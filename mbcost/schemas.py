@@ -67,6 +67,8 @@ def _field(key, default, in_block):
     s = {"anyOf": [typ, TEXT]} if in_block and typ.get("type") != "string" else dict(typ)
     if key == "branches" and in_block:
         s = {**typ, "items": {"$ref": "#/$defs/block_branch"}}
+    if key == "layers" and in_block:  # a head's layers, inside a block
+        s = {**typ, "items": {"$ref": "#/$defs/block_layer"}}
     s["description"] = doc
     d = _default(default)
     if d is not None:
@@ -226,6 +228,10 @@ def _layout(schema_id, command, props, required=None, description=""):
             "description": (description + " " if description else "") + OPEN, **body}
 
 
+TRAIN_FIELD = _d({"type": "boolean"}, "only for a network with train-only heads (the spec's "
+                 "`head` kind): true with --train (their mult-adds are counted), false in eval")
+
+
 def _setting():
     """model, title, alpha, resolution, input and convention: where a table was computed."""
     return {
@@ -289,6 +295,7 @@ def table_json_schema():
             "resolution": {"type": "integer", "minimum": 1, "description": "input height"},
             "input": {**SHAPE, "description": "network input [H, W, C]"},
             "convention": {"type": "string", "description": "counting convention"},
+            "train": TRAIN_FIELD,
             "layers": {"type": "array", "items": layer},
             "totals": totals,
         },
@@ -298,13 +305,15 @@ def table_json_schema():
 def by_kind_json_schema():
     """`mbcost table --by kind --format json` (schema mbcost.table-by-kind/1)."""
     kind, totals = _columns_schema(kind_columns(Options.every(), "data"), kind_layout=True)
-    return _layout(BY_KIND_SCHEMA, "table --by kind", {
+    body = _layout(BY_KIND_SCHEMA, "table --by kind", {
         **_setting(),
         "all": _d({"type": "boolean"}, "--all: types that cost nothing are listed too"),
         "kinds": _d({"type": "array", "items": kind}, "one per layer type, most mult-adds first "
                     "(MobileNet v1 Table 2)"),
         "totals": totals,
     })
+    body["properties"]["train"] = TRAIN_FIELD  # optional: only for a network with heads
+    return body
 
 
 def _point():

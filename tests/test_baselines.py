@@ -27,6 +27,7 @@ from clirunner import CliRunner
 
 import mbcost
 from mbcost.cli import main
+from refspecs import spec_for
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = json.loads((ROOT / "tests" / "reference" / "torchvision_counts.json").read_text(encoding="utf-8"))
@@ -170,37 +171,6 @@ def regnet_walk(res, widths, depths, group_width=8, se_ratio=0.25):
             if s != 1 or x[1] != w:
                 conv(n, x, w, s=s)
             x = y
-    n["final_size"] = x[0]
-    fc(n, x[1])
-    return n
-
-
-def shufflenet_v2_walk(res, widths, repeats=(4, 8, 4)):
-    """torchvision shufflenetv2.py ShuffleNetV2(stages_repeats, stages_out_channels): conv1 (3x3
-    s2) + BN + ReLU, MaxPool2d(3, 2, 1), stages of InvertedResidual (stride 2 in the first:
-    branch1 = dw 3x3 + BN, 1x1 + BN + ReLU on the input; branch2 = 1x1 + BN + ReLU, dw 3x3 + BN,
-    1x1 + BN + ReLU, on the input where the stride is 2, on one half of x.chunk(2) elsewhere;
-    torch.cat then channel_shuffle, both free), conv5 1x1 + BN + ReLU, x.mean([2, 3]), fc.
-    Also counts ReLU outputs and the max pool's input elements (what ptflops adds)."""
-    n = Counter()
-
-    def relu(x):
-        n["relu"] += x[1] * x[0] * x[0]
-        return x
-
-    x = relu(conv(n, (res, 3), widths[0], k=3, s=2))
-    n["maxpool_in"] = x[1] * x[0] * x[0]
-    x = maxpool(x)
-    for reps, out in zip(repeats, widths[1:4]):
-        half = out // 2
-        for i in range(reps):
-            s, inp = (2, x) if i == 0 else (1, (x[0], half))
-            y = relu(conv(n, inp, half))
-            y = relu(conv(n, conv(n, y, half, k=3, s=s, g=half), half))
-            if s == 2:
-                relu(conv(n, conv(n, x, x[1], k=3, s=2, g=x[1]), half))
-            x = (y[0], out)
-    x = relu(conv(n, x, widths[4]))
     n["final_size"] = x[0]
     fc(n, x[1])
     return n
@@ -392,6 +362,37 @@ def googlenet_walk(res):
     return n
 
 
+def shufflenet_v2_walk(res, widths, repeats=(4, 8, 4)):
+    """torchvision shufflenetv2.py ShuffleNetV2(stages_repeats, stages_out_channels): conv1 (3x3
+    s2) + BN + ReLU, MaxPool2d(3, 2, 1), stages of InvertedResidual (stride 2 in the first:
+    branch1 = dw 3x3 + BN, 1x1 + BN + ReLU on the input; branch2 = 1x1 + BN + ReLU, dw 3x3 + BN,
+    1x1 + BN + ReLU, on the input where the stride is 2, on one half of x.chunk(2) elsewhere;
+    torch.cat then channel_shuffle, both free), conv5 1x1 + BN + ReLU, x.mean([2, 3]), fc.
+    Also counts ReLU outputs and the max pool's input elements (what ptflops adds)."""
+    n = Counter()
+
+    def relu(x):
+        n["relu"] += x[1] * x[0] * x[0]
+        return x
+
+    x = relu(conv(n, (res, 3), widths[0], k=3, s=2))
+    n["maxpool_in"] = x[1] * x[0] * x[0]
+    x = maxpool(x)
+    for reps, out in zip(repeats, widths[1:4]):
+        half = out // 2
+        for i in range(reps):
+            s, inp = (2, x) if i == 0 else (1, (x[0], half))
+            y = relu(conv(n, inp, half))
+            y = relu(conv(n, conv(n, y, half, k=3, s=s, g=half), half))
+            if s == 2:
+                relu(conv(n, conv(n, x, x[1], k=3, s=2, g=x[1]), half))
+            x = (y[0], out)
+    x = relu(conv(n, x, widths[4]))
+    n["final_size"] = x[0]
+    fc(n, x[1])
+    return n
+
+
 def layernorm(n, h, c, module):
     """LayerNorm over c channels at h x h positions: gamma and beta; module: an nn.LayerNorm
     (CNBlock's), else torchvision's LayerNorm2d."""
@@ -466,22 +467,6 @@ WALKS = {
     "inception_v3": inception_v3_walk,
     **{m: (lambda r, w=w: shufflenet_v2_walk(r, w)) for m, w in SHUFFLENET_WIDTHS.items()},
 }
-
-
-# ---------------------------------------------------------------- what the presets cannot say yet
-
-def preset_excess(model, preset, walk):
-    """How much more a preset counts than its counter printed, derived by hand from the rule
-    the spec language cannot express yet (0 where the preset is exact).
-
-    - GoogLeNet's and Inception-v3's BasicConv2d call F.relu after every BN: ptflops counts a
-      functional ReLU once, an nn.ReLU module twice (its hook and the F.relu it calls); the
-      specs' conv tails are modules: one ReLU element too many per BN element (the walker's
-      relu count).
-    """
-    if model in ("googlenet", "inception_v3") and preset == "ptflops":
-        return walk["relu"]
-    return 0
 
 
 # ---------------------------------------------------------------- the reference file
@@ -569,7 +554,7 @@ def test_walker_matches_torch(name, res):
 def test_torchvision_convention_is_exact(name, res):
     res = at(name, res)
     e = ENTRIES[(name, res)]
-    a = mbcost.analyze(name, resolution=res, convention="torchvision")
+    a = mbcost.analyze(spec_for(name), resolution=res, convention="torchvision")
     assert (a.madds, a.params) == (e["conv_linear_macs"], e["params"])
     assert raw(a)["bn"] == e["bn_out_elems"]
 
@@ -579,36 +564,36 @@ def test_published_metadata(name):
     # torchvision's num_params and _ops (GFLOPS, really GMACs, to 3 decimals) of the default weights
     pub = ENTRIES[(name, at(name, "native"))]["published"]
     a = mbcost.analyze(name, convention="torchvision")
-    assert a.params + WALKS[name](at(name, "native"))["aux_params"] == pub["num_params"]
+    # inception_v3's published count includes AuxLogits (walker: aux_params), which the
+    # bundled spec holds as a train-only head; googlenet's published weights have no heads
+    assert a.params == pub["num_params"]
+    assert sum(r.params for r in a.rows if r.head) == WALKS[name](at(name, "native"))["aux_params"]
     assert round(a.madds / 1e9, 3) == pub["ops_gflops"]
 
 
 # ---------------------------------------------------------------- the peer presets
 
-@pytest.mark.parametrize("res", ["native", 160])
-@pytest.mark.parametrize("name", sorted({m for m, _ in ENTRIES}))
+@pytest.mark.parametrize("name, res", sorted(ENTRIES))
 def test_peer_presets(name, res):
     res = at(name, res)
     e = ENTRIES[(name, res)]
-    walk = WALKS[name](res) if name in WALKS else Counter()
     for preset in PRESETS:
-        a = mbcost.analyze(name, resolution=res, convention=preset)
+        a = mbcost.analyze(spec_for(name), resolution=res, convention=preset)
         peer = e["peers"][preset]
         printed = peer["flops_total"] if preset == "fvcore" else peer["macs"]
-        assert a.madds - printed == preset_excess(name, preset, walk), preset
+        assert a.madds == printed, preset
         if "params" in peer:
             assert a.params == peer["params"], preset
 
 
-@pytest.mark.parametrize("res", ["native", 160])
-@pytest.mark.parametrize("name", sorted({m for m, _ in ENTRIES}))
+@pytest.mark.parametrize("name, res", sorted(ENTRIES))
 def test_fvcore_by_operator(name, res):
     res = at(name, res)
     # fvcore's per-operator totals are mbcost's raw categories: conv + linear = MACs, batch_norm =
     # 2 per BN element, adaptive_avg_pool2d = the input elements of every pool it sees
     e = ENTRIES[(name, res)]
     ops, unsupported = e["peers"]["fvcore"]["flops_by_operator"], e["peers"]["fvcore"]["flops_unsupported_ops"]
-    n = raw(mbcost.analyze(name, resolution=res))
+    n = raw(mbcost.analyze(spec_for(name), resolution=res))
     assert ops["conv"] + ops.get("linear", 0) == n["mac"]
     assert ops.get("batch_norm", 0) == 2 * n["bn"]  # AlexNet, VGG, SqueezeNet have none
     assert ops.get("layer_norm", 0) == 5 * n["ln"]
@@ -631,14 +616,6 @@ def test_call_styles_where_torchvision_has_them(res):
     f = WALKS["densenet121"](res)["final_size"]
     n = raw(mbcost.analyze("densenet121", resolution=res))
     assert n["act.relu"] - n["act.relu.module"] == 1024 * f * f
-
-
-def test_the_misses_are_only_those_known():
-    # the list the spec language has to close (issue 11): GoogLeNet and Inception-v3 under
-    # ptflops; test_peer_presets holds every other pair to 0 at both sizes
-    misses = {(m, p) for (m, r) in ENTRIES for p in PRESETS
-              if preset_excess(m, p, Counter({"final_size": 7, "relu": 1}))}
-    assert misses == {("googlenet", "ptflops"), ("inception_v3", "ptflops")}
 
 
 @pytest.mark.parametrize("res", [224, 160])
@@ -836,20 +813,6 @@ def test_readme_table_is_what_mbcost_counts():
         assert parent.strip().strip("`") == data.get("extends", "").removesuffix(".yaml")
 
 
-def test_readme_preset_misses_are_the_derived_ones():
-    rows = {line.split("|")[1].strip(): line.split("|")[2:5] for line in _readme_section().splitlines()
-            if line.startswith("| `googlenet`")}
-    for shown, model, presets in (("`googlenet`", "googlenet", ("ptflops",)),):
-        cells = rows[shown]
-        assert cells[0].strip() == ", ".join(f"`{p}`" for p in presets)
-        for res, cell in zip((224, 160), cells[1:]):
-            for p in presets:
-                a = mbcost.analyze(model, resolution=res, convention=p)
-                printed = ENTRIES[(model, res)]["peers"][p]
-                printed = printed["flops_total"] if p == "fvcore" else printed["macs"]
-                assert a.madds - printed == _num(cell), (model, p, res)
-
-
 # ---------------------------------------------------------------- ConvNeXt and RegNet
 
 @pytest.mark.parametrize("res", [224, 160])
@@ -921,7 +884,9 @@ def test_memory_models_store_layernorm_and_layer_scale():
     from mbcost.layers import PARAM_CATEGORIES
     from mbcost.memory_model import WEIGHT_TERMS
 
-    assert set(WEIGHT_TERMS) == set(PARAM_CATEGORIES)
+    # (an idle head's 'idle.*' categories are the same ones, stored under that prefix)
+    assert set(WEIGHT_TERMS) == {k for k in PARAM_CATEGORIES if not k.startswith("idle.")}
+    assert set(PARAM_CATEGORIES) == set(WEIGHT_TERMS) | {f"idle.{k}" for k in WEIGHT_TERMS}
     for model in ("eager", "fused", "streamed"):
         a = mbcost.analyze("convnext_tiny", memory={"memory_model": model})
         assert a.memory.weight_bytes == 4 * ENTRIES[("convnext_tiny", 224)]["params"]

@@ -389,7 +389,7 @@ def test_table_8_googlenet():
     # "more than 2.5 times less computation" than GoogleNet
     assert round(g.madds / mob.madds, 2) == 2.63
     # the paper's 5x5 kernels in the third branch: 9 -> 25 taps of each branch3b conv
-    extra = sum(16 * r.madds // 9 for r in g.rows if r.name.endswith("/branch3b"))
+    extra = sum(16 * r.madds // 9 for r in g.rows if r.name.endswith("/branch3.1/conv"))
     assert g.madds + extra == 1_582_671_872
 
 
@@ -399,9 +399,15 @@ def test_table_10_inception_v3():
     # the paper: Inception V3 5000 M mult-adds / 23.2 M params; torchvision's inception_v3 at
     # 299 px, inference (its _ops 5.713 GFLOPS; 23,834,568 params with BN gamma and beta,
     # 27,161,264 published with the training-only AuxLogits)
-    a = mbcost.analyze("inception_v3")
+    no_aux = {"extends": "inception_v3.yaml", "vars": {"aux_logits": 0}}
+    a = mbcost.analyze(no_aux)
     assert a.resolution == 299 and (a.madds, a.params) == (5_713_216_096, 23_800_136)
-    assert mbcost.analyze("inception_v3", convention="torchvision").params == 23_834_568
+    assert mbcost.analyze(no_aux, convention="torchvision").params == 23_834_568
+    # the bundled spec holds AuxLogits as a train-only head: same eval mult-adds, its weights
+    # (768*128 + 25*128*768 + 768*1000 + 1000) count as parameters
+    b = mbcost.analyze("inception_v3")
+    assert (b.madds, b.params) == (a.madds, a.params + 768 * 128 + 25 * 128 * 768 + 768 * 1000 + 1000)
+    assert mbcost.analyze("inception_v3", convention="torchvision").params == 27_161_264
     assert round(a.params / 10**6, 1) == 23.8
     kinds = {k.type: k for k in a.by_kind()}
     # the factorized convs, counted by hand from inception.py: InceptionC has three 1x7 and

@@ -13,6 +13,7 @@ import mbcost
 from mbcost import report
 from mbcost.cost import CONVENTIONS
 from test_baselines import convnext_walk
+from refspecs import spec_for
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = json.loads((ROOT / "tests" / "reference" / "torchvision_counts.json").read_text(encoding="utf-8"))
@@ -22,7 +23,7 @@ ENTRIES = {(e["model"], e["resolution"]): e for e in REF["entries"]}
 @pytest.mark.parametrize("model, res", sorted(ENTRIES))
 def test_fvcore_activation_count(model, res):
     fv = ENTRIES[model, res]["peers"]["fvcore"]
-    a = mbcost.analyze(model, resolution=res, convention="fvcore", memory=True)
+    a = mbcost.analyze(spec_for(model), resolution=res, convention="fvcore", memory=True)
     totals = report.to_dict(a)["totals"]
     assert totals["act_elems"] == fv["activations_total"]
     # fvcore's by-operator split: conv outputs and linear outputs (torchvision's CNBlock runs
@@ -36,7 +37,7 @@ def test_fvcore_activation_count(model, res):
 @pytest.mark.parametrize("model, res", sorted(ENTRIES))
 def test_torchinfo_convention(model, res):
     ti = ENTRIES[model, res]["peers"]["torchinfo"]
-    a = mbcost.analyze(model, resolution=res, convention="torchinfo", memory=True)
+    a = mbcost.analyze(spec_for(model), resolution=res, convention="torchinfo", memory=True)
     assert (a.madds - torchinfo_excess(model, res), a.params) == (ti["total_mult_adds"],
                                                                  ti["total_params"])
     assert report.to_dict(a)["totals"]["act_bytes"] == ti["forward_backward_pass_size_bytes"]

@@ -25,8 +25,11 @@ MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext
           "wide_resnet50_2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
           "densenet121", "regnet_y_400mf", "convnext_tiny", "mobilenet_v2", "mobilenet_v3_large",
           "efficientnet_b0", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "squeezenet1_0",
-          "squeezenet1_1", "googlenet", "inception_v3", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-          "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
+          "squeezenet1_1", "googlenet", "googlenet_aux", "inception_v3", "inception_v3_aux",
+          "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
+# entries whose model has auxiliary heads (train-only): their aux parameters and the conv+FC
+# MACs of the training graph (None where torch could not run it)
+AUX = ("googlenet_aux", "inception_v3_aux")
 
 
 def subset(full):
@@ -55,6 +58,14 @@ def subset(full):
                                "forward_backward_pass_size_bytes", "params_size_bytes")},
             },
         }
+        if e["model"] in AUX:
+            train = e["hooks_train_graph"]
+            item["aux"] = {"builder_kwargs": {k: v for k, v in e["builder_kwargs"].items()
+                                              if k != "weights"},
+                           "params_aux_heads": e["params_aux_heads"],
+                           "train_conv_linear_macs": train.get("conv_linear_macs"),
+                           "train_aux_head_macs": train.get("aux_head_macs"),
+                           "train_error": train.get("error")}
         if e["native_resolution"]:
             default = next(w for w in e["torchvision_meta"]["weights"].values() if w["is_default"])
             item["published"] = {"num_params": default["num_params"],
