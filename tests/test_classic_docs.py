@@ -35,9 +35,9 @@ def rows(spec, **kw):
 
 def test_the_guide_has_its_examples_and_marked_places():
     text = GUIDE.read_text(encoding="utf-8")
-    assert set(examples()) == {"shortcut", "inception", "fire", "shufflenet", "dense", "aux"}
-    for place in ("fire", "shufflenet", "convnext"):  # other branches ship these specs
-        assert f"<!-- classic-place: {place}." in text or f"classic-example: {place}" in text
+    assert set(examples()) == {"shortcut", "inception", "fire", "shufflenet", "dense", "aux",
+                               "convnext"}
+    assert "classic-place" not in text  # no section is left waiting for its spec
 
 
 def test_projection_shortcut_is_resnet18s_block():
@@ -97,6 +97,26 @@ def test_shufflenet_unit_is_shufflenet_v2s():
     assert r["stage2.1/shuffle"].output == r["stage2.2/shuffle"].output == (28, 28, 116)
     assert r["stage2.2/split/b2/x2"].output == (28, 28, 58)
     assert not any(n.startswith("stage2.1/split") or n.startswith("stage2.2/down") for n in r)
+
+
+def test_convnext_block_is_convnext_tinys():
+    d = examples()["convnext"]
+    b = bundled("convnext_tiny")["blocks"]
+    assert d["blocks"] == {"cnblock": b["cnblock"], "downsample": b["downsample"]}
+    # per block on 56 x 56 x 96 (ConvNeXt Figure 4): 7x7 depthwise 49 * 96 D_F^2, the two
+    # 1x1s (nn.Linear per position) 96 * 384 D_F^2 each; the downsample's 2x2 stride-2 conv
+    # 4 * 96 * 192 at 28 x 28
+    big, small = 56 * 56, 28 * 28
+    block = 49 * 96 * big + 2 * 96 * 384 * big
+    assert mbcost.analyze(d).madds == 3 * block + 4 * 96 * 192 * small
+    # torchvision's parameters: dw 49*96 + 96, LayerNorm 2*96, Linears 96*384 + 384 and
+    # 384*96 + 96, layer scale 96; the downsample's LayerNorm2d 2*96 and conv 4*96*192 + 192
+    per_block = (49 * 96 + 96) + 2 * 96 + (96 * 384 + 384) + (384 * 96 + 96) + 96
+    assert mbcost.analyze(d, convention="torchvision").params == (
+        3 * per_block + 2 * 96 + 4 * 96 * 192 + 192)
+    r = rows(d)
+    assert r["stage1.3/add"].output == (56, 56, 96)
+    assert r["downsample1/conv"].output == (28, 28, 192)
 
 
 def test_dense_block_is_densenet121s():
