@@ -139,20 +139,66 @@ def test_identity_shared_bias_counts_for_each_conv(tmp_path):
     assert a.params == (3 * 8 + 8) + (8 * 8 + 8)
 
 
-@pytest.mark.parametrize("attrs, why", [
-    ({"kernel": (1, 7), "pads": [0, 3, 0, 3]}, "Conv 1x7 (rectangular kernel) x1"),
-    ({"kernel": 3, "strides": [1, 2], "pads": [1, 1, 1, 1]}, "Conv 3x3 (different strides) x1"),
-    ({"kernel": 3, "dilations": [2, 2]}, "Conv (dilation: pads [0, 0, 0, 0]) x1"),
-])
-def test_convs_the_spec_language_cannot_state(tmp_path, attrs, why):
+def _roundtrip(tmp_path, p, resolutions=(None,)):
+    """mbcost import writes a spec with the ONNX file's totals (at each resolution)."""
+    out = tmp_path / "imported.yaml"
+    out.write_text(import_yaml(p))
+    for res in resolutions:
+        for conv_ in ("paper", "fvcore", "torchvision"):  # fvcore counts pools and norms
+            a = mbcost.analyze(p, resolution=res, convention=conv_)
+            b = mbcost.analyze(str(out), resolution=res, convention=conv_)
+            assert (a.madds, a.params) == (b.madds, b.params)
+            assert [r.output for r in a.rows] == [r.output for r in b.rows]
+    return read_onnx(p)
+
+
+def _onnx_size(h, k, s, d, pb, pe):
+    """ONNX's (and torch's) output size of a window: floor((H + pads - span) / s) + 1."""
+    return (h + pb + pe - (d * (k - 1) + 1)) // s + 1
+
+
+# kernel (h, w), strides, dilations, pads [top, left, bottom, right] -> the spec's fields
+RECT_CONVS = [
+    ((1, 7), [1, 1], [1, 1], [0, 3, 0, 3], {"k": [1, 7]}),  # Inception's 1x7
+    ((7, 1), [1, 1], [1, 1], [3, 0, 3, 0], {"k": [7, 1]}),
+    ((3, 3), [1, 2], [1, 1], [1, 1, 1, 1], {"k": 3, "stride": [1, 2]}),
+    ((3, 3), [1, 1], [2, 2], [0, 0, 0, 0], {"k": 3, "padding": "valid", "dilation": 2}),
+    ((3, 3), [1, 1], [1, 2], [1, 2, 1, 2], {"k": 3, "dilation": [1, 2]}),
+    ((3, 3), [2, 2], [2, 2], [2, 2, 2, 2], {"k": 3, "stride": 2, "dilation": 2}),
+    ((3, 5), [2, 1], [1, 1], [0, 2, 0, 2], {"k": [3, 5], "stride": [2, 1], "padding": [0, 2]}),
+    ((3, 3), [1, 1], [3, 1], [2, 1, 2, 1], {"k": 3, "padding": [2, 1], "dilation": [3, 1]}),
+]
+
+
+@pytest.mark.parametrize("k, strides, dil, pads, fields", RECT_CONVS)
+@pytest.mark.parametrize("shape", [(1, 4, 17, 23), (None, 4, "h", "w")])
+def test_rectangular_strided_and_dilated_convs(tmp_path, k, strides, dil, pads, fields, shape):
     inits = []
-    k = attrs.pop("kernel")
-    m = model([conv("x", "y", 3, 8, k, inits, bias=False, **attrs)], inits,
-              shape=(None, 3, "h", "w"))
+    m = model([conv("x", "y", 4, 8, k, inits, bias=False, strides=strides, dilations=dil,
+                    pads=pads)], inits, shape=shape)
     p = save(tmp_path, m)
-    err = one_line_error(run("table", p))
-    assert err.startswith(f"{p}: 1 operators mbcost cannot count: {why};")
-    assert "--allow-unknown" in err
+    spec = _roundtrip(tmp_path, p, (None, 161, 97) if shape[0] is None else (None,))
+    assert spec["layers"] == [{"conv": {"name": "y", **{"k": k, "out": 8, **fields}}}]
+    for res in ((224, 161, 97) if shape[0] is None else (None,)):
+        h, w = (shape[2], shape[3]) if res is None else (res, res)
+        oh = _onnx_size(h, k[0], strides[0], dil[0], pads[0], pads[2])
+        ow = _onnx_size(w, k[1], strides[1], dil[1], pads[1], pads[3])
+        a = analyze(tmp_path, m, resolution=res)
+        assert a.rows[0].output == (oh, ow, 8)
+        # K_h K_w M N D_F^2: dilation spreads the taps, it adds none
+        assert (a.madds, a.params) == (k[0] * k[1] * 4 * 8 * oh * ow, k[0] * k[1] * 4 * 8)
+        assert a.rows[0].op == f"Conv {k[0]}x{k[1]}"
+
+
+def test_depthwise_rectangular_kernel(tmp_path):
+    inits = []
+    m = model([conv("x", "y", 8, 8, (1, 5), inits, bias=False, group=8, pads=[0, 2, 0, 2],
+                    strides=[2, 2])], inits, shape=(None, 8, "h", "w"))
+    spec = _roundtrip(tmp_path, save(tmp_path, m), (None, 99))
+    assert spec["layers"] == [{"dw": {"name": "y", "k": [1, 5], "stride": 2}}]
+    a = analyze(tmp_path, m, resolution=99)
+    o = -(-99 // 2)  # total padding span - 1 on both axes: ceil(H / 2)
+    assert a.rows[0].output == (o, o, 8) and a.madds == 5 * 8 * o * o
 
 
 def test_asymmetric_padding(tmp_path):
@@ -342,16 +388,73 @@ def test_reducemean_matmul_bias_dropout_identity(tmp_path):
     assert {"dropout": {"name": "d", "p": 0.2}} in spec["layers"]
 
 
-def test_maxpool_ceil_mode(tmp_path):
+def _torch_ceil(h, k, s, p):
+    """torch's ceil_mode size (aten pooling_output_shape): ceil((H + 2p - k) / s) + 1,
+    less one if the last window starts at or beyond H + p."""
+    out = -(-(h + 2 * p - k) // s) + 1
+    return out - 1 if (out - 1) * s >= h + p else out
+
+
+@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1]])
+def test_maxpool_ceil_mode(tmp_path, pads):
     inits = []
     nodes = [conv("x", "c", 3, 4, 1, inits, bias=False),
-             node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)]
-    # a fixed 33x33 input: ceil((33 - 3) / 2) + 1 = floor(...) + 1 = 16, the same
+             node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1,
+                  pads=pads)]
+    # a fixed 33x33 input without padding: ceil((33 - 3) / 2) + 1 = floor(...) + 1 = 16
     a = analyze(tmp_path, model(nodes, inits, shape=(1, 3, 33, 33)))
-    assert a.rows[1].output == (16, 16, 4)
-    # dynamic: ceil and floor differ at even sizes, and the spec has no ceil_mode yet
+    assert a.rows[1].output == (_torch_ceil(33, 3, 2, pads[0]),) * 2 + (4,)
+    # dynamic: ceil and floor differ at some sizes: the spec says ceil_mode (GoogLeNet's)
     p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")), "d.onnx")
-    assert "MaxPool (ceil_mode) x1" in one_line_error(run("table", p))
+    spec = _roundtrip(tmp_path, p, (None, 160, 161, 97))
+    want = {"type": "max", "k": 3, "stride": 2, "ceil_mode": True}
+    if pads[0]:
+        want["padding"] = 1
+    assert spec["layers"][1] == {"pool": {"name": "y", **want}}
+    for res in (224, 160, 161, 97):
+        o = _torch_ceil(res, 3, 2, pads[0])
+        assert mbcost.analyze(p, resolution=res).rows[1].output == (o, o, 4)
+    assert _torch_ceil(224, 3, 2, 0) == 112 != (224 - 3) // 2 + 1  # the case that needs it
+
+
+def test_ceil_mode_drops_a_window_that_starts_in_the_padding(tmp_path):
+    # 5 px, k 2, s 2, pads 1: ceil((5 + 2 - 2) / 2) + 1 = 4 windows, but the fourth would
+    # start at 6 = H + p, in the right padding: 3 (torch's rule; ONNX's since onnx 1.16)
+    nodes = [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1,
+                  pads=[1, 1, 1, 1])]
+    a = analyze(tmp_path, model(nodes, shape=(1, 3, 5, 5)))
+    assert a.rows[0].output == (3, 3, 3) == (_torch_ceil(5, 2, 2, 1),) * 2 + (3,)
+
+
+def test_rectangular_pools(tmp_path):
+    nodes = [node("AveragePool", ["x"], ["a"], kernel_shape=[1, 3], pads=[0, 1, 0, 1],
+                  strides=[1, 1]),
+             node("MaxPool", ["a"], ["y"], kernel_shape=[3, 2], strides=[2, 1], ceil_mode=1)]
+    p = save(tmp_path, model(nodes, shape=(1, 4, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert spec["layers"] == [
+        {"pool": {"name": "a", "type": "avg", "k": [1, 3], "stride": 1, "padding": [0, 1]}},
+        {"pool": {"name": "y", "type": "max", "k": [3, 2], "stride": [2, 1], "ceil_mode": True}}]
+    a = mbcost.analyze(p, resolution=97)
+    # the avg pool keeps 97x97; the max pool: torch's ceil rule per axis
+    assert a.rows[1].output == (_torch_ceil(97, 3, 2, 0), _torch_ceil(97, 2, 1, 0), 4)
+
+
+@pytest.mark.parametrize("op, attrs", [
+    ("GlobalMaxPool", {}), ("ReduceMax", {"axes": [2, 3], "keepdims": 1}),
+    ("ReduceMax", {"axes": [-1, -2], "keepdims": 0}),
+])
+def test_global_max_pool(tmp_path, op, attrs):
+    inits = [weight("w", (8, 5))]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node(op, ["c"], ["g"], **attrs),
+             node("Flatten", ["g"], ["f"]), node("MatMul", ["f", "w"], ["y"])]
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    # an adaptive max pool to 1x1 (torch's nn.AdaptiveMaxPool2d(1)): 1x1x8 at any size
+    assert spec["layers"][1] == {"pool": {"name": "g", "type": "max", "out_size": 1}}
+    a = mbcost.analyze(p, resolution=97)
+    assert a.rows[1].output == (1, 1, 8)
+    assert a.madds == 3 * 8 * 97 * 97 + 8 * 5 and a.params == 3 * 8 + 8 * 5
 
 
 def test_nhwc_input_with_a_transpose(tmp_path):
