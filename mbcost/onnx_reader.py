@@ -52,14 +52,13 @@ EXTRA_HINT = "pip install 'mbcost[onnx]'"
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "HardSigmoid": "hsigmoid",
                   "HardSwish": "hswish", "Tanh": "tanh", "Softmax": "softmax"}
 
-# what the reader maps, for the docs (README's operator table is checked against it)
-SUPPORTED_OPS = (
-    "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "HardSwish", "HardSigmoid",
-    "Sigmoid", "Tanh", "Softmax", "Mul", "Add", "Concat", "GlobalAveragePool", "AveragePool",
-    "MaxPool", "ReduceMean", "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
-    "Transpose", "Pad", "Constant", "Shape", "Gather", "Cast", "Sub", "Div", "Slice", "Split",
-    "ConstantOfShape", "Range", "Floor", "Ceil", "Min", "Max", "Neg", "Abs",
-)
+# constant computations the reader folds (Reader._fold, Reader._eval) and ops it maps only
+# inside a pattern the fuser folds into one layer (GELU's erf form, LayerNorm before opset
+# 17); SUPPORTED_OPS (after Reader) adds the ops with a handler and the activations
+FOLDED_OPS = ("Constant", "Identity", "Shape", "Size", "Gather", "Unsqueeze", "Squeeze",
+              "Concat", "Reshape", "Slice", "Cast", "Add", "Sub", "Mul", "Div", "Min", "Max",
+              "Floor", "Ceil", "Neg", "Abs", "ConstantOfShape", "Range")
+PATTERN_OPS = ("Erf", "Sub", "Pow", "Sqrt")
 
 
 def is_onnx(path):
@@ -1143,6 +1142,13 @@ def _scalar(c):
         return None
     v = c.values[0]
     return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+# what the reader maps, for the docs (README's operator table is checked against it):
+# derived from the handlers, so a new handler is listed (and must be documented) at once
+SUPPORTED_OPS = tuple(dict.fromkeys(
+    [n[len("_op_"):] for n in vars(Reader) if n.startswith("_op_")] + list(ACTIVATION_OPS)
+    + list(FOLDED_OPS) + list(PATTERN_OPS)))
 
 
 def _clamp(i, n):

@@ -239,6 +239,128 @@ def test_activations_after_a_conv(tmp_path, op, attrs, fn):
     assert [r.name for r in a.rows] == ["c", f"c.{fn}"]
 
 
+def _gelu_nodes(grouping, x="c", y="y", sqrt2_div=True):
+    """x * 0.5 * (1 + erf(x / sqrt 2)) as exporters write nn.GELU before opset 20, in
+    each grouping of the three products (torch's is 'torch')."""
+    inits = [floats("sqrt2", [2 ** 0.5] if sqrt2_div else [2 ** -0.5]), floats("one", [1.0]),
+             floats("half", [0.5])]
+    nodes = [node("Div" if sqrt2_div else "Mul", [x, "sqrt2"], ["s"]), node("Erf", ["s"], ["e"]),
+             node("Add", ["e", "one"], ["u"])]
+    if grouping == "torch":  # (x * (1 + erf)) * 0.5
+        nodes += [node("Mul", [x, "u"], ["m"]), node("Mul", ["m", "half"], [y])]
+    elif grouping == "half_first":  # (0.5 * x) * (1 + erf)
+        nodes += [node("Mul", ["half", x], ["h"]), node("Mul", ["h", "u"], [y])]
+    else:  # x * ((1 + erf) * 0.5)
+        nodes += [node("Mul", ["u", "half"], ["h"]), node("Mul", [x, "h"], [y])]
+    return nodes, inits
+
+
+@pytest.mark.parametrize("grouping, div", [("torch", True), ("half_first", True),
+                                           ("half_last", False), ("op", None)])
+def test_gelu_op_and_erf_pattern(tmp_path, grouping, div):
+    inits = []
+    nodes = [conv("x", "c", 3, 8, 3, inits, bias=True, pads=[1, 1, 1, 1])]
+    if grouping == "op":  # opset 20's Gelu
+        nodes.append(node("Gelu", ["c"], ["y"], approximate="none"))
+    else:
+        more, consts = _gelu_nodes(grouping, sqrt2_div=div)
+        nodes += more
+        inits += consts
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w"), opset=20 if div is None else 17))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    # one conv with its GELU, as ConvNeXt's spec writes nn.GELU
+    assert spec["layers"] == [{"conv": {"name": "c", "k": 3, "out": 8, "bias": True}}]
+    assert spec["defaults"] == {"bn": False, "act": "gelu"}
+    a = mbcost.analyze(p, resolution=97)
+    assert [r.name for r in a.rows] == ["c", "c.gelu"]
+    assert a.madds == 27 * 8 * 97 * 97  # the taps; no bias adds, no GELU under paper
+    # ptflops counts an nn.GELU's elements twice (its hook and the F.gelu it calls)
+    pt = mbcost.analyze(p, resolution=97, convention="ptflops")
+    assert pt.rows[1].madds == 2 * 8 * 97 * 97
+
+
+def test_a_near_gelu_stays_unknown(tmp_path):
+    inits = []
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False)]
+    more, consts = _gelu_nodes("torch")
+    consts[1] = floats("one", [2.0])  # 2 + erf: not GELU
+    p = save(tmp_path, model(nodes + more, inits + consts))
+    err = one_line_error(run("table", p))
+    assert ": 5 operators mbcost cannot count: " in err and "Erf x1" in err
+
+
+def _ln_inits(c, dims=None):
+    return [weight("gamma", dims or (c,)), weight("beta", dims or (c,))]
+
+
+def test_layernormalization_channels_last(tmp_path):
+    # ConvNeXt's block: permute to N H W C, LayerNorm over C, permute back (opset 17)
+    inits = _ln_inits(8)
+    nodes = [conv("x", "c", 3, 8, 3, inits, bias=True, pads=[1, 1, 1, 1]),
+             node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
+             node("LayerNormalization", ["t", "gamma", "beta"], ["n"], axis=-1, epsilon=1e-6),
+             node("Transpose", ["n"], ["b"], perm=[0, 3, 1, 2]),
+             conv("b", "y", 8, 16, 1, inits, bias=True)]
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert {"layernorm": {"name": "n"}} in spec["layers"]
+    hw = 97 * 97
+    conv_madds = 27 * 8 * hw + 8 * 16 * hw  # the taps (torchvision: no bias adds)
+    conv_params = 27 * 8 + 8 + 8 * 16 + 16
+    tv = mbcost.analyze(p, resolution=97, convention="torchvision")
+    assert (tv.madds, tv.params) == (conv_madds, conv_params + 2 * 8)  # gamma, beta
+    fv = mbcost.analyze(p, resolution=97, convention="fvcore")
+    assert fv.madds == 27 * 8 * hw + 8 * 16 * hw + 5 * 8 * hw  # fvcore: 5 per LN element
+
+
+def test_layernormalization_on_a_1x1_map_and_refused_forms(tmp_path):
+    # ConvNeXt's head: LayerNorm2d over the channels of the pooled 1x1 map
+    inits = _ln_inits(8) + [weight("w", (8, 5))]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node("GlobalAveragePool", ["c"], ["g"]),
+             node("LayerNormalization", ["g", "gamma", "beta"], ["n"], axis=1),
+             node("Flatten", ["n"], ["f"]), node("MatMul", ["f", "w"], ["y"])]
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert spec["layers"][2] == {"layernorm": {"name": "n"}}
+    assert mbcost.analyze(p, convention="torchvision").params == 3 * 8 + 2 * 8 + 8 * 5
+    # over C, H and W of a map larger than 1x1: not the spec's layernorm
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False),
+             node("LayerNormalization", ["c", "gamma", "beta"], ["y"], axis=1)]
+    err = one_line_error(run("table", save(tmp_path, model(nodes, inits), "chw.onnx")))
+    assert "LayerNormalization (not over the channels alone) x1" in err
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_layernorm_pattern_of_older_exports(tmp_path, layout):
+    # (x - mean) / sqrt(mean((x - mean)^2) + eps) * gamma + beta over the channels:
+    # torch's opset < 17 export of nn.LayerNorm (channels last), and ConvNeXt's own
+    # channels-first LayerNorm (mean over axis 1, gamma of shape C x 1 x 1)
+    last = layout == "channels_last"
+    inits = _ln_inits(8, None if last else (8, 1, 1)) + [floats("two", [2.0]), floats("eps", [1e-6])]
+    ax = [-1] if last else [1]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False)]
+    x = "c"
+    if last:
+        nodes.append(node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]))
+        x = "t"
+    nodes += [node("ReduceMean", [x], ["mu"], axes=ax), node("Sub", [x, "mu"], ["d"]),
+              node("Pow", ["d", "two"], ["d2"]), node("ReduceMean", ["d2"], ["var"], axes=ax),
+              node("Add", ["var", "eps"], ["ve"]), node("Sqrt", ["ve"], ["sd"]),
+              node("Div", ["d", "sd"], ["z"]), node("Mul", ["z", "gamma"], ["zg"]),
+              node("Add", ["zg", "beta"], ["n" if last else "y"])]
+    if last:
+        nodes.append(node("Transpose", ["n"], ["y"], perm=[0, 3, 1, 2]))
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w"), opset=13))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert [next(iter(layer)) for layer in spec["layers"]] == ["pw", "layernorm"]
+    tv = mbcost.analyze(p, resolution=97, convention="torchvision")
+    assert (tv.madds, tv.params) == (3 * 8 * 97 * 97, 3 * 8 + 2 * 8)
+    # the same with x^3 in place of x^2 is no LayerNorm: each op stays unknown
+    inits = [floats("two", [3.0]) if t.name == "two" else t for t in inits]
+    err = one_line_error(run("table", save(tmp_path, model(nodes, inits, opset=13), "p3.onnx")))
+    assert "Pow x1" in err and "Sqrt x1" in err
+
+
 def test_clip_is_relu6_from_inputs_and_from_attributes(tmp_path):
     inits = [floats("lo", [0.0]), floats("hi", [6.0])]
     new = [conv("x", "c", 3, 8, 1, inits, bias=False), node("Clip", ["c", "lo", "hi"], ["y"])]
@@ -587,6 +709,27 @@ def _with_unknown(tmp_path):
              node("Reshape", ["t5", "shape4"], ["sh"]),
              node("Erf", ["sh"], ["e"]), node("LeakyRelu", ["e"], ["y"])]
     return save(tmp_path, model(nodes, inits, shape=(1, 3, 8, 8)))
+
+
+def test_supported_ops_are_the_handlers_folds_and_patterns():
+    import inspect
+
+    R = onnx_reader.Reader
+    handlers = {n[len("_op_"):] for n in vars(R) if n.startswith("_op_")}
+    listed = set(onnx_reader.SUPPORTED_OPS)
+    assert handlers | set(onnx_reader.ACTIVATION_OPS) <= listed
+    # every folded op is one the folding code names, every pattern op one the fuser names
+    fold_src = inspect.getsource(R._fold) + inspect.getsource(R._eval)
+    for op in onnx_reader.FOLDED_OPS:
+        assert f'"{op}"' in fold_src or op in handlers, op
+    fuse_src = inspect.getsource(onnx_spec.Fuser)
+    for op in onnx_reader.PATTERN_OPS:
+        assert f'"{op}"' in fuse_src or f"_op_{op}" in vars(R), op
+    assert listed == handlers | set(onnx_reader.ACTIVATION_OPS) | set(onnx_reader.FOLDED_OPS) \
+        | set(onnx_reader.PATTERN_OPS)
+    # an op type outside the list is refused by its name
+    for op in ("LeakyRelu", "Elu", "Mish", "Exp"):
+        assert op not in listed
 
 
 def test_unknown_operators_are_listed_with_counts(tmp_path):
