@@ -176,7 +176,8 @@ class Fuser:
             nodes = [n for o in parts for n in o.nodes] + op.nodes
             self._kill(*parts)
             op.kind, op.inputs, op.a, op.nodes = "act", [x], {"fn": "gelu"}, nodes
-            self.users[x] = [u for u in self.users.get(x, []) if u not in parts and u is not op] + [op]
+            gone = {id(o) for o in parts} | {id(op)}
+            self.users[x] = [u for u in self.users.get(x, []) if id(u) not in gone] + [op]
 
     def _layernorm(self):
         """(x - mean(x)) / sqrt(var(x) + eps) * gamma + beta over the channels, as exporters
@@ -201,7 +202,7 @@ class Fuser:
             eps = one(sq.inputs[0], "addconst", sq) if sq else None
             var = one(eps.inputs[0], "ReduceMean", eps) if eps else None
             pw = one(var.inputs[0], "Pow", var) if var else None
-            if None in (sub, pw) or len(sub.inputs) != 2 or pw.inputs[0] != sub.output \
+            if sub is None or pw is None or len(sub.inputs) != 2 or pw.inputs[0] != sub.output \
                     or pw.a.get("exponent") != 2:
                 continue
             mean = one(sub.inputs[1], "ReduceMean", sub)
@@ -215,7 +216,8 @@ class Fuser:
             nodes = [n for o in parts for n in o.nodes] + op.nodes
             self._kill(*parts)
             op.kind, op.inputs, op.a, op.nodes = "ln", [x], {}, nodes
-            self.users[x] = [u for u in self.users.get(x, []) if u not in parts] + [op]
+            gone = {id(o) for o in parts}
+            self.users[x] = [u for u in self.users.get(x, []) if id(u) not in gone] + [op]
 
     def _swish(self):
         """x * sigmoid(x) -> swish(x); x * hardsigmoid(x) -> hswish(x)."""

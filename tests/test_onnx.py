@@ -190,6 +190,41 @@ def test_rectangular_strided_and_dilated_convs(tmp_path, k, strides, dil, pads, 
         assert a.rows[0].op == f"Conv {k[0]}x{k[1]}"
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(k=st.tuples(st.integers(1, 7), st.integers(1, 7)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       d=st.tuples(st.integers(1, 3), st.integers(1, 3)), pads=st.lists(st.integers(0, 4), min_size=4, max_size=4),
+       pool=st.sampled_from([None, "MaxPool", "AveragePool"]), ceil=st.booleans())
+def test_a_mapped_window_has_the_graphs_size_at_every_resolution(tmp_path, k, s, d, pads, pool, ceil):
+    # the reader checks the spec against the graph at the base size; the padding it writes
+    # must give the graph's size at any other size too (or the op is refused as unknown)
+    inits = []
+    if pool:
+        d = (1, 1)
+        m = model([node(pool, ["x"], ["y"], kernel_shape=list(k), strides=list(s), pads=pads,
+                        ceil_mode=int(ceil))], shape=(None, 3, "h", "w"))
+    else:
+        m = model([conv("x", "y", 3, 4, k, inits, bias=False, strides=list(s), dilations=list(d),
+                        pads=pads)], inits, shape=(None, 3, "h", "w"))
+    p = save(tmp_path, m)
+    try:
+        spec = read_onnx(p)
+    except SpecError as e:
+        assert "cannot count" in str(e)
+        return
+    for res in (40, 41, 57, 64, 97):
+        want = []
+        for i in (0, 1):
+            span = d[i] * (k[i] - 1) + 1
+            if pool and ceil:
+                o = -(-(res + pads[i] + pads[i + 2] - span) // s[i]) + 1
+                o -= (o - 1) * s[i] >= res + pads[i]
+            else:
+                o = _onnx_size(res, k[i], s[i], d[i], pads[i], pads[i + 2])
+            want.append(o)
+        got = mbcost.analyze(spec, resolution=res).rows[0].output
+        assert got[:2] == tuple(want), (res, spec["layers"])
+
+
 def test_depthwise_rectangular_kernel(tmp_path):
     inits = []
     m = model([conv("x", "y", 8, 8, (1, 5), inits, bias=False, group=8, pads=[0, 2, 0, 2],
