@@ -883,15 +883,26 @@ class Reader:
             cc = self.const(bc[1])
             v = _scalar(cc)
             if v is None:
-                op = self._unknown(node, "Mul (by a constant)", [bc[0]])
-                # by C values (a LayerNorm's gamma, for its pattern to claim)
-                op.a["cvec"] = cc is not None and cc.size == self.t(bc[0]).spec[2]
-                return op
+                if self._per_channel(self.t(bc[0]), cc):
+                    # by C values along the channels: ConvNeXt's layer scale (C parameters),
+                    # or a LayerNorm pattern's gamma
+                    return self._same("lscale", node, bc[0])
+                return self._unknown(node, "Mul (by a constant)", [bc[0]])
             # by one number: part of a pattern (GELU's 0.5), else unknown
             return self._same("mulconst", node, bc[0], value=v, label="Mul (by a constant)")
         ta, tb = self.t(ins[0]), self.t(ins[1])
         big = ta if math.prod(ta.dims) >= math.prod(tb.dims) else tb
         return self._add("mul", node, [ins[0], ins[1]], big.dims, big.layout, big.spec)
+
+    @staticmethod
+    def _per_channel(t, c):
+        """Whether constant c holds one value per channel of t, broadcast along the rest."""
+        chan = _CHANNEL.get(t.layout)
+        if c is None or chan is None or c.size != t.spec[2] or t.spec[2] < 2:
+            return False
+        dims = (1,) * (len(t.dims) - len(c.dims)) + tuple(c.dims)
+        return len(dims) == len(t.dims) and all(d == (t.dims[i] if i == chan else 1)
+                                                for i, d in enumerate(dims))
 
     def _op_Pow(self, node, ins, A):
         # unknown; x ** 2 is part of the LayerNorm pattern (its variance)
@@ -951,6 +962,13 @@ class Reader:
         x = ins[0]
         t = self.t(x)
         w = self.const(ins[1]) if len(ins) > 1 and ins[1] and ins[1] not in self.data else None
+        if w is not None and len(w.dims) == 2 and t.layout == "NHWC" and len(t.dims) == 4 \
+                and w.dims[0] == t.dims[3]:
+            # nn.Linear on a channels-last map (ConvNeXt's block): a 1x1 conv at every position
+            n = w.dims[1]
+            a = dict(k=(1, 1), stride=(1, 1), dil=(1, 1), pads=(0, 0, 0, 0), auto="NOTSET",
+                     groups=1, c_in=t.dims[3], c_out=n, bias=False, matmul=True)
+            return self._add("conv", node, [x], (*t.dims[:3], n), "NHWC", (*t.spec[:2], n), **a)
         if w is None or len(w.dims) != 2 or len(t.dims) != 2:
             return self._unknown(node, "MatMul (not input x weight matrix)",
                                  [v for v in ins if v in self.data])

@@ -193,10 +193,10 @@ class Fuser:
                 continue
             c = self.spec_of(op.output)[2]
             mul = self.by_out.get(op.inputs[0])
-            if mul is None or mul.dead or mul.node[1] != "Mul" or self.sole(mul) is not op:
+            if mul is None or mul.dead or mul.kind != "lscale" or self.sole(mul) is not op:
                 continue
             div = one(mul.inputs[0], "Div", mul)
-            if div is None or len(div.inputs) != 2 or op.a.get("size") != c or not mul.a.get("cvec"):
+            if div is None or len(div.inputs) != 2 or op.a.get("size") != c:
                 continue
             sub, sq = one(div.inputs[0], "Sub", None), one(div.inputs[1], "Sqrt", div)
             eps = one(sq.inputs[0], "addconst", sq) if sq else None
@@ -365,6 +365,8 @@ class Fuser:
             return self._emit("pool", {"type": "max", "out_size": 1}, op)
         if k == "ln":
             return self._emit("layernorm", {}, op)
+        if k == "lscale":
+            return self._emit("layer_scale", {}, op)
         if k == "erf":
             return self._unknown(op, "Erf")
         if k == "mulconst":
@@ -496,13 +498,21 @@ class Fuser:
             f["padding"] = pad if pad != 0 else "valid"
         if kind != "pw" and (dh, dw_) != (1, 1):
             f["dilation"] = _pair(dh, dw_)
-        if a["bias"]:
+        last = op
+        nxt = self.sole(op)
+        if a.get("matmul") and nxt is not None and not nxt.dead and nxt.kind == "addconst" \
+                and nxt.a.get("size") == c_out:
+            last = nxt  # nn.Linear's bias, added after the MatMul
+            nxt.dead = True
+        if a["bias"] or last is not op:
             f["bias"] = True
-        return self._with_tail(kind, f, op)
+        return self._with_tail(kind, f, op, last)
 
-    def _with_tail(self, kind, f, op):
-        bn, act = self._tail(op)
-        nodes, out, tail = list(op.nodes), op.output, ""
+    def _with_tail(self, kind, f, op, last=None):
+        """The layer with the BatchNorm and activation after it (after last: op's bias)."""
+        last = last or op
+        bn, act = self._tail(last)
+        nodes, out, tail = list(op.nodes) + (last.nodes if last is not op else []), last.output, ""
         f["bn"] = bn is not None
         if bn is not None:
             bn.dead = True

@@ -348,6 +348,44 @@ def test_layernormalization_channels_last(tmp_path):
     assert fv.madds == 27 * 8 * hw + 8 * 16 * hw + 5 * 8 * hw  # fvcore: 5 per LN element
 
 
+def test_convnext_block_channels_last_linear_and_layer_scale(tmp_path):
+    # torchvision's CNBlock as torch exports it (opset 17): 7x7 depthwise, permute to
+    # channels last, LayerNorm, Linear (MatMul + Add), GELU (the erf pattern), Linear,
+    # permute back, layer scale (Mul by C x 1 x 1), residual add
+    c = 8
+    inits = _ln_inits(c) + [weight("w1", (c, 4 * c)), weight("b1", (4 * c,)),
+                            weight("w2", (4 * c, c)), weight("b2", (c,)), weight("ls", (c, 1, 1))]
+    gelu, consts = _gelu_nodes("torch", x="h1", y="g")
+    nodes = [conv("x", "dw", c, c, 7, inits, group=c, pads=[3, 3, 3, 3]),
+             node("Transpose", ["dw"], ["t"], perm=[0, 2, 3, 1]),
+             node("LayerNormalization", ["t", "gamma", "beta"], ["n"], axis=-1),
+             node("MatMul", ["n", "w1"], ["m1"]), node("Add", ["m1", "b1"], ["h1"]), *gelu,
+             node("MatMul", ["g", "w2"], ["m2"]), node("Add", ["b2", "m2"], ["h2"]),
+             node("Transpose", ["h2"], ["tb"], perm=[0, 3, 1, 2]),
+             node("Mul", ["ls", "tb"], ["scaled"]), node("Add", ["x", "scaled"], ["y"])]
+    p = save(tmp_path, model(nodes, inits + consts, shape=(1, c, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 57))
+    body = [{k: {f: v for f, v in x.items() if f != "name"}} for layer in spec["layers"]
+            for k, x in layer.items()]
+    assert body == [{"dw": {"k": 7, "bias": True}}, {"layernorm": {}},  # pads 3: same
+                    {"pw": {"out": 32, "bias": True, "act": "gelu"}}, {"pw": {"out": 8, "bias": True}},
+                    {"layer_scale": {}}, {"add": {"from": "input"}}]
+    hw = 57 * 57
+    tv = mbcost.analyze(p, resolution=57, convention="torchvision")
+    assert tv.madds == 49 * c * hw + 2 * c * 4 * c * hw  # the taps
+    # dw 49C + C, LayerNorm 2C, Linears 4C^2 + 4C and 4C^2 + C, layer scale C
+    assert tv.params == (49 * c + c) + 2 * c + (4 * c * c + 4 * c) + (4 * c * c + c) + c
+    # the same as the bundled convnext_tiny's block (tests/test_baselines.py checks that
+    # block against torchvision), under every convention
+    block = yaml.safe_load((Path(mbcost.__file__).parent / "specs" / "convnext_tiny.yaml").read_text())
+    ref = {"mbcost": 1, "name": "block", "input": [57, 57, c], "defaults": {"bn": False, "act": "none"},
+           "blocks": {"cnblock": block["blocks"]["cnblock"]},
+           "layers": [{"cnblock": {"name": "stage", "c": c, "n": 1}}]}
+    for conv_ in ("paper", "torchvision", "fvcore", "ptflops", "thop", "torchprofile"):
+        a, b = mbcost.analyze(p, resolution=57, convention=conv_), mbcost.analyze(ref, convention=conv_)
+        assert (a.madds, a.params) == (b.madds, b.params), conv_
+
+
 def test_layernormalization_on_a_1x1_map_and_refused_forms(tmp_path):
     # ConvNeXt's head: LayerNorm2d over the channels of the pooled 1x1 map
     inits = _ln_inits(8) + [weight("w", (8, 5))]
