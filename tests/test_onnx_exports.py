@@ -109,6 +109,19 @@ def test_imported_forms_and_round_trip(tmp_path, name, kinds):
             assert (a.madds, a.params) == (b.madds, b.params)
 
 
+def test_exact_form_of_an_export_with_ceil_mode_pools():
+    # formula --exact on GoogLeNet's export: its ceil_mode pools as ceilings; equal to the
+    # table (and to the bundled spec) at sizes the strides do not divide
+    import sympy
+
+    from mbcost.symbols import rho
+
+    form = mbcost.closed_form(fixture("googlenet"), convention="torchvision", exact=True).madds
+    for res in (97, 161):
+        want = mbcost.analyze("googlenet", resolution=res, convention="torchvision").madds
+        assert form.subs(rho, sympy.Rational(res, 224)) == want
+
+
 # ---------------------------------------------------------------- torch's dynamo exporter
 
 DYNAMO = ("mobilenet_v2", "resnet18")
