@@ -52,14 +52,13 @@ EXTRA_HINT = "pip install 'mbcost[onnx]'"
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "HardSigmoid": "hsigmoid",
                   "HardSwish": "hswish", "Tanh": "tanh", "Softmax": "softmax"}
 
-# what the reader maps, for the docs (README's operator table is checked against it)
-SUPPORTED_OPS = (
-    "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "HardSwish", "HardSigmoid",
-    "Sigmoid", "Tanh", "Softmax", "Mul", "Add", "Concat", "GlobalAveragePool", "AveragePool",
-    "MaxPool", "ReduceMean", "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
-    "Transpose", "Pad", "Constant", "Shape", "Gather", "Cast", "Sub", "Div", "Slice", "Split",
-    "ConstantOfShape", "Range", "Floor", "Ceil", "Min", "Max", "Neg", "Abs",
-)
+# constant computations the reader folds (Reader._fold, Reader._eval) and ops it maps only
+# inside a pattern the fuser folds into one layer (GELU's erf form, LayerNorm before opset
+# 17); SUPPORTED_OPS (after Reader) adds the ops with a handler and the activations
+FOLDED_OPS = ("Constant", "Identity", "Shape", "Size", "Gather", "Unsqueeze", "Squeeze",
+              "Concat", "Reshape", "Slice", "Cast", "Add", "Sub", "Mul", "Div", "Min", "Max",
+              "Floor", "Ceil", "Neg", "Abs", "ConstantOfShape", "Range")
+PATTERN_OPS = ("Erf", "Sub", "Pow", "Sqrt")
 
 
 def is_onnx(path):
@@ -618,8 +617,9 @@ class Reader:
             return -(-h // s)
         if auto == "VALID":
             return (h - ke) // s + 1
-        if ceil:
-            return -(-(h + pb + pe - ke) // s) + 1
+        if ceil:  # a last window that would start in the right padding is dropped (torch's
+            out = -(-(h + pb + pe - ke) // s) + 1  # rule, and ONNX's since onnx 1.16)
+            return out - 1 if (out - 1) * s >= h + pb else out
         return (h + pb + pe - ke) // s + 1
 
     def _padding(self, k, s, d, pb, pe, auto, h, pool=False):
@@ -700,7 +700,7 @@ class Reader:
         if ceil:
             fh = self._out_size(h, k[0], strides[0], dil[0], pads[0], pads[2], auto)
             fw = self._out_size(wd, k[1], strides[1], dil[1], pads[1], pads[3], auto)
-            same_always = strides == [1, 1]
+            same_always = strides == [1, 1] or auto != "NOTSET"  # auto_pad ignores ceil_mode
             if (fh, fw) != (oh, ow) or not (same_always or not self.dynamic):
                 a["ceil_differs"] = True
         return self._add("pool", node, [x], (t.dims[0], t.dims[1], oh, ow), "NCHW",
@@ -715,31 +715,50 @@ class Reader:
         return self._pool(node, ins, A, "avg")
 
     def _op_GlobalAveragePool(self, node, ins, A):
+        return self._global(node, ins, "gap")
+
+    def _op_GlobalMaxPool(self, node, ins, A):
+        return self._global(node, ins, "gmp")
+
+    def _global(self, node, ins, kind):
         t = self.t(ins[0])
         if t.layout != "NCHW" or len(t.dims) != 4:
-            return self._unknown(node, "GlobalAveragePool (not 2-D NCHW)", [ins[0]])
-        return self._add("gap", node, [ins[0]], (t.dims[0], t.dims[1], 1, 1), "NCHW",
+            return self._unknown(node, f"{node.op_type} (not 2-D NCHW)", [ins[0]])
+        return self._add(kind, node, [ins[0]], (t.dims[0], t.dims[1], 1, 1), "NCHW",
                          (1, 1, t.dims[1]))
 
     def _op_ReduceMean(self, node, ins, A):
+        return self._reduce(node, ins, A, "gap")
+
+    def _op_ReduceMax(self, node, ins, A):
+        return self._reduce(node, ins, A, "gmp")
+
+    def _reduce(self, node, ins, A, kind):
+        """A mean (gap) or max (gmp) over height and width; a mean over the channels
+        alone is kept (as unknown) for the LayerNorm pattern to claim."""
         t = self.t(ins[0])
+        what = node.op_type
         axes = list(A["axes"].ints) if "axes" in A else None
         if axes is None and len(ins) > 1 and ins[1]:
             axes = self.values(node, ins[1], "axes")
             if axes is None:
-                return self._unknown(node, "ReduceMean (axes unknown)", [ins[0]])
+                return self._unknown(node, f"{what} (axes unknown)", [ins[0]])
         keep = A["keepdims"].i if "keepdims" in A else 1
         r = len(t.dims)
         spatial = {"NCHW": {2, 3}, "NHWC": {1, 2}}.get(t.layout)
+        if axes is not None and keep and {a % r for a in axes} == {_CHANNEL.get(t.layout)}:
+            op = self._unknown(node, f"{what} (not over height and width)", [ins[0]])
+            op.a["over_channels"] = True
+            return op
         if axes is None or spatial is None or {a % r for a in axes} != spatial:
-            return self._unknown(node, "ReduceMean (not over height and width)", [ins[0]])
+            return self._unknown(node, f"{what} (not over height and width)", [ins[0]])
         c = t.spec[2]
         if keep:
             dims = (t.dims[0], c, 1, 1) if t.layout == "NCHW" else (t.dims[0], 1, 1, c)
             layout = t.layout
         else:
             dims, layout = (t.dims[0], c), "NC"
-        return self._add("gap", node, [ins[0]], dims, layout, (1, 1, c), reduce=True)
+        return self._add(kind, node, [ins[0]], dims, layout, (1, 1, c), reduce=True)
 
     # -- normalization, activations
 
@@ -774,6 +793,37 @@ class Reader:
         if lo == 0 and hi is None:
             return self._act(node, ins, "relu")
         return self._unknown(node, f"Clip ({_num(lo)}, {_num(hi)})", [ins[0]])
+
+    def _op_Gelu(self, node, ins, A):
+        # opset 20; approximate "none" (erf, nn.GELU()) or "tanh" (nn.GELU("tanh")): both
+        # are the spec's gelu, which no convention gives mult-adds beyond the peers' element
+        # counts (the same for either form)
+        return self._act(node, ins, "gelu")
+
+    def _op_Erf(self, node, ins, A):
+        # alone it is unknown; x * 0.5 * (1 + erf(x / sqrt 2)) is folded into one gelu
+        return self._same("erf", node, ins[0])
+
+    def _op_LayerNormalization(self, node, ins, A):
+        """LayerNorm over the channels alone (a channels-last tensor normalized on its last
+        axis, or a 1x1 map on its channels): the spec's layernorm (2C parameters)."""
+        t = self.t(ins[0])
+        r = len(t.dims)
+        axis = (A["axis"].i if "axis" in A else -1) % max(r, 1)
+        c = t.spec[2]
+        chan = _CHANNEL.get(t.layout)
+        over = set(range(axis, r))
+        ok = over == {chan} or (over == {1, 2, 3} and t.layout == "NCHW" and t.spec[:2] == (1, 1))
+        consts = [self.const(x) if x else None for x in ins[1:3]]
+        if not ok:
+            return self._unknown(node, "LayerNormalization (not over the channels alone)", [ins[0]])
+        if len(ins) < 3 or any(x is None or x.size != c for x in consts) \
+                or any(x in self.data for x in ins[1:3]):
+            return self._unknown(node, "LayerNormalization (without a scale and bias of C values)",
+                                 [ins[0]])
+        if any(node.output[1:]):
+            return self._unknown(node, "LayerNormalization (mean and deviation outputs)", [ins[0]])
+        return self._same("ln", node, ins[0])
 
     def _op_Dropout(self, node, ins, A):
         p = None
@@ -821,18 +871,52 @@ class Reader:
             x, c = bc
             cc = self.const(c)
             return self._same("addconst", node, x, size=cc.size if cc is not None and cc.dims else None,
-                              label="Add (a constant)")
+                              label="Add (a constant)", value=_scalar(cc))
         ta, tb = self.t(ins[0]), self.t(ins[1])
         if ta.spec != tb.spec:
             return self._unknown(node, "Add (broadcast)", [ins[0], ins[1]])
         return self._add("add", node, [ins[0], ins[1]], ta.dims, ta.layout, ta.spec)
 
     def _op_Mul(self, node, ins, A):
-        if self._binary_const(node, ins) is not None:
-            return self._unknown(node, "Mul (by a constant)", [x for x in ins if x in self.data])
+        bc = self._binary_const(node, ins)
+        if bc is not None:
+            cc = self.const(bc[1])
+            v = _scalar(cc)
+            if v is None:
+                if self._per_channel(self.t(bc[0]), cc):
+                    # by C values along the channels: ConvNeXt's layer scale (C parameters),
+                    # or a LayerNorm pattern's gamma
+                    return self._same("lscale", node, bc[0])
+                return self._unknown(node, "Mul (by a constant)", [bc[0]])
+            # by one number: part of a pattern (GELU's 0.5), else unknown
+            return self._same("mulconst", node, bc[0], value=v, label="Mul (by a constant)")
         ta, tb = self.t(ins[0]), self.t(ins[1])
         big = ta if math.prod(ta.dims) >= math.prod(tb.dims) else tb
         return self._add("mul", node, [ins[0], ins[1]], big.dims, big.layout, big.spec)
+
+    @staticmethod
+    def _per_channel(t, c):
+        """Whether constant c holds one value per channel of t, broadcast along the rest."""
+        chan = _CHANNEL.get(t.layout)
+        if c is None or chan is None or c.size != t.spec[2] or t.spec[2] < 2:
+            return False
+        dims = (1,) * (len(t.dims) - len(c.dims)) + tuple(c.dims)
+        return len(dims) == len(t.dims) and all(d == (t.dims[i] if i == chan else 1)
+                                                for i, d in enumerate(dims))
+
+    def _op_Pow(self, node, ins, A):
+        # unknown; x ** 2 is part of the LayerNorm pattern (its variance)
+        e = _scalar(self.const(ins[1])) if len(ins) > 1 and ins[1] and ins[1] not in self.data else None
+        op = self._unknown(node, "Pow", [x for x in ins if x in self.data])
+        op.a["exponent"] = e
+        return op
+
+    def _op_Div(self, node, ins, A):
+        if ins[0] in self.data and len(ins) > 1 and ins[1] and ins[1] not in self.data:
+            v = _scalar(self.const(ins[1]))
+            if v is not None and v != 0:  # x / c is x * (1 / c): GELU's x / sqrt(2)
+                return self._same("mulconst", node, ins[0], value=1 / v, label="Div")
+        return self._unknown(node, "Div", [x for x in ins if x in self.data])
 
     def _op_Concat(self, node, ins, A):
         xs = [x for x in ins if x]
@@ -878,6 +962,13 @@ class Reader:
         x = ins[0]
         t = self.t(x)
         w = self.const(ins[1]) if len(ins) > 1 and ins[1] and ins[1] not in self.data else None
+        if w is not None and len(w.dims) == 2 and t.layout == "NHWC" and len(t.dims) == 4 \
+                and w.dims[0] == t.dims[3]:
+            # nn.Linear on a channels-last map (ConvNeXt's block): a 1x1 conv at every position
+            n = w.dims[1]
+            a = dict(k=(1, 1), stride=(1, 1), dil=(1, 1), pads=(0, 0, 0, 0), auto="NOTSET",
+                     groups=1, c_in=t.dims[3], c_out=n, bias=False, matmul=True)
+            return self._add("conv", node, [x], (*t.dims[:3], n), "NHWC", (*t.spec[:2], n), **a)
         if w is None or len(w.dims) != 2 or len(t.dims) != 2:
             return self._unknown(node, "MatMul (not input x weight matrix)",
                                  [v for v in ins if v in self.data])
@@ -1058,6 +1149,24 @@ class Reader:
             self.ops.append(op)
             self.data[o] = Tensor(tuple(dims), t.layout, (*t.spec[:2], c), op)
         return None
+
+
+_CHANNEL = {"NCHW": 1, "NHWC": 3, "NC": 1}  # the channel axis of each layout
+
+
+def _scalar(c):
+    """The one number a constant holds (any shape of one element), else None."""
+    if c is None or c.values is None or len(c.values) != 1:
+        return None
+    v = c.values[0]
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+# what the reader maps, for the docs (README's operator table is checked against it):
+# derived from the handlers, so a new handler is listed (and must be documented) at once
+SUPPORTED_OPS = tuple(dict.fromkeys(
+    [n[len("_op_"):] for n in vars(Reader) if n.startswith("_op_")] + list(ACTIVATION_OPS)
+    + list(FOLDED_OPS) + list(PATTERN_OPS)))
 
 
 def _clamp(i, n):

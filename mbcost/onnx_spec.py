@@ -43,7 +43,8 @@ class Item:
     principal_op: str = ""
 
 
-ACT_OK = ("relu", "relu6", "hswish", "hsigmoid", "swish", "sigmoid", "tanh", "softmax")
+ACT_OK = ("relu", "relu6", "hswish", "hsigmoid", "swish", "sigmoid", "tanh", "softmax", "gelu")
+SQRT2 = 2 ** 0.5
 
 
 class Fuser:
@@ -78,6 +79,8 @@ class Fuser:
 
     def run(self):
         self._aliases()
+        self._gelu()
+        self._layernorm()
         self._swish()
         self._pads()
         self._se()
@@ -115,6 +118,106 @@ class Fuser:
         moved = self.users.pop(old, [])
         self.users.setdefault(new, []).extend(moved)
         self.r.outputs = [new if o == old else o for o in self.r.outputs]
+
+    def _const_op(self, t, kind, value):
+        """The op making t when it is kind (mulconst, addconst) by about value and only
+        its one user takes t, else None."""
+        op = self.by_out.get(t)
+        if op is None or op.dead or op.kind != kind or op.a.get("value") is None:
+            return None
+        return op if abs(op.a["value"] - value) <= 1e-3 * abs(value) else None
+
+    def _erf_chain(self, t, x, user):
+        """[d, e, a] when t = 1 + erf(x / sqrt 2) (x * (1 / sqrt 2) too), each step used
+        only by the next and t only by user, else None."""
+        a = self._const_op(t, "addconst", 1.0)
+        if a is None or self.sole(a) is not user:
+            return None
+        e = self.by_out.get(a.inputs[0]) if a is not None else None
+        if e is None or e.dead or e.kind != "erf" or self.sole(e) is not a:
+            return None
+        d = self._const_op(e.inputs[0], "mulconst", 1 / SQRT2)
+        if d is None or self.sole(d) is not e or d.inputs[0] != x:
+            return None
+        return [d, e, a]
+
+    def _gelu(self):
+        """x * 0.5 * (1 + erf(x / sqrt 2)), as exporters write nn.GELU before opset 20
+        (in any of its three groupings), -> gelu(x)."""
+        for op in self.ops:
+            if op.dead or op.kind not in ("mul", "mulconst"):
+                continue
+            found = None
+            if op.kind == "mulconst" and abs(op.a["value"] - 0.5) <= 5e-4:
+                m = self.by_out.get(op.inputs[0])  # (x * (1 + erf)) * 0.5: torch's
+                if m is not None and not m.dead and m.kind == "mul" and self.sole(m) is op:
+                    for u, x in (m.inputs, m.inputs[::-1]):
+                        chain = self._erf_chain(u, x, m)
+                        if chain:
+                            found = (x, chain + [m])
+                            break
+            elif op.kind == "mul" and len(op.inputs) == 2:
+                for u, v in (op.inputs, op.inputs[::-1]):
+                    h = self._const_op(v, "mulconst", 0.5)  # (x * 0.5) * (1 + erf)
+                    if h is not None and self.sole(h) is op:
+                        chain = self._erf_chain(u, h.inputs[0], op)
+                        if chain:
+                            found = (h.inputs[0], [h] + chain)
+                            break
+                    h = self._const_op(u, "mulconst", 0.5)  # x * ((1 + erf) * 0.5)
+                    if h is not None and self.sole(h) is op:
+                        chain = self._erf_chain(h.inputs[0], v, h)
+                        if chain:
+                            found = (v, chain + [h])
+                            break
+            if found is None:
+                continue
+            x, parts = found
+            nodes = [n for o in parts for n in o.nodes] + op.nodes
+            self._kill(*parts)
+            op.kind, op.inputs, op.a, op.nodes = "act", [x], {"fn": "gelu"}, nodes
+            gone = {id(o) for o in parts} | {id(op)}
+            self.users[x] = [u for u in self.users.get(x, []) if id(u) not in gone] + [op]
+
+    def _layernorm(self):
+        """(x - mean(x)) / sqrt(var(x) + eps) * gamma + beta over the channels, as exporters
+        wrote nn.LayerNorm before opset 17 -> one layernorm: ReduceMean, Sub, Pow,
+        ReduceMean, Add, Sqrt, Div, Mul, Add."""
+        def one(t, label, user):
+            o = self.by_out.get(t)
+            ok = o is not None and not o.dead and (o.kind == label or o.node[1] == label)
+            return o if ok and (user is None or self.sole(o) is user) else None
+
+        for op in self.ops:  # op: + beta
+            if op.dead or op.kind != "addconst":
+                continue
+            c = self.spec_of(op.output)[2]
+            mul = self.by_out.get(op.inputs[0])
+            if mul is None or mul.dead or mul.kind != "lscale" or self.sole(mul) is not op:
+                continue
+            div = one(mul.inputs[0], "Div", mul)
+            if div is None or len(div.inputs) != 2 or op.a.get("size") != c:
+                continue
+            sub, sq = one(div.inputs[0], "Sub", None), one(div.inputs[1], "Sqrt", div)
+            eps = one(sq.inputs[0], "addconst", sq) if sq else None
+            var = one(eps.inputs[0], "ReduceMean", eps) if eps else None
+            pw = one(var.inputs[0], "Pow", var) if var else None
+            if sub is None or pw is None or len(sub.inputs) != 2 or pw.inputs[0] != sub.output \
+                    or pw.a.get("exponent") != 2:
+                continue
+            mean = one(sub.inputs[1], "ReduceMean", sub)
+            x = sub.inputs[0]
+            if mean is None or mean.inputs[0] != x or not (mean.a.get("over_channels")
+                                                         and var.a.get("over_channels")):
+                continue
+            if sorted(id(u) for u in self.users.get(sub.output, [])) != sorted((id(div), id(pw))):
+                continue
+            parts = [mean, sub, pw, var, eps, sq, div, mul]
+            nodes = [n for o in parts for n in o.nodes] + op.nodes
+            self._kill(*parts)
+            op.kind, op.inputs, op.a, op.nodes = "ln", [x], {}, nodes
+            gone = {id(o) for o in parts}
+            self.users[x] = [u for u in self.users.get(x, []) if id(u) not in gone] + [op]
 
     def _swish(self):
         """x * sigmoid(x) -> swish(x); x * hardsigmoid(x) -> hswish(x)."""
@@ -258,6 +361,16 @@ class Fuser:
             return self._emit(op.a["fn"], {}, op)
         if k == "gap":
             return self._emit("pool", {"type": "global"}, op)
+        if k == "gmp":  # torch's nn.AdaptiveMaxPool2d(1)
+            return self._emit("pool", {"type": "max", "out_size": 1}, op)
+        if k == "ln":
+            return self._emit("layernorm", {}, op)
+        if k == "lscale":
+            return self._emit("layer_scale", {}, op)
+        if k == "erf":
+            return self._unknown(op, "Erf")
+        if k == "mulconst":
+            return self._unknown(op, op.a["label"])
         if k == "pool":
             return self._pool(op)
         if k == "dropout":
@@ -328,28 +441,48 @@ class Fuser:
         it.principal_op = "channel_shuffle"
         return it
 
+    def _axis_pads(self, op, ks, pool=False):
+        """The spec padding per axis for a window with spans ks (dilation included):
+        one value when both axes agree, else [p_h, p_w] of integers; None when no spec
+        padding gives the graph's output size at every input size."""
+        a, r = op.a, self.r
+        x = r.data[op.inputs[0]]
+        p = a["pads"]
+        got = [r._padding(ks[i], a["stride"][i], 1, p[i], p[i + 2], a["auto"], x.dims[2 + i],
+                          pool=pool) for i in (0, 1)]
+        if None in got:
+            return None
+        if got[0] == got[1]:
+            return got[0]
+        # two axes, two forms: integers stating each ('same' is the integer (k - 1) / 2
+        # for an odd span: floor((H - 1) / s) + 1 = ceil(H / s))
+        out = []
+        for v, k in zip(got, ks):
+            if v == "same":
+                if k % 2 == 0:
+                    return None
+                v = (k - 1) // 2
+            out.append(0 if v == "valid" else v)
+        return out
+
     def _conv(self, op):
         a = op.a
-        r = self.r
         (kh, kw), (sh, sw), (dh, dw_) = a["k"], a["stride"], a["dil"]
         p = a["pads"]
-        x = r.data[op.inputs[0]]
-        if kh != kw or sh != sw:
-            why = "rectangular kernel" if kh != kw else "different strides"
-            return self._unknown(op, f"Conv {kh}x{kw} ({why})")
-        pad_h = r._padding(kh, sh, dh, p[0], p[2], a["auto"], x.dims[2])
-        pad_w = r._padding(kw, sw, dw_, p[1], p[3], a["auto"], x.dims[3])
-        if pad_h is None or pad_h != pad_w:
-            why = "dilation" if dh > 1 or dw_ > 1 else "asymmetric padding"
+        spans = (dh * (kh - 1) + 1, dw_ * (kw - 1) + 1)
+        pad = self._axis_pads(op, spans)
+        if pad is None:
+            why = "asymmetric padding" if p[0] != p[2] or p[1] != p[3] else "padding"
             return self._unknown(op, f"Conv ({why}: pads {list(p)})")
-        k, s, g = kh, sh, a["groups"]
+        k = _pair(kh, kw)
+        g = a["groups"]
         c_in, c_out = a["c_in"], a["c_out"]
-        if g == c_in and g > 1 or (g == c_in == 1 and False):
+        if g == c_in and g > 1:
             kind = "dw"
             f = {"k": k} if k != 3 else {}
             if c_out != c_in:
                 f["multiplier"] = c_out // c_in
-        elif k == 1 and pad_h in ("same", 0):
+        elif (kh, kw) == (1, 1) and sh == sw and pad in ("same", 0):
             kind = "pw"
             f = {"out": c_out}
             if g != 1:
@@ -359,17 +492,27 @@ class Fuser:
             f = {"k": k, "out": c_out}
             if g != 1:
                 f["groups"] = g
-        if s != 1:
-            f["stride"] = s
-        if kind != "pw" and pad_h != "same":
-            f["padding"] = pad_h if pad_h != 0 else "valid"
-        if a["bias"]:
+        if (sh, sw) != (1, 1):
+            f["stride"] = _pair(sh, sw)
+        if kind != "pw" and pad != "same":
+            f["padding"] = pad if pad != 0 else "valid"
+        if kind != "pw" and (dh, dw_) != (1, 1):
+            f["dilation"] = _pair(dh, dw_)
+        last = op
+        nxt = self.sole(op)
+        if a.get("matmul") and nxt is not None and not nxt.dead and nxt.kind == "addconst" \
+                and nxt.a.get("size") == c_out:
+            last = nxt  # nn.Linear's bias, added after the MatMul
+            nxt.dead = True
+        if a["bias"] or last is not op:
             f["bias"] = True
-        return self._with_tail(kind, f, op)
+        return self._with_tail(kind, f, op, last)
 
-    def _with_tail(self, kind, f, op):
-        bn, act = self._tail(op)
-        nodes, out, tail = list(op.nodes), op.output, ""
+    def _with_tail(self, kind, f, op, last=None):
+        """The layer with the BatchNorm and activation after it (after last: op's bias)."""
+        last = last or op
+        bn, act = self._tail(last)
+        nodes, out, tail = list(op.nodes) + (last.nodes if last is not op else []), last.output, ""
         f["bn"] = bn is not None
         if bn is not None:
             bn.dead = True
@@ -410,22 +553,32 @@ class Fuser:
     def _pool(self, op):
         a = op.a
         (kh, kw), (sh, sw), (dh, dw_) = a["k"], a["stride"], a["dil"]
-        if kh != kw or sh != sw:
-            return self._unknown(op, f"{op.node[1]} {kh}x{kw} (rectangular window)")
-        if a.get("ceil_differs"):
-            return self._unknown(op, f"{op.node[1]} (ceil_mode)")
-        x = self.r.data[op.inputs[0]]
         p = a["pads"]
-        pad_h = self.r._padding(kh, sh, dh, p[0], p[2], a["auto"], x.dims[2], pool=True)
-        pad_w = self.r._padding(kw, sw, dw_, p[1], p[3], a["auto"], x.dims[3], pool=True)
-        if pad_h is None or pad_h != pad_w:
+        if (dh, dw_) != (1, 1):
+            return self._unknown(op, f"{op.node[1]} (dilation)")
+        f = {"type": a["type"], "k": _pair(kh, kw)}
+        if (sh, sw) != (kh, kw):
+            f["stride"] = _pair(sh, sw)
+        if a.get("ceil_differs"):
+            # torch's ceil_mode (the graph's too): ceil((H + 2p - k) / s) + 1, less the
+            # window that would start in the right padding; p must be the same on both sides
+            if p[0] != p[2] or p[1] != p[3]:
+                return self._unknown(op, f"{op.node[1]} (ceil_mode, asymmetric padding: pads {list(p)})")
+            if (p[0], p[1]) != (0, 0):
+                f["padding"] = _pair(p[0], p[1])
+            f["ceil_mode"] = True
+            return self._emit("pool", f, op)
+        pad = self._axis_pads(op, (kh, kw), pool=True)
+        if pad is None:
             return self._unknown(op, f"{op.node[1]} (asymmetric padding: pads {list(p)})")
-        f = {"type": a["type"], "k": kh}
-        if sh != kh:
-            f["stride"] = sh
-        if pad_h != "valid":
-            f["padding"] = pad_h
+        if pad not in ("valid", 0):
+            f["padding"] = pad
         return self._emit("pool", f, op)
+
+
+def _pair(h, w):
+    """A kernel, stride or dilation as a spec writes it: one integer when both axes agree."""
+    return h if h == w else [h, w]
 
 
 def _short(v):

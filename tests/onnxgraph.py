@@ -94,7 +94,8 @@ def bn(x, y, c, inits, name=None):
 RANDOM_OPS = ("Conv", "Relu", "Add", "Mul", "Concat", "GlobalAveragePool", "MaxPool", "AveragePool",
               "BatchNormalization", "Gemm", "Flatten", "Reshape", "Transpose", "Sigmoid", "Clip", "Pad",
               "Slice", "Split", "ReduceMean", "Identity", "Dropout", "Gather", "Unsqueeze", "Squeeze",
-              "HardSigmoid", "MatMul", "Softmax", "Erf")
+              "HardSigmoid", "MatMul", "Softmax", "Erf", "GlobalMaxPool", "ReduceMax", "Gelu", "Div",
+              "Pow", "Sub", "LayerNormalization")
 
 
 def random_graph(rng):
@@ -107,19 +108,23 @@ def random_graph(rng):
         c, k = rng.choice([1, 2, 3, 4, 8]), rng.choice([1, 2, 3, 5])
         ins, attrs = [a], {}
         if op == "Conv":
-            g = rng.choice([1, 1, chans.get(a, 3)])
-            inits.append(weight(f"w{i}", (c * g if rng.random() < 0.5 else c, max(chans.get(a, 3) // g, 1), k, k)))
+            g = max(rng.choice([1, 1, chans.get(a, 3)]), 1)
+            kw = rng.choice([k, k, k, 1, 7])  # now and then a rectangular kernel
+            inits.append(weight(f"w{i}", (c * g if rng.random() < 0.5 else c, max(chans.get(a, 3) // g, 1), k, kw)))
             ins = [a, f"w{i}"]
             if rng.random() < 0.5:
                 inits.append(weight(f"b{i}", (c,)))
                 ins.append(f"b{i}")
-            attrs = dict(kernel_shape=[k, k], group=g, strides=[rng.choice([1, 2])] * 2,
+            attrs = dict(kernel_shape=[k, kw], group=g, strides=[rng.choice([1, 2])] * 2,
                          pads=[rng.choice([0, 1, 2])] * 4)
             if rng.random() < 0.2:
-                attrs["dilations"] = [2, 2]
+                attrs["dilations"] = rng.choice([[2, 2], [1, 2]])
+            if rng.random() < 0.2:  # strides and pads per axis
+                attrs.update(strides=[rng.choice([1, 2]), rng.choice([1, 2])],
+                             pads=[rng.choice([0, 1])] * 2 + [rng.choice([0, 1, 3])] * 2)
             if rng.random() < 0.2:
-                attrs = dict(kernel_shape=[k, k], group=g, auto_pad=rng.choice(["SAME_UPPER", "VALID"]))
-        elif op in ("Add", "Mul", "Concat"):
+                attrs = dict(kernel_shape=[k, kw], group=g, auto_pad=rng.choice(["SAME_UPPER", "VALID"]))
+        elif op in ("Add", "Mul", "Concat", "Div", "Sub"):
             ins = [a, b]
             attrs = dict(axis=rng.choice([1, 1, 0, -1])) if op == "Concat" else {}
         elif op in ("MaxPool", "AveragePool"):
@@ -154,7 +159,13 @@ def random_graph(rng):
             tensors += [y, y + "b"]
             chans[y] = chans[y + "b"] = chans.get(a, 3) // 2
             continue
-        elif op == "ReduceMean":
+        elif op == "Pow":
+            inits.append(floats(f"e{i}", [rng.choice([2.0, 3.0])]))
+            ins = [a, f"e{i}"]
+        elif op == "LayerNormalization":
+            inits += [weight(f"ga{i}", (rng.choice([chans.get(a, 3), 3]),)), weight(f"be{i}", (chans.get(a, 3),))]
+            ins, attrs = [a, f"ga{i}", f"be{i}"], dict(axis=rng.choice([-1, 1]))
+        elif op in ("ReduceMean", "ReduceMax"):
             attrs = dict(axes=rng.choice([[2, 3], [1], [2]]), keepdims=rng.choice([0, 1]))
         elif op == "Gather":
             inits.append(ints(f"gi{i}", [0]))

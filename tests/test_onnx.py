@@ -139,20 +139,101 @@ def test_identity_shared_bias_counts_for_each_conv(tmp_path):
     assert a.params == (3 * 8 + 8) + (8 * 8 + 8)
 
 
-@pytest.mark.parametrize("attrs, why", [
-    ({"kernel": (1, 7), "pads": [0, 3, 0, 3]}, "Conv 1x7 (rectangular kernel) x1"),
-    ({"kernel": 3, "strides": [1, 2], "pads": [1, 1, 1, 1]}, "Conv 3x3 (different strides) x1"),
-    ({"kernel": 3, "dilations": [2, 2]}, "Conv (dilation: pads [0, 0, 0, 0]) x1"),
-])
-def test_convs_the_spec_language_cannot_state(tmp_path, attrs, why):
+def _roundtrip(tmp_path, p, resolutions=(None,)):
+    """mbcost import writes a spec with the ONNX file's totals (at each resolution)."""
+    out = tmp_path / "imported.yaml"
+    out.write_text(import_yaml(p))
+    for res in resolutions:
+        for conv_ in ("paper", "fvcore", "torchvision"):  # fvcore counts pools and norms
+            a = mbcost.analyze(p, resolution=res, convention=conv_)
+            b = mbcost.analyze(str(out), resolution=res, convention=conv_)
+            assert (a.madds, a.params) == (b.madds, b.params)
+            assert [r.output for r in a.rows] == [r.output for r in b.rows]
+    return read_onnx(p)
+
+
+def _onnx_size(h, k, s, d, pb, pe):
+    """ONNX's (and torch's) output size of a window: floor((H + pads - span) / s) + 1."""
+    return (h + pb + pe - (d * (k - 1) + 1)) // s + 1
+
+
+# kernel (h, w), strides, dilations, pads [top, left, bottom, right] -> the spec's fields
+RECT_CONVS = [
+    ((1, 7), [1, 1], [1, 1], [0, 3, 0, 3], {"k": [1, 7]}),  # Inception's 1x7
+    ((7, 1), [1, 1], [1, 1], [3, 0, 3, 0], {"k": [7, 1]}),
+    ((3, 3), [1, 2], [1, 1], [1, 1, 1, 1], {"k": 3, "stride": [1, 2]}),
+    ((3, 3), [1, 1], [2, 2], [0, 0, 0, 0], {"k": 3, "padding": "valid", "dilation": 2}),
+    ((3, 3), [1, 1], [1, 2], [1, 2, 1, 2], {"k": 3, "dilation": [1, 2]}),
+    ((3, 3), [2, 2], [2, 2], [2, 2, 2, 2], {"k": 3, "stride": 2, "dilation": 2}),
+    ((3, 5), [2, 1], [1, 1], [0, 2, 0, 2], {"k": [3, 5], "stride": [2, 1], "padding": [0, 2]}),
+    ((3, 3), [1, 1], [3, 1], [2, 1, 2, 1], {"k": 3, "padding": [2, 1], "dilation": [3, 1]}),
+]
+
+
+@pytest.mark.parametrize("k, strides, dil, pads, fields", RECT_CONVS)
+@pytest.mark.parametrize("shape", [(1, 4, 17, 23), (None, 4, "h", "w")])
+def test_rectangular_strided_and_dilated_convs(tmp_path, k, strides, dil, pads, fields, shape):
     inits = []
-    k = attrs.pop("kernel")
-    m = model([conv("x", "y", 3, 8, k, inits, bias=False, **attrs)], inits,
-              shape=(None, 3, "h", "w"))
+    m = model([conv("x", "y", 4, 8, k, inits, bias=False, strides=strides, dilations=dil,
+                    pads=pads)], inits, shape=shape)
     p = save(tmp_path, m)
-    err = one_line_error(run("table", p))
-    assert err.startswith(f"{p}: 1 operators mbcost cannot count: {why};")
-    assert "--allow-unknown" in err
+    spec = _roundtrip(tmp_path, p, (None, 161, 97) if shape[0] is None else (None,))
+    assert spec["layers"] == [{"conv": {"name": "y", **{"k": k, "out": 8, **fields}}}]
+    for res in ((224, 161, 97) if shape[0] is None else (None,)):
+        h, w = (shape[2], shape[3]) if res is None else (res, res)
+        oh = _onnx_size(h, k[0], strides[0], dil[0], pads[0], pads[2])
+        ow = _onnx_size(w, k[1], strides[1], dil[1], pads[1], pads[3])
+        a = analyze(tmp_path, m, resolution=res)
+        assert a.rows[0].output == (oh, ow, 8)
+        # K_h K_w M N D_F^2: dilation spreads the taps, it adds none
+        assert (a.madds, a.params) == (k[0] * k[1] * 4 * 8 * oh * ow, k[0] * k[1] * 4 * 8)
+        assert a.rows[0].op == f"Conv {k[0]}x{k[1]}"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(k=st.tuples(st.integers(1, 7), st.integers(1, 7)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       d=st.tuples(st.integers(1, 3), st.integers(1, 3)), pads=st.lists(st.integers(0, 4), min_size=4, max_size=4),
+       pool=st.sampled_from([None, "MaxPool", "AveragePool"]), ceil=st.booleans())
+def test_a_mapped_window_has_the_graphs_size_at_every_resolution(tmp_path, k, s, d, pads, pool, ceil):
+    # the reader checks the spec against the graph at the base size; the padding it writes
+    # must give the graph's size at any other size too (or the op is refused as unknown)
+    inits = []
+    if pool:
+        d = (1, 1)
+        m = model([node(pool, ["x"], ["y"], kernel_shape=list(k), strides=list(s), pads=pads,
+                        ceil_mode=int(ceil))], shape=(None, 3, "h", "w"))
+    else:
+        m = model([conv("x", "y", 3, 4, k, inits, bias=False, strides=list(s), dilations=list(d),
+                        pads=pads)], inits, shape=(None, 3, "h", "w"))
+    p = save(tmp_path, m)
+    try:
+        spec = read_onnx(p)
+    except SpecError as e:
+        assert "cannot count" in str(e)
+        return
+    for res in (40, 41, 57, 64, 97):
+        want = []
+        for i in (0, 1):
+            span = d[i] * (k[i] - 1) + 1
+            if pool and ceil:
+                o = -(-(res + pads[i] + pads[i + 2] - span) // s[i]) + 1
+                o -= (o - 1) * s[i] >= res + pads[i]
+            else:
+                o = _onnx_size(res, k[i], s[i], d[i], pads[i], pads[i + 2])
+            want.append(o)
+        got = mbcost.analyze(spec, resolution=res).rows[0].output
+        assert got[:2] == tuple(want), (res, spec["layers"])
+
+
+def test_depthwise_rectangular_kernel(tmp_path):
+    inits = []
+    m = model([conv("x", "y", 8, 8, (1, 5), inits, bias=False, group=8, pads=[0, 2, 0, 2],
+                    strides=[2, 2])], inits, shape=(None, 8, "h", "w"))
+    spec = _roundtrip(tmp_path, save(tmp_path, m), (None, 99))
+    assert spec["layers"] == [{"dw": {"name": "y", "k": [1, 5], "stride": 2}}]
+    a = analyze(tmp_path, m, resolution=99)
+    o = -(-99 // 2)  # total padding span - 1 on both axes: ceil(H / 2)
+    assert a.rows[0].output == (o, o, 8) and a.madds == 5 * 8 * o * o
 
 
 def test_asymmetric_padding(tmp_path):
@@ -191,6 +272,166 @@ def test_activations_after_a_conv(tmp_path, op, attrs, fn):
     assert spec["defaults"]["act"] == fn
     a = mbcost.analyze(spec)
     assert [r.name for r in a.rows] == ["c", f"c.{fn}"]
+
+
+def _gelu_nodes(grouping, x="c", y="y", sqrt2_div=True):
+    """x * 0.5 * (1 + erf(x / sqrt 2)) as exporters write nn.GELU before opset 20, in
+    each grouping of the three products (torch's is 'torch')."""
+    inits = [floats("sqrt2", [2 ** 0.5] if sqrt2_div else [2 ** -0.5]), floats("one", [1.0]),
+             floats("half", [0.5])]
+    nodes = [node("Div" if sqrt2_div else "Mul", [x, "sqrt2"], ["s"]), node("Erf", ["s"], ["e"]),
+             node("Add", ["e", "one"], ["u"])]
+    if grouping == "torch":  # (x * (1 + erf)) * 0.5
+        nodes += [node("Mul", [x, "u"], ["m"]), node("Mul", ["m", "half"], [y])]
+    elif grouping == "half_first":  # (0.5 * x) * (1 + erf)
+        nodes += [node("Mul", ["half", x], ["h"]), node("Mul", ["h", "u"], [y])]
+    else:  # x * ((1 + erf) * 0.5)
+        nodes += [node("Mul", ["u", "half"], ["h"]), node("Mul", [x, "h"], [y])]
+    return nodes, inits
+
+
+@pytest.mark.parametrize("grouping, div", [("torch", True), ("half_first", True),
+                                           ("half_last", False), ("op", None)])
+def test_gelu_op_and_erf_pattern(tmp_path, grouping, div):
+    inits = []
+    nodes = [conv("x", "c", 3, 8, 3, inits, bias=True, pads=[1, 1, 1, 1])]
+    if grouping == "op":  # opset 20's Gelu
+        nodes.append(node("Gelu", ["c"], ["y"], approximate="none"))
+    else:
+        more, consts = _gelu_nodes(grouping, sqrt2_div=div)
+        nodes += more
+        inits += consts
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w"), opset=20 if div is None else 17))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    # one conv with its GELU, as ConvNeXt's spec writes nn.GELU
+    assert spec["layers"] == [{"conv": {"name": "c", "k": 3, "out": 8, "bias": True}}]
+    assert spec["defaults"] == {"bn": False, "act": "gelu"}
+    a = mbcost.analyze(p, resolution=97)
+    assert [r.name for r in a.rows] == ["c", "c.gelu"]
+    assert a.madds == 27 * 8 * 97 * 97  # the taps; no bias adds, no GELU under paper
+    # ptflops counts an nn.GELU's elements twice (its hook and the F.gelu it calls)
+    pt = mbcost.analyze(p, resolution=97, convention="ptflops")
+    assert pt.rows[1].madds == 2 * 8 * 97 * 97
+
+
+def test_a_near_gelu_stays_unknown(tmp_path):
+    inits = []
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False)]
+    more, consts = _gelu_nodes("torch")
+    consts[1] = floats("one", [2.0])  # 2 + erf: not GELU
+    p = save(tmp_path, model(nodes + more, inits + consts))
+    err = one_line_error(run("table", p))
+    assert ": 5 operators mbcost cannot count: " in err and "Erf x1" in err
+
+
+def _ln_inits(c, dims=None):
+    return [weight("gamma", dims or (c,)), weight("beta", dims or (c,))]
+
+
+def test_layernormalization_channels_last(tmp_path):
+    # ConvNeXt's block: permute to N H W C, LayerNorm over C, permute back (opset 17)
+    inits = _ln_inits(8)
+    nodes = [conv("x", "c", 3, 8, 3, inits, bias=True, pads=[1, 1, 1, 1]),
+             node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
+             node("LayerNormalization", ["t", "gamma", "beta"], ["n"], axis=-1, epsilon=1e-6),
+             node("Transpose", ["n"], ["b"], perm=[0, 3, 1, 2]),
+             conv("b", "y", 8, 16, 1, inits, bias=True)]
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert {"layernorm": {"name": "n"}} in spec["layers"]
+    hw = 97 * 97
+    conv_madds = 27 * 8 * hw + 8 * 16 * hw  # the taps (torchvision: no bias adds)
+    conv_params = 27 * 8 + 8 + 8 * 16 + 16
+    tv = mbcost.analyze(p, resolution=97, convention="torchvision")
+    assert (tv.madds, tv.params) == (conv_madds, conv_params + 2 * 8)  # gamma, beta
+    fv = mbcost.analyze(p, resolution=97, convention="fvcore")
+    assert fv.madds == 27 * 8 * hw + 8 * 16 * hw + 5 * 8 * hw  # fvcore: 5 per LN element
+
+
+def test_convnext_block_channels_last_linear_and_layer_scale(tmp_path):
+    # torchvision's CNBlock as torch exports it (opset 17): 7x7 depthwise, permute to
+    # channels last, LayerNorm, Linear (MatMul + Add), GELU (the erf pattern), Linear,
+    # permute back, layer scale (Mul by C x 1 x 1), residual add
+    c = 8
+    inits = _ln_inits(c) + [weight("w1", (c, 4 * c)), weight("b1", (4 * c,)),
+                            weight("w2", (4 * c, c)), weight("b2", (c,)), weight("ls", (c, 1, 1))]
+    gelu, consts = _gelu_nodes("torch", x="h1", y="g")
+    nodes = [conv("x", "dw", c, c, 7, inits, group=c, pads=[3, 3, 3, 3]),
+             node("Transpose", ["dw"], ["t"], perm=[0, 2, 3, 1]),
+             node("LayerNormalization", ["t", "gamma", "beta"], ["n"], axis=-1),
+             node("MatMul", ["n", "w1"], ["m1"]), node("Add", ["m1", "b1"], ["h1"]), *gelu,
+             node("MatMul", ["g", "w2"], ["m2"]), node("Add", ["b2", "m2"], ["h2"]),
+             node("Transpose", ["h2"], ["tb"], perm=[0, 3, 1, 2]),
+             node("Mul", ["ls", "tb"], ["scaled"]), node("Add", ["x", "scaled"], ["y"])]
+    p = save(tmp_path, model(nodes, inits + consts, shape=(1, c, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 57))
+    body = [{k: {f: v for f, v in x.items() if f != "name"}} for layer in spec["layers"]
+            for k, x in layer.items()]
+    assert body == [{"dw": {"k": 7, "bias": True}}, {"layernorm": {}},  # pads 3: same
+                    {"pw": {"out": 32, "bias": True, "act": "gelu"}}, {"pw": {"out": 8, "bias": True}},
+                    {"layer_scale": {}}, {"add": {"from": "input"}}]
+    hw = 57 * 57
+    tv = mbcost.analyze(p, resolution=57, convention="torchvision")
+    assert tv.madds == 49 * c * hw + 2 * c * 4 * c * hw  # the taps
+    # dw 49C + C, LayerNorm 2C, Linears 4C^2 + 4C and 4C^2 + C, layer scale C
+    assert tv.params == (49 * c + c) + 2 * c + (4 * c * c + 4 * c) + (4 * c * c + c) + c
+    # the same as the bundled convnext_tiny's block (tests/test_baselines.py checks that
+    # block against torchvision), under every convention
+    block = yaml.safe_load((Path(mbcost.__file__).parent / "specs" / "convnext_tiny.yaml").read_text())
+    ref = {"mbcost": 1, "name": "block", "input": [57, 57, c], "defaults": {"bn": False, "act": "none"},
+           "blocks": {"cnblock": block["blocks"]["cnblock"]},
+           "layers": [{"cnblock": {"name": "stage", "c": c, "n": 1}}]}
+    for conv_ in ("paper", "torchvision", "fvcore", "ptflops", "thop", "torchprofile"):
+        a, b = mbcost.analyze(p, resolution=57, convention=conv_), mbcost.analyze(ref, convention=conv_)
+        assert (a.madds, a.params) == (b.madds, b.params), conv_
+
+
+def test_layernormalization_on_a_1x1_map_and_refused_forms(tmp_path):
+    # ConvNeXt's head: LayerNorm2d over the channels of the pooled 1x1 map
+    inits = _ln_inits(8) + [weight("w", (8, 5))]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node("GlobalAveragePool", ["c"], ["g"]),
+             node("LayerNormalization", ["g", "gamma", "beta"], ["n"], axis=1),
+             node("Flatten", ["n"], ["f"]), node("MatMul", ["f", "w"], ["y"])]
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert spec["layers"][2] == {"layernorm": {"name": "n"}}
+    assert mbcost.analyze(p, convention="torchvision").params == 3 * 8 + 2 * 8 + 8 * 5
+    # over C, H and W of a map larger than 1x1: not the spec's layernorm
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False),
+             node("LayerNormalization", ["c", "gamma", "beta"], ["y"], axis=1)]
+    err = one_line_error(run("table", save(tmp_path, model(nodes, inits), "chw.onnx")))
+    assert "LayerNormalization (not over the channels alone) x1" in err
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_layernorm_pattern_of_older_exports(tmp_path, layout):
+    # (x - mean) / sqrt(mean((x - mean)^2) + eps) * gamma + beta over the channels:
+    # torch's opset < 17 export of nn.LayerNorm (channels last), and ConvNeXt's own
+    # channels-first LayerNorm (mean over axis 1, gamma of shape C x 1 x 1)
+    last = layout == "channels_last"
+    inits = _ln_inits(8, None if last else (8, 1, 1)) + [floats("two", [2.0]), floats("eps", [1e-6])]
+    ax = [-1] if last else [1]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False)]
+    x = "c"
+    if last:
+        nodes.append(node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]))
+        x = "t"
+    nodes += [node("ReduceMean", [x], ["mu"], axes=ax), node("Sub", [x, "mu"], ["d"]),
+              node("Pow", ["d", "two"], ["d2"]), node("ReduceMean", ["d2"], ["var"], axes=ax),
+              node("Add", ["var", "eps"], ["ve"]), node("Sqrt", ["ve"], ["sd"]),
+              node("Div", ["d", "sd"], ["z"]), node("Mul", ["z", "gamma"], ["zg"]),
+              node("Add", ["zg", "beta"], ["n" if last else "y"])]
+    if last:
+        nodes.append(node("Transpose", ["n"], ["y"], perm=[0, 3, 1, 2]))
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w"), opset=13))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert [next(iter(layer)) for layer in spec["layers"]] == ["pw", "layernorm"]
+    tv = mbcost.analyze(p, resolution=97, convention="torchvision")
+    assert (tv.madds, tv.params) == (3 * 8 * 97 * 97, 3 * 8 + 2 * 8)
+    # the same with x^3 in place of x^2 is no LayerNorm: each op stays unknown
+    inits = [floats("two", [3.0]) if t.name == "two" else t for t in inits]
+    err = one_line_error(run("table", save(tmp_path, model(nodes, inits, opset=13), "p3.onnx")))
+    assert "Pow x1" in err and "Sqrt x1" in err
 
 
 def test_clip_is_relu6_from_inputs_and_from_attributes(tmp_path):
@@ -342,16 +583,73 @@ def test_reducemean_matmul_bias_dropout_identity(tmp_path):
     assert {"dropout": {"name": "d", "p": 0.2}} in spec["layers"]
 
 
-def test_maxpool_ceil_mode(tmp_path):
+def _torch_ceil(h, k, s, p):
+    """torch's ceil_mode size (aten pooling_output_shape): ceil((H + 2p - k) / s) + 1,
+    less one if the last window starts at or beyond H + p."""
+    out = -(-(h + 2 * p - k) // s) + 1
+    return out - 1 if (out - 1) * s >= h + p else out
+
+
+@pytest.mark.parametrize("pads", [[0, 0, 0, 0], [1, 1, 1, 1]])
+def test_maxpool_ceil_mode(tmp_path, pads):
     inits = []
     nodes = [conv("x", "c", 3, 4, 1, inits, bias=False),
-             node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)]
-    # a fixed 33x33 input: ceil((33 - 3) / 2) + 1 = floor(...) + 1 = 16, the same
+             node("MaxPool", ["c"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1,
+                  pads=pads)]
+    # a fixed 33x33 input without padding: ceil((33 - 3) / 2) + 1 = floor(...) + 1 = 16
     a = analyze(tmp_path, model(nodes, inits, shape=(1, 3, 33, 33)))
-    assert a.rows[1].output == (16, 16, 4)
-    # dynamic: ceil and floor differ at even sizes, and the spec has no ceil_mode yet
+    assert a.rows[1].output == (_torch_ceil(33, 3, 2, pads[0]),) * 2 + (4,)
+    # dynamic: ceil and floor differ at some sizes: the spec says ceil_mode (GoogLeNet's)
     p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")), "d.onnx")
-    assert "MaxPool (ceil_mode) x1" in one_line_error(run("table", p))
+    spec = _roundtrip(tmp_path, p, (None, 160, 161, 97))
+    want = {"type": "max", "k": 3, "stride": 2, "ceil_mode": True}
+    if pads[0]:
+        want["padding"] = 1
+    assert spec["layers"][1] == {"pool": {"name": "y", **want}}
+    for res in (224, 160, 161, 97):
+        o = _torch_ceil(res, 3, 2, pads[0])
+        assert mbcost.analyze(p, resolution=res).rows[1].output == (o, o, 4)
+    assert _torch_ceil(224, 3, 2, 0) == 112 != (224 - 3) // 2 + 1  # the case that needs it
+
+
+def test_ceil_mode_drops_a_window_that_starts_in_the_padding(tmp_path):
+    # 5 px, k 2, s 2, pads 1: ceil((5 + 2 - 2) / 2) + 1 = 4 windows, but the fourth would
+    # start at 6 = H + p, in the right padding: 3 (torch's rule; ONNX's since onnx 1.16)
+    nodes = [node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1,
+                  pads=[1, 1, 1, 1])]
+    a = analyze(tmp_path, model(nodes, shape=(1, 3, 5, 5)))
+    assert a.rows[0].output == (3, 3, 3) == (_torch_ceil(5, 2, 2, 1),) * 2 + (3,)
+
+
+def test_rectangular_pools(tmp_path):
+    nodes = [node("AveragePool", ["x"], ["a"], kernel_shape=[1, 3], pads=[0, 1, 0, 1],
+                  strides=[1, 1]),
+             node("MaxPool", ["a"], ["y"], kernel_shape=[3, 2], strides=[2, 1], ceil_mode=1)]
+    p = save(tmp_path, model(nodes, shape=(1, 4, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    assert spec["layers"] == [
+        {"pool": {"name": "a", "type": "avg", "k": [1, 3], "stride": 1, "padding": [0, 1]}},
+        {"pool": {"name": "y", "type": "max", "k": [3, 2], "stride": [2, 1], "ceil_mode": True}}]
+    a = mbcost.analyze(p, resolution=97)
+    # the avg pool keeps 97x97; the max pool: torch's ceil rule per axis
+    assert a.rows[1].output == (_torch_ceil(97, 3, 2, 0), _torch_ceil(97, 2, 1, 0), 4)
+
+
+@pytest.mark.parametrize("op, attrs", [
+    ("GlobalMaxPool", {}), ("ReduceMax", {"axes": [2, 3], "keepdims": 1}),
+    ("ReduceMax", {"axes": [-1, -2], "keepdims": 0}),
+])
+def test_global_max_pool(tmp_path, op, attrs):
+    inits = [weight("w", (8, 5))]
+    nodes = [conv("x", "c", 3, 8, 1, inits, bias=False), node(op, ["c"], ["g"], **attrs),
+             node("Flatten", ["g"], ["f"]), node("MatMul", ["f", "w"], ["y"])]
+    p = save(tmp_path, model(nodes, inits, shape=(1, 3, "h", "w")))
+    spec = _roundtrip(tmp_path, p, (None, 97))
+    # an adaptive max pool to 1x1 (torch's nn.AdaptiveMaxPool2d(1)): 1x1x8 at any size
+    assert spec["layers"][1] == {"pool": {"name": "g", "type": "max", "out_size": 1}}
+    a = mbcost.analyze(p, resolution=97)
+    assert a.rows[1].output == (1, 1, 8)
+    assert a.madds == 3 * 8 * 97 * 97 + 8 * 5 and a.params == 3 * 8 + 8 * 5
 
 
 def test_nhwc_input_with_a_transpose(tmp_path):
@@ -484,6 +782,27 @@ def _with_unknown(tmp_path):
              node("Reshape", ["t5", "shape4"], ["sh"]),
              node("Erf", ["sh"], ["e"]), node("LeakyRelu", ["e"], ["y"])]
     return save(tmp_path, model(nodes, inits, shape=(1, 3, 8, 8)))
+
+
+def test_supported_ops_are_the_handlers_folds_and_patterns():
+    import inspect
+
+    R = onnx_reader.Reader
+    handlers = {n[len("_op_"):] for n in vars(R) if n.startswith("_op_")}
+    listed = set(onnx_reader.SUPPORTED_OPS)
+    assert handlers | set(onnx_reader.ACTIVATION_OPS) <= listed
+    # every folded op is one the folding code names, every pattern op one the fuser names
+    fold_src = inspect.getsource(R._fold) + inspect.getsource(R._eval)
+    for op in onnx_reader.FOLDED_OPS:
+        assert f'"{op}"' in fold_src or op in handlers, op
+    fuse_src = inspect.getsource(onnx_spec.Fuser)
+    for op in onnx_reader.PATTERN_OPS:
+        assert f'"{op}"' in fuse_src or f"_op_{op}" in vars(R), op
+    assert listed == handlers | set(onnx_reader.ACTIVATION_OPS) | set(onnx_reader.FOLDED_OPS) \
+        | set(onnx_reader.PATTERN_OPS)
+    # an op type outside the list is refused by its name
+    for op in ("LeakyRelu", "Elu", "Mish", "Exp"):
+        assert op not in listed
 
 
 def test_unknown_operators_are_listed_with_counts(tmp_path):

@@ -29,7 +29,10 @@ from mbcost.onnx_reader import import_yaml, read_onnx
 ROOT = Path(__file__).resolve().parent
 FIXTURES = ROOT / "fixtures" / "onnx"
 REF = json.loads((ROOT / "reference" / "torchvision_counts.json").read_text(encoding="utf-8"))
-BUNDLED = ("mobilenet_v2", "resnet18", "efficientnet_b0", "shufflenet_v2_x1_0")
+BUNDLED = ("mobilenet_v2", "resnet18", "efficientnet_b0", "shufflenet_v2_x1_0", "googlenet",
+           "inception_v3", "convnext_tiny")
+# the native size (inception_v3's 299 px) and 160 px, where tests/reference has counts
+SIZES = [(n, r) for n in BUNDLED for r in ((299, 160) if n == "inception_v3" else (224, 160))]
 
 
 def fixture(name):
@@ -51,9 +54,11 @@ def table_json(*args):
     return json.loads(r.stdout)
 
 
-@pytest.mark.parametrize("name", BUNDLED)
-@pytest.mark.parametrize("res", [224, 160])
+@pytest.mark.parametrize("name, res", SIZES)
 def test_export_equals_the_bundled_spec(name, res):
+    # googlenet and inception_v3: rectangular kernels (1x7, 7x1, 1x3, 3x1), ceil_mode max
+    # pools on a dynamic size; convnext_tiny: LayerNormalization, GELU as its erf pattern,
+    # nn.Linear on channels-last maps, layer scale (no BatchNorm: parameters equal)
     got = table_json(fixture(name), "--convention", "torchvision", "--res", res)["totals"]
     spec = mbcost.analyze(name, resolution=res, convention="torchvision")
     ref = reference(name, res)
@@ -64,6 +69,57 @@ def test_export_equals_the_bundled_spec(name, res):
     paper = mbcost.analyze(fixture(name), resolution=res)
     assert paper.params == mbcost.analyze(name, resolution=res).params + bn_channels(spec)
     assert paper.madds == got["madds"]
+
+
+@pytest.mark.parametrize("name, kinds", [
+    ("googlenet", {("pool", "ceil_mode"): 4}),  # the four stride-2 max pools (ceil_mode=True)
+    # torchvision's inception.py: InceptionC (Mixed_6b-6e, 4 of them) has three 1x7 and
+    # three 7x1 convs, InceptionD (Mixed_7a) one of each: 13 and 13; InceptionE (Mixed_7b,
+    # 7c) two 1x3 and two 3x1 each: 4 and 4
+    ("inception_v3", {("conv", "k", (1, 7)): 4 * 3 + 1, ("conv", "k", (7, 1)): 4 * 3 + 1,
+                      ("conv", "k", (1, 3)): 2 * 2, ("conv", "k", (3, 1)): 2 * 2}),
+    ("convnext_tiny", {("layernorm",): 23, ("layer_scale",): 18, ("pw", "act", "gelu"): 18}),
+])
+def test_imported_forms_and_round_trip(tmp_path, name, kinds):
+    text = import_yaml(fixture(name))
+    out = tmp_path / f"{name}.yaml"
+    out.write_text(text)
+    layers = []
+
+    def walk(ls):
+        for layer in ls:
+            (kind, f), = layer.items()
+            if kind == "parallel":
+                for br in f["branches"]:
+                    walk(br)
+            layers.append((kind, f))
+
+    walk(read_onnx(fixture(name))["layers"])
+    for key, n in kinds.items():
+        kind, *cond = key
+        found = [f for k, f in layers if k == kind and (
+            not cond or (cond[0] in f and (len(cond) == 1 or f[cond[0]] == (
+                list(cond[1]) if isinstance(cond[1], tuple) else cond[1]))))]
+        assert len(found) == n, (key, len(found))
+    assert not [k for k, _ in layers if k == "unknown"]
+    for res in (160, 97):  # any size: the written spec counts as the graph does
+        for conv_ in ("torchvision", "fvcore"):
+            a = mbcost.analyze(fixture(name), resolution=res, convention=conv_)
+            b = mbcost.analyze(str(out), resolution=res, convention=conv_)
+            assert (a.madds, a.params) == (b.madds, b.params)
+
+
+def test_exact_form_of_an_export_with_ceil_mode_pools():
+    # formula --exact on GoogLeNet's export: its ceil_mode pools as ceilings; equal to the
+    # table (and to the bundled spec) at sizes the strides do not divide
+    import sympy
+
+    from mbcost.symbols import rho
+
+    form = mbcost.closed_form(fixture("googlenet"), convention="torchvision", exact=True).madds
+    for res in (97, 161):
+        want = mbcost.analyze("googlenet", resolution=res, convention="torchvision").madds
+        assert form.subs(rho, sympy.Rational(res, 224)) == want
 
 
 # ---------------------------------------------------------------- torch's dynamo exporter
