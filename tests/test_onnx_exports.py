@@ -23,7 +23,6 @@ from clirunner import CliRunner
 from onnxgraph import onnx
 from refspecs import spec_for
 
-
 import mbcost
 from mbcost.cli import main
 from mbcost.onnx_reader import import_yaml, read_onnx
