@@ -108,16 +108,17 @@ CONVENTIONS = {
         {"conv": 1, "dw": 1, "pw": 1, "fc": 1}),
     "ptflops": Convention(
         "ptflops", "ptflops (pytorch backend): bias 1/elem, BN 2/elem, ReLU 2/elem (1 if "
-        "functional), ReLU6 and SiLU 1/elem, pools 1/input elem (2 for pool modules)",
+        "functional), ReLU6, SiLU and softmax 1/elem, pools 1/input elem (2 for pool modules)",
         {"mac": 1, "bias": 1, "bn": 2, "act.relu": 1, "act.relu.module": 1, "act.relu6": 1,
-         "act.swish": 1, "act.gelu": 1, "act.gelu.module": 1, "ln.module": 1, **_POOL_IN,
-         **_POOL_MODULE_IN}, _TV_PARAMS,
+         "act.swish": 1, "act.gelu": 1, "act.gelu.module": 1, "act.softmax": 1, "ln.module": 1,
+         **_POOL_IN, **_POOL_MODULE_IN}, _TV_PARAMS,
         "Module hooks plus patched torch.nn.functional: nn.ReLU counts twice (its hook and the "
         "F.relu it calls), a functional F.relu (`call: functional`) once, nn.ReLU6 once "
         "(F.hardtanh is not patched), F.relu6 once, nn.SiLU and F.silu once; a pool module "
         "counts twice, a functional pool (`call: functional`) once; tensor methods (x.mean, "
         "`call: method`) are not patched: 0. The SE `scale * x` is Tensor.__mul__, not "
-        "patched: 0. nn.GELU counts twice (hook and F.gelu), nn.LayerNorm once; "
+        "patched: 0. nn.GELU counts twice (hook and F.gelu), nn.LayerNorm once; F.softmax "
+        "is patched (nn.Softmax calls it; no module hook): once; "
         "torchvision's LayerNorm2d (`call: functional`) not at all: the hooks match the exact "
         "type."),
     "ptflops_aten": Convention(

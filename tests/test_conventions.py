@@ -460,6 +460,9 @@ layers:
     ("relu6", "module", 8192), ("relu6", "functional", 8192), ("relu6", "method", 0),
     ("silu", "module", 8192), ("silu", "functional", 8192), ("silu", "method", 0),
     ("hswish", "module", 0), ("hswish", "functional", 0),
+    # softmax: ptflops 0.7.5 patches F.softmax (FUNCTIONAL_MAPPING, 1 per element) and has no
+    # nn.Softmax module hook; nn.Softmax.forward calls F.softmax: once either way
+    ("softmax", "module", 8192), ("softmax", "functional", 8192), ("softmax", "method", 0),
 ])
 def test_activation_call_attribute(tmp_path, fn, call, ptflops_act):
     p = tmp_path / "acts.yaml"
