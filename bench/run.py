@@ -735,8 +735,9 @@ READING = """\
   (the `closed_form` row; the first call, with the sympy import, takes most of a
   second) and compiling it happen once.
 - The design rows (issue 4) compare with `python -c "import sympy"`, since `fit` starts
-  from the closed form. Every `fit` and the MobileNet v1 sweep meet the 1.5x target; the
-  **EfficientNet-B7 sweep misses it** (its row). Each grid point is two dot products:
+  from the closed form. Every `fit` and both sweeps meet the 1.5x target (the
+  EfficientNet-B7 sweep missed it at about 1.6x until its resolutions were replayed).
+  Each grid point is two dot products:
   every cost term factors into a spatial part (one graph per resolution) times a channel
   part (one replay of the channel rounding per width). That took it from 2.55x to about
   1.6x; replaying the recorded spatial steps per resolution instead of building its

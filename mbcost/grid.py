@@ -5,13 +5,22 @@ Fast exact grid. Under every convention a layer's cost is a product of a
 channel part and a spatial part (MobileNets §3.3: D_K·D_K·αM·ρD_F·ρD_F +
 αM·αN·ρD_F·ρD_F), and in a spec the channels depend only on alpha and the
 spatial sizes only on the resolution. So ``GridEvaluator`` builds the graph
-once per distinct resolution (at alpha = 1) and once more through a
-``ChannelTape``, which records how every channel count follows from alpha
-(scale and round, expand an actual count, add up). A point is then evaluated by
-replaying the tape at its alpha (cached per alpha) and handing every counted
-layer's cost rule those channels with the spatial sizes of its resolution: the
-exact rounded integers, without rebuilding the graph per point. Replaying the
-tape in ``Monomials`` instead gives the closed form (``fit``'s starting point).
+once, through a ``ChannelTape``, which records how every channel count follows
+from alpha (scale and round, expand an actual count, add up) and how every
+spatial size follows from the input (each window's kernel, stride, padding and
+ceil_mode). A point is then evaluated by replaying the channel steps at its alpha
+(cached per alpha) and the spatial steps at its resolution (cached per
+resolution), and handing every counted layer's cost rule those sizes: the exact
+rounded integers, without rebuilding the graph per point. Replaying the tape in
+``Monomials`` instead gives the closed form (``fit``'s starting point).
+
+A resolution's replay stands for the whole build only where it is certain to give
+the same graph: every replayed size in [1, MAX_RESOLUTION] (the builder refuses
+others) and every rule the builder checked on spatial sizes (recorded on the nodes
+and on ``Graph.checks``: merged sizes equal, a valid-padding kernel that fits, a
+residual left out where shapes differ) holding there, with no idle train-only head
+(whose sizes the builder may clamp). Elsewhere that resolution is built whole, as
+before, which gives the real structure or the real, located error.
 """
 
 from __future__ import annotations
@@ -32,10 +41,11 @@ from .spec import load_spec
 from .units import MAX_LIST_VALUES
 
 MAX_GRID_POINTS = 100_000
-# a sweep or fit rebuilds the layers once per distinct resolution and replays their channels
-# once per distinct alpha (each about 10-30 microseconds a layer), then sums the counted
-# layers once per point (a fraction of a microsecond each): both are bounded
-MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
+# a sweep or fit replays the spatial steps once per distinct resolution (rebuilding the
+# layers where the replay is not certain) and the channels once per distinct alpha (each
+# about 3-30 microseconds a step), then sums the counted layers once per point (a fraction
+# of a microsecond each): both are bounded
+MAX_GRID_WORK = 400_000  # resolutions x spatial steps + rebuilds x expansion steps + alphas x layers
 MAX_GRID_TERMS = 10_000_000  # points x counted layers
 # a sweep with memory analyzes every point whole (build, counts, memory pass: about 1.5x a
 # build on mobilenet_v1 and EfficientNet-B7), charged as two rebuilds against MAX_GRID_WORK
@@ -134,8 +144,7 @@ class GridEvaluator:
 
     def _setup_replay(self, g, checks):
         """What a resolution's replay needs: the tape's spatial steps, the checks on spatial
-        sizes (evaluated per resolution where they hold no channel count, per point where
-        they hold both), and whether replaying is certain at all."""
+        sizes, and whether replaying is certain at all."""
         ops = self._tape.spatial_ops
         tape = self._tape.tape
 
@@ -152,10 +161,11 @@ class GridEvaluator:
         self._replayable = (not any(n.attrs.get("idle") for n in g.nodes)
                             and [op for op, _ in ops[:2]] == ["input", "input"]
                             and all(spatial(x) or constant(x) for sh in shapes for x in sh[:2]))
-        self._res_checks = [c for c in checks if any(map(spatial, c.sizes))
-                            and all(spatial(x) or constant(x) for x in c.sizes)]
-        self._point_checks = [c for c in checks if any(map(spatial, c.sizes))
-                              and not all(spatial(x) or constant(x) for x in c.sizes)]
+        # a rule holding a channel count too (layers.Differ: a residual left out) is checked
+        # with the channels at alpha = 1, as the whole build at alpha 1 that a resolution
+        # stood for until now decides it; a residual that only a width makes appear adds an
+        # 'add' node, free unless the convention counts it (then every point is analyzed)
+        self._res_checks = [c for c in checks if any(map(spatial, c.sizes))]
         self._replays = {}
         self.spatial_cost = max(1, len(ops) + len(self._res_checks) + len(self._nodes))
 
@@ -243,18 +253,8 @@ class GridEvaluator:
         svec, cvec = self._spatial_vector(res), self._channel_vector(a)
         if svec is None or cvec is None:
             return None
-        if self._point_checks and not self._point_holds(a, res):
-            return None  # a rule on both (a residual whose shapes match only here)
         (sm, sp), (cm, cp) = svec, cvec
         return Point(a, res, sum(map(operator.mul, sm, cm)), sum(map(operator.mul, sp, cp)))
-
-    def _point_holds(self, a, res):
-        """Whether every rule on spatial and channel sizes together holds at (a, res)."""
-        vals, ch = self._replays.get(res), self._channels(a)
-        if vals is None:  # from a whole build: its structure was compared node by node
-            return True
-        return all(c.holds(lambda x: vals[x.sp] if x.index < 0 else ch[x.index])
-                   for c in self._point_checks)
 
     def _terms(self, n, ins, out):
         """The weighted (madds, params) terms of node n as _Pair lists, in a fixed order."""
