@@ -93,8 +93,9 @@ def memory_point(spec, alpha, resolution, convention, settings):
 
 
 class GridEvaluator:
-    """Exact totals at many (alpha, resolution) points: one graph per distinct resolution,
-    one replay of the channel tape per distinct alpha, combined per point."""
+    """Exact totals at many (alpha, resolution) points: one replay of the spatial steps per
+    distinct resolution (a whole graph where the replay is not certain), one replay of the
+    channel tape per distinct alpha, combined per point."""
 
     def __init__(self, spec, convention=DEFAULT_CONVENTION, train=None):
         self.spec = load_spec(spec)
@@ -115,8 +116,8 @@ class GridEvaluator:
         self._nodes = [n for n in g.nodes if _counts(
             PRIMITIVES[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
         # the validity rules the builder recorded on channel sizes (groups divide, merged
-        # channels equal), checked again at every alpha; spatial rules are checked by the
-        # per-resolution builds
+        # channels equal), checked again at every alpha; rules on spatial sizes are checked
+        # by each resolution's replay (_replay)
         checks = [c for n in g.nodes for c in n.checks] + list(g.checks)
         self._checks = [c for c in checks if all(s.index >= 0 for s in c.sizes)]
         # the spatial sizes at a new resolution are a replay of the tape's spatial steps
