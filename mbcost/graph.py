@@ -20,7 +20,7 @@ from . import expr, onnx_reader
 from .domains import ChannelTape, ExactDomain, _Traced, symbolic_sizes
 from .errors import LimitError, SpecError, UsageError
 from .layers import (ACTIVATIONS, COMMON, CONV_KINDS, LAYER_KINDS, PRIMITIVES, REQUIRED,  # noqa: F401
-                     effective_kernel)
+                     Fits, effective_kernel)
 from .limits import (MAX_CHANNELS, MAX_KERNEL, MAX_LAYERS, MAX_NESTING,  # noqa: F401
                      MAX_RESOLUTION, MAX_WORK, RESERVED_NAME)
 from .spec import (MAX_YAML_DEPTH, LList, key_line, line_of, load_spec, name_problem, suggest,
@@ -117,6 +117,9 @@ class Graph:
     input_shape: tuple = ()
     domain: object = None
     train: bool = False  # built for training: train-only heads run (see training)
+    # the validity rules the builder checked on sizes where it made no node (a kernel that
+    # fits its input, a residual left out where shapes differ: layers.Fits, Differ)
+    checks: list = field(default_factory=list)
 
     def __repr__(self):
         return (f"Graph(spec={getattr(self.spec, 'name', None)!r}, input_shape={self.input_shape}, "
@@ -168,6 +171,7 @@ class Builder:
         # could not run at (torchvision's Inception-v3 aux head below ~ 220 px) are not
         # errors; they are shown clamped to 1 and only its parameters count
         self.notional = 0
+        self.checks = []  # rules checked on sizes outside a node (Graph.checks)
 
     # ---- public
 
@@ -181,7 +185,7 @@ class Builder:
         ctx = _Ctx(env, "", t0, path, 0, ())
         self.names["input"] = t0
         self._seq(layers, ctx, t0)
-        return Graph(self.spec, self.nodes, shape, d, self.train)
+        return Graph(self.spec, self.nodes, shape, d, self.train, self.checks)
 
     # ---- helpers
 
@@ -480,9 +484,13 @@ class Builder:
     def _check_valid(self, a, cur, ctx, line, name):
         if self.notional:
             return  # an idle head's layer never runs (see notional)
-        h, w, _ = (self.dom.base(x) for x in self.tensors[cur][0])
+        if a["padding"] != "valid":
+            return
         kh, kw = (effective_kernel(a, axis) for axis in (0, 1))
-        if a["padding"] == "valid" and (kh > h or kw > w):
+        fits = Fits((kh, kw), tuple(self.tensors[cur][0][:2]))
+        self.checks.append(fits)  # every evaluator checks the same record (grid.py)
+        if not fits.holds(self.dom.base):
+            h, w = (self.dom.base(x) for x in fits.sizes)
             k = a["k"] if not isinstance(a["k"], tuple) else "x".join(map(str, a["k"]))
             if "dilation" in a:
                 k = f"{k} (dilation {a['dilation']}: {kh}x{kw})"
@@ -712,6 +720,8 @@ def _closed_form_sizes(g, tape, exact=False):
         n.attrs = {k: conv(v) for k, v in n.attrs.items()}
         n.checks = tuple(type(c)(**{f: conv(getattr(c, f)) for f in c.__dataclass_fields__})
                          for c in n.checks)
+    g.checks = [type(c)(**{f: conv(getattr(c, f)) for f in c.__dataclass_fields__})
+                for c in g.checks]
     g.input_shape = conv(g.input_shape)
     g.domain = ClosedFormView(tape.approx)
     return g

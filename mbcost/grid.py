@@ -5,13 +5,22 @@ Fast exact grid. Under every convention a layer's cost is a product of a
 channel part and a spatial part (MobileNets §3.3: D_K·D_K·αM·ρD_F·ρD_F +
 αM·αN·ρD_F·ρD_F), and in a spec the channels depend only on alpha and the
 spatial sizes only on the resolution. So ``GridEvaluator`` builds the graph
-once per distinct resolution (at alpha = 1) and once more through a
-``ChannelTape``, which records how every channel count follows from alpha
-(scale and round, expand an actual count, add up). A point is then evaluated by
-replaying the tape at its alpha (cached per alpha) and handing every counted
-layer's cost rule those channels with the spatial sizes of its resolution: the
-exact rounded integers, without rebuilding the graph per point. Replaying the
-tape in ``Monomials`` instead gives the closed form (``fit``'s starting point).
+once, through a ``ChannelTape``, which records how every channel count follows
+from alpha (scale and round, expand an actual count, add up) and how every
+spatial size follows from the input (each window's kernel, stride, padding and
+ceil_mode). A point is then evaluated by replaying the channel steps at its alpha
+(cached per alpha) and the spatial steps at its resolution (cached per
+resolution), and handing every counted layer's cost rule those sizes: the exact
+rounded integers, without rebuilding the graph per point. Replaying the tape in
+``Monomials`` instead gives the closed form (``fit``'s starting point).
+
+A resolution's replay stands for the whole build only where it is certain to give
+the same graph: every replayed size in [1, MAX_RESOLUTION] (the builder refuses
+others) and every rule the builder checked on spatial sizes (recorded on the nodes
+and on ``Graph.checks``: merged sizes equal, a valid-padding kernel that fits, a
+residual left out where shapes differ) holding there, with no idle train-only head
+(whose sizes the builder may clamp). Elsewhere that resolution is built whole, as
+before, which gives the real structure or the real, located error.
 """
 
 from __future__ import annotations
@@ -24,18 +33,19 @@ from . import numbers
 from .cost import (DEFAULT_CONVENTION, analyze, get_convention, parse_alpha, resolve_resolution,
                    weigh)
 from .errors import LimitError, UsageError, show
-from .domains import _MONOMIAL, ChannelTape, Monomials, _Traced  # noqa: F401
+from .domains import _MONOMIAL, ChannelTape, Monomials, _Traced, spatial_size  # noqa: F401
 from .graph import Builder, build_graph, training
 from .layers import PRIMITIVES
-from .limits import MAX_CHANNELS
+from .limits import MAX_CHANNELS, MAX_RESOLUTION
 from .spec import load_spec
 from .units import MAX_LIST_VALUES
 
 MAX_GRID_POINTS = 100_000
-# a sweep or fit rebuilds the layers once per distinct resolution and replays their channels
-# once per distinct alpha (each about 10-30 microseconds a layer), then sums the counted
-# layers once per point (a fraction of a microsecond each): both are bounded
-MAX_GRID_WORK = 400_000  # distinct resolutions x expansion steps + distinct alphas x layers
+# a sweep or fit replays the spatial steps once per distinct resolution (rebuilding the
+# layers where the replay is not certain) and the channels once per distinct alpha (each
+# about 3-30 microseconds a step), then sums the counted layers once per point (a fraction
+# of a microsecond each): both are bounded
+MAX_GRID_WORK = 400_000  # resolutions x spatial steps + rebuilds x expansion steps + alphas x layers
 MAX_GRID_TERMS = 10_000_000  # points x counted layers
 # a sweep with memory analyzes every point whole (build, counts, memory pass: about 1.5x a
 # build on mobilenet_v1 and EfficientNet-B7), charged as two rebuilds against MAX_GRID_WORK
@@ -83,8 +93,9 @@ def memory_point(spec, alpha, resolution, convention, settings):
 
 
 class GridEvaluator:
-    """Exact totals at many (alpha, resolution) points: one graph per distinct resolution,
-    one replay of the channel tape per distinct alpha, combined per point."""
+    """Exact totals at many (alpha, resolution) points: one replay of the spatial steps per
+    distinct resolution (a whole graph where the replay is not certain), one replay of the
+    channel tape per distinct alpha, combined per point."""
 
     def __init__(self, spec, convention=DEFAULT_CONVENTION, train=None):
         self.spec = load_spec(spec)
@@ -105,10 +116,14 @@ class GridEvaluator:
         self._nodes = [n for n in g.nodes if _counts(
             PRIMITIVES[n.kind].cost(self._tape, n.in_shapes, n.out_shape, n.attrs), self.conv)]
         # the validity rules the builder recorded on channel sizes (groups divide, merged
-        # channels equal), checked again at every alpha; spatial rules are checked by the
-        # per-resolution builds
-        self._checks = [c for n in g.nodes for c in n.checks
-                        if all(s.index >= 0 for s in c.sizes)]
+        # channels equal), checked again at every alpha; rules on spatial sizes are checked
+        # by each resolution's replay (_replay)
+        checks = [c for n in g.nodes for c in n.checks] + list(g.checks)
+        self._checks = [c for c in checks if all(s.index >= 0 for s in c.sizes)]
+        # the spatial sizes at a new resolution are a replay of the tape's spatial steps
+        # (domains.spatial_size from the input, as the builder computed them) where that is
+        # certain to give the graph a whole build would: see _replay
+        self._setup_replay(g, checks)
         # residual adds appear only where shapes match, which can differ between the traced
         # and the per-resolution graphs; they are free unless a convention counts 'add'
         self.exact_only = bool(self.conv.madds.get("add"))
@@ -128,16 +143,82 @@ class GridEvaluator:
             tm, tp = tm + weigh(mt, self.conv.madds), tp + weigh(pt, self.conv.param_weights)
         return {"madds": tm, "params": tp}
 
-    def charge(self, resolutions=0, alphas=0, ahead=False):
-        """Count the work of new resolutions (a rebuild each) and new alphas (a replay each)
-        against MAX_GRID_WORK; ahead: only check that so many more would fit."""
-        work = self.work + resolutions * self.build_cost + alphas * self.replay_cost
+    def _setup_replay(self, g, checks):
+        """What a resolution's replay needs: the tape's spatial steps, the checks on spatial
+        sizes, and whether replaying is certain at all."""
+        ops = self._tape.spatial_ops
+        tape = self._tape.tape
+
+        def spatial(x):
+            return x.index < 0
+
+        def constant(x):  # a spatial size that no resolution moves (after a global pool)
+            return x.index >= 0 and tape[x.index][0] == "const"
+
+        shapes = [s for n in g.nodes for s in (*n.in_shapes, n.out_shape)]
+        # an idle head's sizes may be clamped to 1 (Builder.notional), which the tape does
+        # not record; a spatial position holding a size that is neither replayed nor a
+        # constant would be read at the base resolution: both need whole builds
+        self._replayable = (not any(n.attrs.get("idle") for n in g.nodes)
+                            and [op for op, _ in ops[:2]] == ["input", "input"]
+                            and all(spatial(x) or constant(x) for sh in shapes for x in sh[:2]))
+        # a rule holding a channel count too (layers.Differ: a residual left out) is checked
+        # with the channels at alpha = 1, as the whole build at alpha 1 that a resolution
+        # stood for until now decides it; a residual that only a width makes appear adds an
+        # 'add' node, free unless the convention counts it (then every point is analyzed)
+        self._res_checks = [c for c in checks if any(map(spatial, c.sizes))]
+        self._replays = {}
+        self.spatial_cost = max(1, len(ops) + len(self._res_checks) + len(self._nodes))
+
+    def charge(self, resolutions=0, alphas=0, ahead=False, replays=0):
+        """Count the work of whole builds (resolutions: a rebuild each), new alphas (a replay
+        of the channel tape each) and new resolutions (replays: a replay of the spatial
+        steps each) against MAX_GRID_WORK; ahead: only check that so many more would fit."""
+        work = (self.work + resolutions * self.build_cost + alphas * self.replay_cost
+                + replays * self.spatial_cost)
         if not ahead:
             self.work = work
         if work > MAX_GRID_WORK:
-            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({self.build_cost} for each "
-                             f"resolution, {self.replay_cost} for each alpha); ask for fewer values",
+            raise LimitError(f"needs more than {MAX_GRID_WORK} steps ({self.spatial_cost} for "
+                             f"each resolution, {self.build_cost} for each one that needs a "
+                             f"rebuild, {self.replay_cost} for each alpha); ask for fewer values",
                              path=self.spec.path)
+
+    def rebuilds(self, resolutions):
+        """How many of resolutions need a whole build (their replay is not certain); replays
+        each new one (charged)."""
+        return sum(self._replay(resolve_resolution(self.spec, r)) is None
+                   for r in dict.fromkeys(resolutions))
+
+    def _replay(self, res):
+        """Every spatial size at res as a list by its place on the tape (replayed), or None
+        where only a whole build is certain to give the graph: a size below 1 or above
+        MAX_RESOLUTION (the builder refuses it), a recorded rule on spatial sizes that does
+        not hold there (a kernel larger than its input, merged sizes that differ, a residual
+        whose shapes now match), an idle head."""
+        if res not in self._replays:
+            self.charge(replays=1)
+            self._replays[res] = self._replayed(res) if self._replayable else None
+        return self._replays[res]
+
+    def _replayed(self, res):
+        h0, w0 = self.spec.input[:2]
+        w = (w0 * res + h0 // 2) // h0  # build_graph's width at res (the spec's rule)
+        vals = []
+        for op, args in self._tape.spatial_ops:
+            if op == "input":
+                vals.append(res if len(vals) == 0 else w)
+                continue
+            src, k, s, pad, kw = args
+            v = spatial_size(vals[src], k, s, pad, **dict(kw))
+            vals.append(v)
+        if any(v < 1 or v > MAX_RESOLUTION for v in vals):
+            return None
+
+        def value(x):
+            return vals[x.sp] if x.index < 0 else x.base
+
+        return vals if all(c.holds(value) for c in self._res_checks) else None
 
     def _channels(self, alpha):
         if alpha not in self._chan:
@@ -146,6 +227,8 @@ class GridEvaluator:
         return self._chan[alpha]
 
     def _spatial(self, res):
+        """The nodes of a whole build at res (alpha 1) by name: where a replay is not
+        certain (the build gives the real structure, or the real located error)."""
         if res not in self._spat:
             self.charge(resolutions=1)
             g = build_graph(self.spec, 1, res, train=self.train)
@@ -184,6 +267,10 @@ class GridEvaluator:
     def _spatial_vector(self, res):
         """Spatial factors of every term at res, or None if the structure differs there."""
         if res not in self._svec:
+            vals = self._replay(res)
+            if vals is not None:
+                self._svec[res] = self._replayed_vector(vals)
+                return self._svec[res]
             spat, sm, sp = self._spatial(res), [], []
             for n in self._nodes:
                 s = spat.get(n.name)
@@ -197,6 +284,20 @@ class GridEvaluator:
                 sp += [t.s for t in p]
             self._svec[res] = None if sm is None else (sm, sp)
         return self._svec[res]
+
+    def _replayed_vector(self, vals):
+        """Spatial factors of every term from replayed sizes (vals, by tape place)."""
+        sm, sp, one = [], [], _Pair(1, 1)
+
+        def pair(x):
+            return _Pair(vals[x.sp] if x.index < 0 else x.base, 1)
+
+        for n in self._nodes:
+            ins = [(pair(si[0]), pair(si[1]), one) for si in n.in_shapes]
+            m, p = self._terms(n, ins, (pair(n.out_shape[0]), pair(n.out_shape[1]), one))
+            sm += [t.s for t in m]
+            sp += [t.s for t in p]
+        return sm, sp
 
     def _channel_vector(self, a):
         """Channel factors of every term at alpha, or None if the real build would differ."""
@@ -343,7 +444,9 @@ def sweep(spec, alphas, resolutions, convention=DEFAULT_CONVENTION, rhos=None, l
                 points.append(memory_point(ev.spec, a, r, ev.conv, settings))
         return Sweep(ev.spec.name, ev.spec.title, ev.conv.name, alphas, resolutions, points,
                      all_limits, settings)
-    ev.charge(len(resolutions), len(alphas), ahead=True)  # known up front: refuse before working
+    # known up front: refuse before working (the replays first, then the rebuilds they need)
+    ev.charge(alphas=len(alphas), replays=len(set(resolutions)), ahead=True)
+    ev.charge(ev.rebuilds(resolutions), len(alphas), ahead=True)
     if len(alphas) * len(resolutions) * len(ev._nodes) > MAX_GRID_TERMS:
         raise LimitError(f"needs more than {MAX_GRID_TERMS} terms (points x {len(ev._nodes)} "
                          "counted layers); ask for fewer values", path=ev.spec.path)

@@ -337,6 +337,32 @@ class Equal:
 
 
 @dataclass(frozen=True)
+class Fits:
+    """A kernel fits its input with valid padding: every size at least its kernel's extent
+    (k: the extents, one per size). The builder refuses a layer where it does not hold."""
+
+    k: tuple  # ints: effective kernel height and width
+    sizes: tuple  # domain values: input height and width
+
+    def holds(self, value):
+        """Whether the rule holds when value(size) gives each size's number."""
+        return all(value(s) >= k for s, k in zip(self.sizes, self.k))
+
+
+@dataclass(frozen=True)
+class Differ:
+    """Two shapes differ in some dimension: a residual the builder left out because its
+    input and output shapes differ (it adds one only where they match)."""
+
+    sizes: tuple  # domain values: the output shape's, then the block input's
+
+    def holds(self, value):
+        """Whether the shapes (each half of sizes) differ somewhere."""
+        n = len(self.sizes) // 2
+        return any(value(a) != value(b) for a, b in zip(self.sizes[:n], self.sizes[n:]))
+
+
+@dataclass(frozen=True)
 class GroupWidth:
     """Groups of n channels each (RegNet's group width): n divides the input channels, and
     the groups (input channels / n) divide the output channels. sizes: (input, output)."""
@@ -702,7 +728,11 @@ def _expand_se(b, kind, f, name, ctx, line, cur):
 
 def _expand_residual(b, kind, f, name, ctx, line, cur):
     # identity shortcut when the block keeps its shape (MobileNetV2 §3.3); otherwise none
-    if cur == ctx.block_in or b.tensors[cur][0] != b.tensors[ctx.block_in][0]:
+    if cur == ctx.block_in:
+        return cur
+    differ = Differ(tuple(b.tensors[cur][0]) + tuple(b.tensors[ctx.block_in][0]))
+    if differ.holds(b.dom.base):
+        b.checks.append(differ)  # a decision from sizes: recorded for the evaluators
         return cur
     return b._emit("add", name, {}, [cur, ctx.block_in], ctx, line, "residual",
                    checks=_merge_checks("add", [cur, ctx.block_in], b))

@@ -117,7 +117,7 @@ def test_grid_builds_one_graph_per_alpha_and_per_resolution():
         for r in (224, 160, 128):
             ev.point(a, r)
     # 2 channel replays and 3 spatial graphs: the work charged is exactly that
-    assert ev.work == 2 * ev.replay_cost + 3 * ev.build_cost
+    assert ev.work == 2 * ev.replay_cost + 3 * ev.spatial_cost
 
 
 def test_sweep_refuses_huge_grids():
