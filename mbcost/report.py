@@ -446,6 +446,8 @@ def formula_dict(formula, by_kind=False, layers=False, ratios=(), mem=None):
                                      for n, op, e in mem["layers"] if e != 0]
     d["approximations"] = list(formula.approximations)
     d["exact_at_base"] = bool(formula.exact_at_base)
+    if any(n.attrs.get("head_train") for *_, n in formula.layers):
+        d["train"] = bool(formula.train)  # whether train-only heads' mult-adds are in the forms
     return d
 
 

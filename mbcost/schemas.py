@@ -488,6 +488,7 @@ def formula_json_schema():
         "approximations": _d({"type": "array", "items": {"type": "string"}},
                              "where the forms are continuous approximations (empty: exact)"),
         "exact_at_base": _d({"type": "boolean"}, "the forms equal the exact counts at alpha = rho = 1"),
+        "train": TRAIN_FIELD,
     }, required=["model", "title", "convention", "variables", "madds", "params",
                  "approximations", "exact_at_base"])
 

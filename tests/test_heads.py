@@ -267,6 +267,10 @@ def test_formula_and_sweep_follow_train(spec_file):
     assert "train-only heads' mult-adds not counted (--train counts them)" in ev
     assert "train-only heads' mult-adds counted (--train)" in tr
     assert "train-only" not in _run("formula", "mobilenet_v1")
+    fj = [json.loads(_run("formula", spec_file, "-f", "json", *flag)) for flag in ([], ["--train"])]
+    assert (fj[0]["train"], fj[1]["train"]) == (False, True)
+    assert "80*alpha" not in fj[0]["madds"] and "80*alpha" in fj[1]["madds"]
+    assert "train" not in json.loads(_run("formula", "mobilenet_v1", "-f", "json"))
     ev = json.loads(_run("sweep", spec_file, "--alpha", "1", "--res", "8", "-f", "json"))
     tr = json.loads(_run("sweep", spec_file, "--alpha", "1", "--res", "8", "-f", "json", "--train"))
     assert tr["points"][0]["madds"] - ev["points"][0]["madds"] == AUX[0]
