@@ -449,11 +449,15 @@ class Formula:
 
         return WHERE_EXACT[self.form]
 
-    def at(self, alpha=1, resolution=None, rho=None):
+    def at(self, alpha=1, resolution=None, rho=None, check=True):
         """{'madds', 'params'}: the closed forms at width alpha and a resolution (or rho,
         as ``analyze`` takes them), evaluated exactly (rationals substituted, no floats).
         The exact form gives ``analyze``'s integers wherever ``analyze`` accepts the spec;
         the continuous form an int or a Fraction, equal to them where sizes divide evenly.
+        Where ``analyze`` refuses the spec (groups that no longer divide the channels, a
+        size that reaches zero) ``at`` raises the same ``SpecError``: ``check`` builds the
+        graph at that point to find out (``check=False`` skips it: the value is then
+        meaningless at such a point).
 
             >>> f = closed_form("mobilenet_v1", exact=True)
             >>> f.at(1, 100)["madds"], analyze("mobilenet_v1", resolution=100).madds
@@ -465,6 +469,10 @@ class Formula:
 
         a = parse_alpha(alpha)
         res = resolve_resolution(self.spec, resolution, rho)
+        if not isinstance(check, bool):
+            raise UsageError("check must be true or false")
+        if check:
+            build_graph(self.spec, a, res, train=self.train)  # raises where analyze would
         r = Fraction(res, self.spec.input[0])
         return {"madds": evaluate(self.madds, a, r), "params": evaluate(self.params, a, r)}
 

@@ -193,6 +193,24 @@ def test_window_options_of_a_newer_shape_rule(monkeypatch):
         exact_form.spatial(h, 3, 2, 1, ceil_mode=True)
 
 
+def test_at_refuses_where_analyze_refuses():
+    # AlexNet at 32 px: conv1 (11x11/4, pad 2) gives 7, the 3x3/2 pools 3 then 1, and the
+    # last 3x3 pool no longer fits its 1x1 input; groups of 3 on int(0.4 * 12) = 4 channels
+    f = mbcost.closed_form("alexnet", exact=True)
+    with pytest.raises(mbcost.SpecError):
+        mbcost.analyze("alexnet", resolution=32)
+    with pytest.raises(mbcost.SpecError):
+        f.at(1, 32)
+    assert isinstance(f.at(1, 32, check=False)["madds"], int)  # meaningless, but unchecked
+    spec = {"mbcost": 1, "name": "g", "input": [8, 8, 12], "width": {"rule": "truncate"},
+            "layers": [{"pw": {"out": 12}}, {"conv": {"k": 3, "out": 12, "groups": 3}}]}
+    g = mbcost.closed_form(spec, exact=True)
+    assert g.at("0.5", 8) == mbcost.analyze(spec, alpha="0.5").totals
+    for call in (lambda: mbcost.analyze(spec, alpha="0.4"), lambda: g.at("0.4", 8)):
+        with pytest.raises(mbcost.SpecError, match="groups 3 must divide"):
+            call()
+
+
 def test_exact_is_checked():
     with pytest.raises(mbcost.UsageError):
         mbcost.closed_form("mobilenet_v1", exact="yes")
