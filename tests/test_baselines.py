@@ -484,32 +484,24 @@ def test_reference_file_names_its_source():
     assert {(m, at(m, r)) for m in CLASSIC for r in ("native", 160)} <= set(ENTRIES)
 
 
-def test_the_issue_anchors():
+@pytest.mark.parametrize("name, macs, params", [
     # issue 11: resnet50 4,089,184,256 / 25,557,032 (torchvision _ops 4.089, num_params);
     # mnasnet1_0 314,415,872 / 4,383,312 derived by hand from mnasnet.py (mnasnet_walk);
-    # shufflenet_v2_x1_0 144,907,992 / 2,278,604 (torch's hooks and num_params; the walker)
-    anchors = {"resnet50": (4_089_184_256, 25_557_032), "mnasnet1_0": (314_415_872, 4_383_312),
-               "shufflenet_v2_x1_0": (144_907_992, 2_278_604)}
-    for name, (macs, params) in anchors.items():
-        w = WALKS[name](224)
-        assert (w["macs"], w["params"]) == (macs, params)
-        a = mbcost.analyze(name, convention="torchvision")
-        assert (a.madds, a.params) == (macs, params)
-        e = ENTRIES[(name, 224)]
-        assert (e["conv_linear_macs"], e["params"]) == (macs, params)
-
-
-def test_the_issue_anchors_of_alexnet_vgg16_squeezenet():
+    # shufflenet_v2_x1_0 144,907,992 / 2,278,604 (torch's hooks and num_params; the walker);
     # torchvision's published num_params and the issue's / the reference's conv+FC MACs:
     # alexnet 61,100,840 / 714,188,480; vgg16 138,357,544 / 15,470,264,320 (issue 11);
     # squeezenet1_0 1,248,424 / 818,924,576
-    anchors = {"alexnet": (714_188_480, 61_100_840), "vgg16": (15_470_264_320, 138_357_544),
-               "squeezenet1_0": (818_924_576, 1_248_424)}
-    for name, (macs, params) in anchors.items():
-        w = WALKS[name](224)
-        assert (w["macs"], w["params"]) == (macs, params)
-        a = mbcost.analyze(name, convention="torchvision")
-        assert (a.madds, a.params) == (macs, params)
+    ("resnet50", 4_089_184_256, 25_557_032), ("mnasnet1_0", 314_415_872, 4_383_312),
+    ("shufflenet_v2_x1_0", 144_907_992, 2_278_604), ("alexnet", 714_188_480, 61_100_840),
+    ("vgg16", 15_470_264_320, 138_357_544), ("squeezenet1_0", 818_924_576, 1_248_424),
+])
+def test_the_issue_anchors(name, macs, params):
+    w = WALKS[name](224)
+    assert (w["macs"], w["params"]) == (macs, params)
+    a = mbcost.analyze(name, convention="torchvision")
+    assert (a.madds, a.params) == (macs, params)
+    e = ENTRIES[(name, 224)]
+    assert (e["conv_linear_macs"], e["params"]) == (macs, params)
 
 
 @pytest.mark.parametrize("name, pool, fc, size", [
