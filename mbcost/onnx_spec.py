@@ -616,7 +616,8 @@ def clean_name(raw, fallback):
         else:
             path.append(p)
     name = ".".join(path) if path else (parts[0] if parts else fallback)
-    name = _ODD.sub("_", name).strip("_.") or fallback
+    name = _ODD.sub("_", name).strip("_.").lstrip("-") or fallback  # no leading '-': a
+    # name does not start like a spreadsheet formula (spec.name_problem)
     if len(name) > MAX_NAME:
         name = name[:MAX_NAME // 2 - 1] + ".." + name[-(MAX_NAME // 2 - 1):]
     return name

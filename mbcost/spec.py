@@ -111,15 +111,23 @@ def suggest(name, known, cutoff=0.6):
     return f" (did you mean '{best[1]}'?)" if best else ""
 
 
+FORMULA_START = "=+-@"  # what spreadsheets read as a formula at a cell's start
+
+
 def name_problem(value, multiline=False):
     """Why value cannot be a name (spec name, title, layer name), or None.
 
     Names reach terminals, Markdown and CSV: they are printable text of at most MAX_NAME
-    characters, so no escape sequence (ESC), line break or bidi control gets through."""
+    characters, so no escape sequence (ESC), line break or bidi control gets through; a
+    one-line name does not start with =, +, - or @, which a spreadsheet opening the CSV
+    would run as a formula (CSV injection)."""
     if not isinstance(value, str) or not value.strip():
         return "must be non-empty text"
     if len(value) > MAX_NAME and not multiline:
         return f"must be at most {MAX_NAME} characters"
+    if not multiline and value.lstrip()[0] in FORMULA_START:
+        return ("must not start with =, +, - or @ (a spreadsheet would run the CSV cell as a "
+                "formula)")
     bad = next((c for c in value if not c.isprintable() and not (multiline and c in "\n\t")), None)
     if bad is not None:
         return f"must be printable text: no control characters (found {bad!r})"

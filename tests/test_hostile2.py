@@ -359,6 +359,31 @@ def test_control_characters_in_names_are_refused(tmp_path, where, text):
         assert "\x1b" not in line and "must be printable text" in line, line
 
 
+@pytest.mark.parametrize("where", ["name", "title", "layer", "block instance"])
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", " =1"])
+def test_names_that_a_spreadsheet_would_run_are_refused(tmp_path, where, text):
+    # CSV injection (OWASP): a cell starting with =, +, - or @ is a formula to Excel and
+    # LibreOffice; such a name is refused, located, exit 2, before any CSV is written
+    import json
+
+    v = json.dumps(text)
+    spec_text = {
+        "name": f"name: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
+        "title": f"name: x\ntitle: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
+        "layer": H + f"layers:\n  - conv: {{name: {v}, k: 1, out: 8}}\n",
+        "block instance": H + f"blocks: {{b: {{layers: [relu]}}}}\nlayers:\n  - b: {{name: {v}}}\n",
+    }[where]
+    p = write(tmp_path, spec_text)
+    out = tmp_path / "t.csv"
+    res = RUNNER.invoke(main, ["table", str(p), "-f", "csv", "-o", str(out)])
+    line = one_line(res.exit_code, res.stdout, res.stderr)
+    assert "must not start with =, +, - or @" in line and f"{p}:" in line, line
+    assert not out.exists()
+    # the same characters inside a name are fine: only a cell's first character counts
+    ok = write(tmp_path, H + "layers:\n  - conv: {name: \"a=b+c-d@e\", k: 1, out: 8}\n")
+    assert RUNNER.invoke(main, ["table", str(ok), "-f", "csv"]).exit_code == 0
+
+
 MARKDOWN_NAME = "*a* | `b` [c](http://x) <!-- _d_ ~e~ $f$ &lt; \\"
 
 
