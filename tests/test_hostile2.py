@@ -559,3 +559,14 @@ def test_the_readme_lists_every_limit_with_its_value_and_its_cost():
         value = getattr(mod, name)
         assert (shown or f"{value:,}") in row, (name, row)
         assert re.search(r"\d+\.\d+ s", row), f"{module}.{name}: no time measured at the limit"
+
+
+def test_onnx_names_never_start_like_a_formula():
+    from mbcost.onnx_spec import clean_name
+    from mbcost.spec import name_problem
+
+    for raw in ("-features/Conv", "/-a/-a.1/Relu", "--x", "-"):
+        name = clean_name(raw, "node7")
+        assert name_problem(name) is None, (raw, name)
+    assert clean_name("-features/Conv", "node7") == "features"
+    assert clean_name("-", "node7") == "node7"
