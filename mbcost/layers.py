@@ -586,6 +586,13 @@ def _expand_pool(b, kind, f, name, ctx, line, cur):
         if ceil and a["padding"] == "same":
             raise b._error("ceil_mode needs padding valid or an integer (torch's rule)", ctx,
                            b._loc(f, "ceil_mode", line), layer=name, field="ceil_mode")
+        if ceil and a["padding"] != "valid" and any(
+                2 * p > k for p, k in zip(hw(a["padding"]), hw(a["k"]))):
+            # torch refuses it ("pad should be at most half of effective kernel size"), and
+            # its ceil_mode rule (domains.spatial_size; exact_form.spatial) relies on it
+            raise b._error(f"padding {a['padding']} is more than half the kernel {a['k']} "
+                           f"(torch's rule for pools)", ctx, b._loc(f, "padding", line),
+                           layer=name, field="padding")
         b._check_valid(a, cur, ctx, line, name)
     return b._emit("pool", name, a, [cur], ctx, line, "pool")
 

@@ -113,6 +113,27 @@ def test_ceil_mode_refusals():
         rows([{"pool": {"type": "global", "ceil_mode": True}}])
     with pytest.raises(SpecError, match="must be true or false"):
         rows([{"pool": {"type": "max", "k": 2, "ceil_mode": "yes"}}])
+    # torch: "pad should be at most half of effective kernel size" (k 2: padding 1 at most)
+    with pytest.raises(SpecError, match="more than half the kernel") as e:
+        rows([{"pool": {"type": "max", "k": 2, "stride": 2, "padding": 2, "ceil_mode": True}}])
+    assert e.value.field == "padding"
+    rows([{"pool": {"type": "max", "k": 2, "stride": 2, "padding": 1, "ceil_mode": True}}])
+
+
+def test_exact_form_ceil_mode_is_torchs_rule():
+    # exact_form writes ceil_mode as min(ceiling((h+2p-k)/s) + 1, ceiling((h+p)/s)); on every
+    # case torch allows (as test_ceil_mode_matches_counting_windows) it is the window count
+    import sympy
+
+    from mbcost.exact_form import spatial
+
+    x = sympy.Symbol("x", positive=True, integer=True)
+    for k in range(1, 6):
+        for s in range(1, 5):
+            for p in range(0, k // 2 + 1):
+                form = spatial(x, k, s, p if p else "valid", ceil=True)
+                for h in range(max(1, k - 2 * p), 30):
+                    assert form.subs(x, h) == _windows(h, k, s, p, True), (h, k, s, p)
 
 
 # ---------------------------------------------------------------- adaptive pools
