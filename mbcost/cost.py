@@ -591,11 +591,10 @@ def _exact_closed_form(spec, conv, train):
         layers.append((n.name, PRIMITIVES[n.kind].label(n.attrs, n.in_shapes), m, p, n))
     tm = sympy.Add(*(layer[2] for layer in layers))
     tp = sympy.Add(*(layer[3] for layer in layers))
-    base = analyze(spec, convention=conv, train=train)
-    exact = tm.subs({alpha: 1, rho: 1}) == base.madds and tp.subs({alpha: 1, rho: 1}) == base.params
+    bm, bp = _base_totals(g, conv, spec)
+    exact = tm.subs({alpha: 1, rho: 1}) == bm and tp.subs({alpha: 1, rho: 1}) == bp
     return Formula(spec.name, conv.name, layers, tm, tp, [], bool(exact), spec.title, "exact", spec,
                    g.train)
-
 
 
 # The README's rows: what is counted, and the raw categories (layers.py) behind each row.
