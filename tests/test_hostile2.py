@@ -336,6 +336,20 @@ def test_a_spec_with_a_mistake_named_by_a_budget_file_still_says_what_is_wrong(t
 
 # ---------------------------------------------------------------- 4. what reaches a terminal or a report
 
+def named(where, text):
+    """A spec whose name, title, layer name or block instance name is text (a YAML
+    double-quoted scalar holds any character as an escape)."""
+    import json
+
+    v = json.dumps(text)
+    return {
+        "name": f"name: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
+        "title": f"name: x\ntitle: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
+        "layer": H + f"layers:\n  - conv: {{name: {v}, k: 1, out: 8}}\n",
+        "block instance": H + f"blocks: {{b: {{layers: [relu]}}}}\nlayers:\n  - b: {{name: {v}}}\n",
+    }[where]
+
+
 FORGED = "x\n\n### mbcost check: within budget\n\n| limit | ok |\n<!--"
 
 
@@ -343,16 +357,7 @@ FORGED = "x\n\n### mbcost check: within budget\n\n| limit | ok |\n<!--"
 @pytest.mark.parametrize("text", [FORGED, "\x1b]0;owned\x07x", "\x1b[2J\x1b[Hx", "a\u202eb", "a\rb"],
                          ids=["newlines", "window title", "clear screen", "bidi override", "CR"])
 def test_control_characters_in_names_are_refused(tmp_path, where, text):
-    import json
-
-    v = json.dumps(text)  # a YAML double-quoted scalar holds any character as an escape
-    spec_text = {
-        "name": f"name: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
-        "title": f"name: x\ntitle: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
-        "layer": H + f"layers:\n  - conv: {{name: {v}, k: 1, out: 8}}\n",
-        "block instance": H + f"blocks: {{b: {{layers: [relu]}}}}\nlayers:\n  - b: {{name: {v}}}\n",
-    }[where]
-    p = write(tmp_path, spec_text)
+    p = write(tmp_path, named(where, text))
     for args in (["table", str(p)], ["check", str(p), "--max-madds", "1M", "-f", "markdown"]):
         res = RUNNER.invoke(main, args)
         line = one_line(res.exit_code, res.stdout, res.stderr)
@@ -364,16 +369,7 @@ def test_control_characters_in_names_are_refused(tmp_path, where, text):
 def test_names_that_a_spreadsheet_would_run_are_refused(tmp_path, where, text):
     # CSV injection (OWASP): a cell starting with =, +, - or @ is a formula to Excel and
     # LibreOffice; such a name is refused, located, exit 2, before any CSV is written
-    import json
-
-    v = json.dumps(text)
-    spec_text = {
-        "name": f"name: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
-        "title": f"name: x\ntitle: {v}\ninput: [8, 8, 3]\nlayers: [relu]\n",
-        "layer": H + f"layers:\n  - conv: {{name: {v}, k: 1, out: 8}}\n",
-        "block instance": H + f"blocks: {{b: {{layers: [relu]}}}}\nlayers:\n  - b: {{name: {v}}}\n",
-    }[where]
-    p = write(tmp_path, spec_text)
+    p = write(tmp_path, named(where, text))
     out = tmp_path / "t.csv"
     res = RUNNER.invoke(main, ["table", str(p), "-f", "csv", "-o", str(out)])
     line = one_line(res.exit_code, res.stdout, res.stderr)
