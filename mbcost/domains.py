@@ -199,6 +199,20 @@ class ChannelTape:
         self.spatial_ops.append(("window", (h.sp, k, s, pad, tuple(sorted(kw.items())))))
         return _Traced(b, -1, len(self.spatial_ops) - 1)
 
+    def replay_spatial(self, side, window):
+        """Every spatial size by its place on ``spatial_ops`` (a _Traced size's ``sp``):
+        ``side(n)`` for an input side of n pixels at the base resolution, ``window(size,
+        k, s, pad, **kw)`` for a windowed layer on an earlier size. Integers at one
+        resolution (grid.py) and sympy forms in rho (exact_form.py) are the two replays."""
+        vals = []
+        for op, args in self.spatial_ops:
+            if op == "input":
+                vals.append(side(args[0]))
+            else:
+                src, k, s, pad, kw = args
+                vals.append(window(vals[src], k, s, pad, **dict(kw)))
+        return vals
+
     def mul_int(self, x, n):
         """x times a fixed integer (depthwise channel multiplier)."""
         return self._record(x.base * n, "mul", x.index, n)

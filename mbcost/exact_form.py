@@ -50,6 +50,8 @@ class make_divisible(sympy.Function):
 
     @classmethod
     def eval(cls, v, divisor=None, min_value=None):
+        # sympy's evaluation hook (not Python's eval): its arguments are sympy numbers the
+        # exact form built by type (_int, _rational), never text
         if not v.is_Rational:
             return None
         d = 8 if divisor is None else int(divisor)
@@ -213,15 +215,10 @@ def exact_sizes(tape):
             chans.append(chans[args[0]] * args[1])
         else:  # sum
             chans.append(sympy.Add(*(chans[i] for i in args[0])))
-    sides = []
-    for op, args in tape.spatial_ops:
-        if op == "input":  # the height is res = H*rho; a width W != H is round(W*rho)
-            n = args[0]
-            sides.append(_int(n) * rho if n == h0 else
-                         sympy.floor(_int(n) * rho + sympy.Rational(1, 2)))
-        else:  # window
-            src, k, s, pad, kw = args
-            sides.append(spatial(sides[src], k, s, pad, **dict(kw)))
+    # the height is res = H*rho; a width W != H is round(W*rho)
+    sides = tape.replay_spatial(
+        lambda n: _int(n) * rho if n == h0 else sympy.floor(_int(n) * rho + sympy.Rational(1, 2)),
+        spatial)
 
     def size(x):
         return sides[x.sp] if x.index < 0 else chans[x.index]

@@ -202,16 +202,10 @@ class GridEvaluator:
         return self._replays[res]
 
     def _replayed(self, res):
-        h0, w0 = self.spec.input[:2]
-        w = (w0 * res + h0 // 2) // h0  # build_graph's width at res (the spec's rule)
-        vals = []
-        for op, args in self._tape.spatial_ops:
-            if op == "input":
-                vals.append(res if len(vals) == 0 else w)
-                continue
-            src, k, s, pad, kw = args
-            v = spatial_size(vals[src], k, s, pad, **dict(kw))
-            vals.append(v)
+        h0 = self.spec.input[0]
+        # the height is res; a width n != h0 is build_graph's round(n * res / h0)
+        vals = self._tape.replay_spatial(
+            lambda n: res if n == h0 else (n * res + h0 // 2) // h0, spatial_size)
         if any(v < 1 or v > MAX_RESOLUTION for v in vals):
             return None
 
