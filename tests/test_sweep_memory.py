@@ -125,7 +125,8 @@ def test_some_point_within_is_exit_0_and_the_others_are_marked():
                     (0.5, 160): []}
     assert d["limits"] == {"madds": 300_000_000, "weights": 6_000_000}
     # no memory settings asked for beyond the weight limit's: the columns come with it
-    assert d["points"][0]["weight_bytes"] == 16_884_128
+    # Table 1's parameters plus the folded BN biases, as test_hand_derived_peak_and_weights
+    assert d["points"][0]["weight_bytes"] == 4 * (4_210_088 + 10_944)
 
 
 def test_no_point_within_is_exit_1_in_every_format():
