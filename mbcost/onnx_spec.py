@@ -564,6 +564,9 @@ class Fuser:
             # window that would start in the right padding; p must be the same on both sides
             if p[0] != p[2] or p[1] != p[3]:
                 return self._unknown(op, f"{op.node[1]} (ceil_mode, asymmetric padding: pads {list(p)})")
+            if 2 * p[0] > kh or 2 * p[1] > kw:  # torch's bound, which the spec's pools keep
+                return self._unknown(op, f"{op.node[1]} (ceil_mode, padding over half the "
+                                         f"kernel: pads {list(p)})")
             if (p[0], p[1]) != (0, 0):
                 f["padding"] = _pair(p[0], p[1])
             f["ceil_mode"] = True

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from clirunner import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from onnxgraph import bn, conv, floats, helper, ints, model, node, random_graph, save, weight
 
@@ -194,6 +194,8 @@ def test_rectangular_strided_and_dilated_convs(tmp_path, k, strides, dil, pads, 
 @given(k=st.tuples(st.integers(1, 7), st.integers(1, 7)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
        d=st.tuples(st.integers(1, 3), st.integers(1, 3)), pads=st.lists(st.integers(0, 4), min_size=4, max_size=4),
        pool=st.sampled_from([None, "MaxPool", "AveragePool"]), ceil=st.booleans())
+# a ceil_mode pool padded over half its kernel: torch refuses it, so the spec cannot say it
+@example(k=(1, 1), s=(1, 1), d=(1, 1), pads=[0, 1, 0, 1], pool="MaxPool", ceil=True)
 def test_a_mapped_window_has_the_graphs_size_at_every_resolution(tmp_path, k, s, d, pads, pool, ceil):
     # the reader checks the spec against the graph at the base size; the padding it writes
     # must give the graph's size at any other size too (or the op is refused as unknown)
